@@ -1,0 +1,1 @@
+"""Accounts, roles, sessions, bearer tokens and API keys."""

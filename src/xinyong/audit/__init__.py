@@ -1,0 +1,1 @@
+"""Tamper-evident, hash-chained audit log (审计日志)."""

@@ -1,0 +1,243 @@
+"""The audit log: append-only and hash-chained.
+
+Each entry's hash covers its fields and the previous entry's hash; entry numbers come from a
+locked head row, so they have no gaps. `verify` walks the chain and names the first entry that
+was edited, deleted or inserted. Checkpoints sign (HMAC, key kept outside the database) the hash
+at an entry, so a routine verification starts from the newest checkpoint instead of entry 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from xinyong.common.clock import Clock
+from xinyong.common.roles import Actor
+from xinyong.db import table_of
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+_head = table_of(AuditHead)
+_NEXT_SEQ = (
+    update(_head)
+    .where(_head.c.id == HEAD_ID)
+    .values(seq=_head.c.seq + 1)
+    .returning(_head.c.seq, _head.c.last_hash)
+)
+_SET_LAST_HASH = update(_head).where(_head.c.id == HEAD_ID).values(last_hash=bindparam("new_hash"))
+_INSERT_EVENT = insert(table_of(AuditEvent))
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(event: Any) -> str:
+    """SHA-256 over every field of an entry (an AuditEvent row or the values about to be one)."""
+    body = canonical_json(
+        [
+            event.id,
+            _stamp(event.occurred_at),
+            event.action,
+            event.actor_id,
+            event.actor_username,
+            event.actor_role,
+            event.purpose,
+            event.legal_basis,
+            event.object_type,
+            event.object_id,
+            event.subject_key,
+            bool(event.personal_read),
+            event.detail_json,
+            event.prev_hash,
+        ]
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def ensure_head(session: Session) -> None:
+    """Create the chain head if it is missing (a new database)."""
+    values = {"id": HEAD_ID, "seq": 0, "last_hash": GENESIS}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(AuditHead).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite.insert(AuditHead).values(values).on_conflict_do_nothing())
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    last_id: int
+    started_at: int
+    bad_id: int | None = None
+    problem: str | None = None  # edited | deleted | inserted | checkpoint
+
+    @property
+    def message(self) -> str:
+        if self.ok:
+            return (
+                f"审计日志完整：自第{self.started_at}条起核验{self.checked}条，至第{self.last_id}条"
+            )
+        labels = {
+            "edited": "被修改",
+            "deleted": "被删除",
+            "inserted": "被插入",
+            "checkpoint": "检查点签名不符",
+        }
+        return f"审计日志第{self.bad_id}条{labels.get(self.problem or '', self.problem)}"
+
+
+class AuditLog:
+    def __init__(self, secret: str, checkpoint_every: int = 10_000) -> None:
+        self._secret = secret.encode("utf-8")
+        self.checkpoint_every = checkpoint_every
+
+    def _mac(self, upto_id: int, hash_: str) -> str:
+        return hmac.new(self._secret, f"{upto_id}:{hash_}".encode(), hashlib.sha256).hexdigest()
+
+    def record(
+        self,
+        session: Session,
+        *,
+        clock: Clock,
+        actor: Actor,
+        action: str,
+        object_type: str | None = None,
+        object_id: str | int | None = None,
+        subject_key: str | None = None,
+        purpose: str | None = None,
+        legal_basis: str | None = None,
+        personal_read: bool = False,
+        detail: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Append one entry inside the caller's transaction (it commits or rolls back with it)."""
+        conn = session.connection()
+        row = conn.execute(_NEXT_SEQ).first()
+        if row is None:
+            ensure_head(session)
+            row = conn.execute(_NEXT_SEQ).first()
+            assert row is not None
+        seq, prev = int(row[0]), str(row[1])
+        values: dict[str, Any] = {
+            "id": seq,
+            "occurred_at": clock.now(),
+            "action": action,
+            "actor_id": actor.user_id,
+            "actor_username": actor.username,
+            "actor_role": actor.role.value,
+            "purpose": purpose,
+            "legal_basis": legal_basis,
+            "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "subject_key": subject_key,
+            "personal_read": personal_read,
+            "detail_json": canonical_json(detail or {}),
+            "prev_hash": prev,
+        }
+        values["hash"] = entry_hash(SimpleNamespace(**values))
+        # Prebuilt Core statements: appends sit on every write path and must stay cheap.
+        conn.execute(_INSERT_EVENT, values)
+        conn.execute(_SET_LAST_HASH, {"new_hash": values["hash"]})
+        event = AuditEvent(**values)
+        if self.checkpoint_every and seq % self.checkpoint_every == 0:
+            self._add_checkpoint(session, clock, seq, values["hash"])
+        return event
+
+    def _add_checkpoint(self, session: Session, clock: Clock, upto: int, hash_: str) -> None:
+        session.add(
+            AuditCheckpoint(
+                upto_id=upto, hash=hash_, mac=self._mac(upto, hash_), created_at=clock.now()
+            )
+        )
+        session.flush()
+
+    def checkpoint(self, session: Session, clock: Clock) -> AuditCheckpoint | None:
+        """Sign the chain at its newest entry (no-op if already signed there)."""
+        head = session.get(AuditHead, HEAD_ID)
+        if head is None or head.seq == 0:
+            return None
+        existing = session.scalar(
+            select(AuditCheckpoint).where(AuditCheckpoint.upto_id == head.seq)
+        )
+        if existing is not None:
+            return existing
+        self._add_checkpoint(session, clock, head.seq, head.last_hash)
+        return session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.upto_id == head.seq))
+
+    def verify(self, session: Session, *, full: bool = False, batch: int = 5000) -> VerifyResult:
+        """Walk the chain. Routine runs start at the newest valid checkpoint; `full` from entry 1
+        and also re-checks every checkpoint against the entry it signed."""
+        checkpoints = list(
+            session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.upto_id))
+        )
+        for cp in checkpoints:
+            if not hmac.compare_digest(cp.mac, self._mac(cp.upto_id, cp.hash)):
+                return VerifyResult(False, 0, 0, 0, bad_id=cp.upto_id, problem="checkpoint")
+        head = session.get(AuditHead, HEAD_ID)
+        head_seq = head.seq if head else 0
+        head_hash = head.last_hash if head else GENESIS
+        start_id, expected_prev = 1, GENESIS
+        signed = {cp.upto_id: cp.hash for cp in checkpoints}
+        if not full and checkpoints:
+            cp = checkpoints[-1]
+            start_id, expected_prev = cp.upto_id + 1, cp.hash
+            anchor = session.get(AuditEvent, cp.upto_id)
+            if anchor is None:
+                return VerifyResult(False, 0, 0, cp.upto_id, bad_id=cp.upto_id, problem="deleted")
+            if anchor.hash != cp.hash or entry_hash(anchor) != cp.hash:
+                return VerifyResult(False, 0, 0, cp.upto_id, bad_id=cp.upto_id, problem="edited")
+        expected_id, checked, last = start_id, 0, start_id - 1
+        after = start_id - 1
+        while True:
+            rows = list(
+                session.scalars(
+                    select(AuditEvent)
+                    .where(AuditEvent.id > after)
+                    .order_by(AuditEvent.id)
+                    .limit(batch)
+                )
+            )
+            if not rows:
+                break
+            for event in rows:
+                if event.id > head_seq:
+                    return VerifyResult(False, checked, last, start_id, event.id, "inserted")
+                if event.id != expected_id:
+                    return VerifyResult(False, checked, last, start_id, expected_id, "deleted")
+                if event.prev_hash != expected_prev:
+                    problem = "inserted" if event.hash == entry_hash(event) else "edited"
+                    return VerifyResult(False, checked, last, start_id, event.id, problem)
+                if entry_hash(event) != event.hash:
+                    return VerifyResult(False, checked, last, start_id, event.id, "edited")
+                if event.id in signed and signed[event.id] != event.hash:
+                    return VerifyResult(False, checked, last, start_id, event.id, "edited")
+                expected_prev, expected_id, last = event.hash, event.id + 1, event.id
+                checked += 1
+            after = rows[-1].id
+            session.expunge_all()
+        if last < head_seq:
+            return VerifyResult(False, checked, last, start_id, last + 1, "deleted")
+        if head_seq and expected_prev != head_hash:
+            return VerifyResult(False, checked, last, start_id, last, "edited")
+        return VerifyResult(True, checked, last, start_id)
+
+    @staticmethod
+    def count(session: Session) -> int:
+        return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)

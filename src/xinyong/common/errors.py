@@ -1,0 +1,77 @@
+"""Domain errors. Each carries a stable machine-readable code, a Chinese message for users,
+and, where a rule refused the action, the citation of that rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    instrument: str
+    article: int | None = None
+    paragraph: int | None = None
+    item: int | None = None
+    document: str | None = None
+
+    def label(self) -> str:
+        """e.g. 《黑龙江省社会信用条例》第三十九条第二款."""
+        from xinyong.common.numerals import chinese_number
+
+        text = f"《{self.instrument}》"
+        if self.article is not None:
+            text += f"第{chinese_number(self.article)}条"
+        if self.paragraph is not None:
+            text += f"第{chinese_number(self.paragraph)}款"
+        if self.item is not None:
+            text += f"第（{chinese_number(self.item)}）项"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "instrument": self.instrument,
+            "article": self.article,
+            "paragraph": self.paragraph,
+            "item": self.item,
+            "document": self.document,
+            "label": self.label(),
+        }
+
+
+@dataclass
+class DomainError(Exception):
+    """A refusal a user can understand: `code` is stable, `message` is Chinese."""
+
+    code: str
+    message: str
+    citations: list[Citation] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    status: int = 422
+
+    def __str__(self) -> str:
+        cites = "；".join(c.label() for c in self.citations)
+        return f"[{self.code}] {self.message}" + (f"（依据：{cites}）" if cites else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "citations": [c.as_dict() for c in self.citations],
+            "details": self.details,
+        }
+
+
+class NotFound(DomainError):
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(code=code, message=message, details=details, status=404)
+
+
+class Forbidden(DomainError):
+    def __init__(self, code: str, message: str, citations: list[Citation] | None = None) -> None:
+        super().__init__(code=code, message=message, citations=citations or [], status=403)
+
+
+class Unauthenticated(DomainError):
+    def __init__(self, message: str = "请先登录或提供有效的访问令牌") -> None:
+        super().__init__(code="auth.required", message=message, status=401)

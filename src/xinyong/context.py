@@ -1,0 +1,59 @@
+"""What every service receives besides its session and actor: settings, clock, law, audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from xinyong.audit.service import AuditLog
+from xinyong.common.clock import Clock, SystemClock, today
+from xinyong.config import Settings, get_settings
+from xinyong.db import make_engine, make_sessionmaker
+from xinyong.law.rules import LawLibrary, Platform, RuleSet, default_library
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    library: LawLibrary
+    audit: AuditLog
+    _rules: RuleSet | None = field(default=None, repr=False)
+
+    @property
+    def rules(self) -> RuleSet:
+        if self._rules is None:
+            self._rules = self.library.ruleset(self.settings.platform)
+        return self._rules
+
+    @property
+    def platform(self) -> Platform:
+        return self.rules.platform
+
+    def today(self) -> dt.date:
+        return today(self.clock)
+
+
+def build_context(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+) -> Context:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.resolved_database_url())
+    library = default_library()
+    library.platform(settings.platform)  # refuse an unknown platform at start-up
+    return Context(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        clock=clock or SystemClock(),
+        library=library,
+        audit=AuditLog(settings.resolved_secret_key()),
+    )

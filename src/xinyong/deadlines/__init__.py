@@ -1,0 +1,1 @@
+"""Statutory deadlines (法定时限): computed once, stored with their citation."""

@@ -1,0 +1,95 @@
+"""`make run`'s demo set: one account per role and a small synthetic population."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from xinyong.accounts.models import User
+from xinyong.accounts.service import create_user
+from xinyong.common.identifiers import region_codes
+from xinyong.common.roles import SYSTEM, Role
+from xinyong.context import Context
+from xinyong.demo.generate import generate, synthetic_citizen_id, synthetic_uscc
+from xinyong.subjects.models import Subject
+
+DEMO_PASSWORD = "xinyong-demo"  # demo accounts only; printed by `make run`
+DEMO_COMPANY = synthetic_uscc(7_000_001, "230103")
+DEMO_CITIZEN = synthetic_citizen_id(7_000_001, region_codes("2301"))
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    display_name: str
+    subject_key: str | None = None
+    organisation: str | None = None
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", Role.ADMIN, "系统管理员（演示）"),
+    DemoAccount(
+        "staff",
+        Role.STAFF,
+        "公共信用工作机构工作人员（演示）",
+        organisation="公共信用信息中心（演示）",
+    ),
+    DemoAccount(
+        "provider",
+        Role.PROVIDER,
+        "信息提供单位（演示）",
+        organisation="黑龙江省市场监督管理局（演示）",
+    ),
+    DemoAccount(
+        "agency", Role.AGENCY, "国家机关（演示）", organisation="哈尔滨市住房和城乡建设局（演示）"
+    ),
+    DemoAccount(
+        "bank", Role.ORGANISATION, "协议金融机构（演示）", organisation="龙江示范银行（演示）"
+    ),
+    DemoAccount(
+        "company", Role.SUBJECT, "哈尔滨示范科技有限公司（演示）", subject_key=DEMO_COMPANY
+    ),
+    DemoAccount("citizen", Role.SUBJECT, "张示范（演示）", subject_key=DEMO_CITIZEN),
+)
+
+
+def load_demo(
+    ctx: Context, *, subjects: int = 200, records: int = 1000, seed: int = 2026
+) -> list[DemoAccount] | None:
+    """Create the demo set if the database has no accounts yet; returns the accounts created."""
+    with ctx.sessions() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return None
+    with ctx.sessions() as session, session.begin():
+        for key, kind, name in (
+            (DEMO_COMPANY, "legal_person", "哈尔滨示范科技有限公司（演示）"),
+            (DEMO_CITIZEN, "natural_person", "张示范（演示）"),
+        ):
+            session.add(
+                Subject(
+                    subject_key=key,
+                    kind=kind,
+                    name=name,
+                    region_code=key[2:8] if kind == "legal_person" else key[:6],
+                    state="active",
+                    synthetic=True,
+                    created_at=ctx.clock.now(),
+                )
+            )
+        for acc in DEMO_ACCOUNTS:
+            create_user(
+                session,
+                ctx,
+                actor=SYSTEM,
+                username=acc.username,
+                password=DEMO_PASSWORD,
+                role=acc.role,
+                display_name=acc.display_name,
+                subject_key=acc.subject_key,
+                organisation=acc.organisation,
+                synthetic=True,
+            )
+    generate(ctx, subjects=subjects, records=records, seed=seed)
+    return list(DEMO_ACCOUNTS)

@@ -1,0 +1,1 @@
+"""Public credit information records (公共信用信息记录)."""

@@ -1,0 +1,1 @@
+"""Credit subjects (信用主体): natural persons, legal persons, other organisations."""

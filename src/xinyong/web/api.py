@@ -1,0 +1,165 @@
+"""The JSON API (/api/...). Thin: every route calls a service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from xinyong.accounts.models import User
+from xinyong.accounts.service import authenticate, create_api_key, open_session
+from xinyong.common.errors import DomainError
+from xinyong.common.identifiers import check_identifier
+from xinyong.common.roles import ROLE_LABELS, Actor, Role
+from xinyong.deadlines.service import load_calendar
+from xinyong.law.workdays import Pause
+from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+
+router = APIRouter(prefix="/api")
+
+
+class Health(BaseModel):
+    status: str
+    platform: str
+    platform_name: str
+    database: str
+    time: dt.datetime
+
+
+@router.get("/health", response_model=Health, tags=["平台"])
+def health(ctx: ContextDep, session: SessionDep) -> Health:
+    session.execute(text("SELECT 1"))
+    return Health(
+        status="ok",
+        platform=ctx.platform.code,
+        platform_name=ctx.platform.name,
+        database=ctx.engine.dialect.name,
+        time=ctx.clock.now(),
+    )
+
+
+@router.get("/law", tags=["法规数据"])
+def law_keys(ctx: ContextDep, platform: str | None = None) -> dict[str, Any]:
+    rules = ctx.library.ruleset(platform or ctx.platform.code)
+    return {"platform": rules.platform.code, "keys": rules.rule_keys()}
+
+
+@router.get("/law/{key}", tags=["法规数据"])
+def law_show(
+    key: str,
+    ctx: ContextDep,
+    platform: str | None = None,
+    on: dt.date | None = None,
+) -> dict[str, Any]:
+    """The value, unit and citations of a rule for a platform as of a date."""
+    rules = ctx.library.ruleset(platform or ctx.platform.code)
+    return rules.get(key, on or ctx.today()).as_dict()
+
+
+@router.get("/workdays/add", tags=["工作日历"])
+def workdays_add(
+    session: SessionDep,
+    start: dt.date,
+    days: Annotated[int, Query(ge=0, le=366)],
+    pause: Annotated[
+        list[str] | None, Query(description="不计入的期间，格式 YYYY-MM-DD..YYYY-MM-DD")
+    ] = None,
+) -> dict[str, Any]:
+    pauses = []
+    for raw in pause or []:
+        try:
+            a, b = raw.split("..")
+            pauses.append(Pause(dt.date.fromisoformat(a), dt.date.fromisoformat(b)))
+        except ValueError as exc:
+            raise DomainError(
+                code="workdays.bad_pause", message=f"期间“{raw}”格式应为 开始..结束"
+            ) from exc
+    return load_calendar(session).add_working_days(start, days, pauses).as_dict()
+
+
+@router.get("/calendar/{year}", tags=["工作日历"])
+def calendar_year(year: int, session: SessionDep) -> dict[str, Any]:
+    cal = load_calendar(session)
+    y = cal.year(year)
+    return {
+        "year": year,
+        "official": cal.is_official(year),
+        "source": y.source,
+        "notice": dict(y.notice),
+        "holidays": sorted(d.isoformat() for d in y.holidays),
+        "workdays": sorted(d.isoformat() for d in y.workdays),
+    }
+
+
+@router.get("/identifiers/{value}", tags=["主体标识"])
+def identifier_check(value: str, ctx: ContextDep) -> dict[str, Any]:
+    """Check a 统一社会信用代码 or 公民身份号码 and say which rule failed."""
+    return check_identifier(value, ctx.today()).as_dict()
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: dt.datetime
+    role: str
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["账户"])
+def token(
+    ctx: ContextDep,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> TokenOut:
+    user = authenticate(session, ctx, username, password)
+    raw, row = open_session(session, ctx, user, "bearer")
+    return TokenOut(access_token=raw, expires_at=row.expires_at, role=user.role)
+
+
+@router.get("/me", tags=["账户"])
+def me(actor: ActorDep) -> dict[str, Any]:
+    return {
+        "role": actor.role.value,
+        "role_label": ROLE_LABELS[actor.role],
+        "username": actor.username,
+        "display_name": actor.display_name,
+        "subject_key": actor.subject_key,
+        "organisation": actor.organisation,
+    }
+
+
+class ApiKeyIn(BaseModel):
+    label: str
+
+
+@router.post("/auth/api-keys", tags=["账户"])
+def new_api_key(
+    body: ApiKeyIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = require(Role.PROVIDER, Role.AGENCY, Role.ORGANISATION, Role.STAFF),  # type: ignore[assignment]
+) -> dict[str, str]:
+    user = session.get(User, actor.user_id)
+    assert user is not None
+    return {"api_key": create_api_key(session, ctx, actor=actor, user=user, label=body.label)}
+
+
+@router.get("/audit/verify", tags=["审计"])
+def audit_verify(
+    ctx: ContextDep,
+    full: bool = False,
+    actor: Actor = require(Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    with ctx.sessions() as session:
+        result = ctx.audit.verify(session, full=full)
+    return {
+        "ok": result.ok,
+        "checked": result.checked,
+        "last_id": result.last_id,
+        "bad_id": result.bad_id,
+        "problem": result.problem,
+        "message": result.message,
+    }

@@ -1,0 +1,29 @@
+"""create_app(): the HTTP API, its docs at /docs, and the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from xinyong import __version__
+from xinyong.context import Context, build_context
+from xinyong.web import api, errors, pages
+
+
+def create_app(ctx: Context | None = None) -> FastAPI:
+    ctx = ctx or build_context()
+    app = FastAPI(
+        title=f"{ctx.platform.name} API",
+        version=__version__,
+        description="公共信用信息平台接口。每一项法定时限和规则均注明出处条款。",
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount(
+        "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
+    )
+    return app

@@ -1,0 +1,67 @@
+"""Dependency aliases: every route gets the platform context, a session and its actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.service import resolve_token
+from xinyong.common.errors import Forbidden, Unauthenticated
+from xinyong.common.roles import ANONYMOUS, Actor, Role
+from xinyong.context import Context
+
+SESSION_COOKIE = "xinyong_session"
+
+
+def get_context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+def get_session(ctx: ContextDep) -> Iterator[Session]:
+    with ctx.sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key") or request.cookies.get(SESSION_COOKIE)
+
+
+def get_actor(request: Request, ctx: ContextDep) -> Actor:
+    """The caller: anonymous public, or the account behind a cookie, bearer token or API key."""
+    token = _token(request)
+    if not token:
+        return ANONYMOUS
+    with ctx.sessions() as session:
+        try:
+            return resolve_token(session, ctx, token)
+        except Unauthenticated:
+            if request.headers.get("authorization") or request.headers.get("x-api-key"):
+                raise
+            return ANONYMOUS  # a stale cookie: browse as the public
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def require(*roles: Role) -> object:
+    def check(actor: ActorDep) -> Actor:
+        if actor.role is Role.PUBLIC:
+            raise Unauthenticated()
+        if actor.role not in roles:
+            raise Forbidden("auth.role", "当前账户的角色无权执行此操作")
+        return actor
+
+    return Depends(check)

@@ -1,0 +1,88 @@
+"""Chinese pages: landing, login, the rules in force. Thin views over the same services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from xinyong.accounts.service import authenticate, close_session, open_session
+from xinyong.common.errors import Unauthenticated
+from xinyong.common.roles import ROLE_LABELS
+from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, SessionDep
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {"ctx": ctx, "actor": actor, "role_label": ROLE_LABELS[actor.role], "today": ctx.today()},
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    return templates.TemplateResponse(
+        request, "login.html", {"ctx": ctx, "actor": actor, "error": None}
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: ActorDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Response:
+    try:
+        user = authenticate(session, ctx, username, password)
+    except Unauthenticated as exc:
+        return templates.TemplateResponse(
+            request,
+            "login.html",
+            {"ctx": ctx, "actor": actor, "error": exc.message},
+            status_code=401,
+        )
+    token, _row = open_session(session, ctx, user, "cookie")
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        max_age=ctx.settings.session_hours * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        close_session(session, ctx, token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/rules", response_class=HTMLResponse)
+def rules_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    on = ctx.today()
+    answers = []
+    for key in ctx.rules.rule_keys():
+        try:
+            answers.append(ctx.rules.get(key, on))
+        except Exception:  # a rule not yet in force on this date is simply not listed
+            continue
+    return templates.TemplateResponse(
+        request, "rules.html", {"ctx": ctx, "actor": actor, "answers": answers, "on": on}
+    )

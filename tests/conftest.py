@@ -1,0 +1,98 @@
+"""Shared fixtures. Storage tests run on SQLite and, when XINYONG_TEST_DATABASE_URL is set, on
+PostgreSQL too (a fresh UTF-8 database per run, dropped afterwards)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from xinyong.audit.service import ensure_head
+from xinyong.cli import alembic_config
+from xinyong.common.clock import PLATFORM_TZ, FixedClock
+from xinyong.config import Settings
+from xinyong.context import Context, build_context
+from xinyong.db import make_engine
+from xinyong.models import Base
+
+PG_ENV = "XINYONG_TEST_DATABASE_URL"
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=PLATFORM_TZ)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    command.upgrade(alembic_config(f"sqlite:///{path}"), "head")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set (.ci/run sets it)")
+    name = f"xinyong_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            )
+        )
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    command.upgrade(alembic_config(url), "head")
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "xinyong.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("pg_url")
+    yield url
+    engine = make_engine(url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    with Session(engine) as session, session.begin():
+        ensure_head(session)
+    engine.dispose()
+
+
+def make_settings(tmp_path: Path, url: str, platform: str = "230000") -> Settings:
+    return Settings(
+        platform=platform,
+        data_dir=tmp_path,
+        database_url=url,
+        secret_key="test-secret-key",
+    )
+
+
+@pytest.fixture
+def ctx(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Context]:
+    context = build_context(make_settings(tmp_path, db_url), clock=clock)
+    yield context
+    context.engine.dispose()

@@ -1,0 +1,108 @@
+"""Pages in a real headless browser: Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.conftest import NOW, make_settings
+from xinyong.common.clock import FixedClock
+from xinyong.context import build_context
+from xinyong.demo.seed import DEMO_PASSWORD, load_demo
+from xinyong.web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("browser")
+    shutil.copy(sqlite_template, folder / "xinyong.db")
+    ctx = build_context(
+        make_settings(folder, f"sqlite:///{folder / 'xinyong.db'}"), clock=FixedClock(NOW)
+    )
+    load_demo(ctx, subjects=10, records=20)
+    port = _free_port()
+    config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):  # wait for the socket, bounded (~10 s)
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required: `make test` installs it"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_landing_page_in_chinese(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(server + "/")
+    assert page.locator("h1").inner_text() == "黑龙江省公共信用信息平台"
+    assert page.locator("#role").inner_text() == "社会公众"
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.close()
+
+
+def test_login_logout_with_a_session_cookie(server: str, browser: Browser) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server + "/login")
+    page.fill("#username", "staff")
+    page.fill("#password", "wrong-password")
+    page.click("#submit")
+    assert "用户名或密码错误" in page.locator("#error").inner_text()
+    page.fill("#username", "staff")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(server + "/")
+    assert page.locator("#role").inner_text() == "公共信用工作机构工作人员"
+    assert "演示" in page.locator("#who").inner_text()
+    cookie = next(c for c in context.cookies() if c["name"] == "xinyong_session")
+    assert cookie["httpOnly"]
+    page.click("text=退出")
+    page.wait_for_url(server + "/")
+    assert page.locator("#role").inner_text() == "社会公众"
+    context.close()
+
+
+def test_rules_page_shows_citations_and_unverified_marks(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(server + "/rules")
+    row = page.locator("#rule-objection\\.decide")
+    assert "3个工作日" in row.inner_text()
+    assert "第三十九条第二款" in row.inner_text()
+    assert "未核实" in page.locator("#rule-publicity\\.serious\\.max").inner_text()
+    page.close()
