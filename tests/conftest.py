@@ -8,11 +8,12 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -96,3 +97,27 @@ def ctx(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Context]:
     context = build_context(make_settings(tmp_path, db_url), clock=clock)
     yield context
     context.engine.dispose()
+
+
+@contextmanager
+def tampering(engine: Engine) -> Iterator[Connection]:
+    """A connection that bypasses the append-only triggers, as an attacker with DDL or superuser
+    rights could: the audit chain must still expose what it does."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
+        yield conn
+
+
+@pytest.fixture
+def seeded(ctx: Context) -> Context:
+    """A context whose database holds the seed catalog and its provider units."""
+    from xinyong.catalog.service import seed_catalog
+    from xinyong.common.roles import SYSTEM
+
+    with ctx.sessions() as session, session.begin():
+        seed_catalog(session, ctx, actor=SYSTEM)
+    return ctx

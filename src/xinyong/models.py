@@ -2,10 +2,14 @@
 
 from xinyong.accounts.models import ApiKey, AuthSession, User
 from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from xinyong.catalog.models import CatalogItem
+from xinyong.consents.models import Consent
 from xinyong.db import Base
 from xinyong.deadlines.models import CalendarNotice, StatutoryDeadline
+from xinyong.ingest.models import IngestBatch, QuarantinedRow
+from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CreditRecord
-from xinyong.subjects.models import Subject
+from xinyong.subjects.models import Subject, SubjectLink
 
 __all__ = [
     "ApiKey",
@@ -15,8 +19,14 @@ __all__ = [
     "AuthSession",
     "Base",
     "CalendarNotice",
+    "CatalogItem",
+    "Consent",
     "CreditRecord",
+    "IngestBatch",
+    "ProviderUnit",
+    "QuarantinedRow",
     "StatutoryDeadline",
     "Subject",
+    "SubjectLink",
     "User",
 ]

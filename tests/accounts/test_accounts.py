@@ -24,6 +24,8 @@ from xinyong.context import Context
 
 
 def make(ctx: Context, username: str = "prov", role: Role = Role.PROVIDER, **kw: object) -> User:
+    if role is Role.PROVIDER:
+        kw.setdefault("provider_code", "HRB-SCJG")
     with ctx.sessions() as session, session.begin():
         return create_user(
             session,
@@ -37,7 +39,8 @@ def make(ctx: Context, username: str = "prov", role: Role = Role.PROVIDER, **kw:
         )
 
 
-def test_password_is_hashed_with_argon2_and_checked(ctx: Context) -> None:
+def test_password_is_hashed_with_argon2_and_checked(seeded: Context) -> None:
+    ctx = seeded
     make(ctx)
     with ctx.sessions() as session, session.begin():
         user = session.scalar(select(User).where(User.username == "prov"))
@@ -46,14 +49,21 @@ def test_password_is_hashed_with_argon2_and_checked(ctx: Context) -> None:
     with pytest.raises(Unauthenticated), ctx.sessions() as session, session.begin():
         authenticate(session, ctx, "prov", "wrong")
     with ctx.sessions() as session:
-        actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+        actions = list(
+            session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.action.like("accounts:%"))
+                .order_by(AuditEvent.id)
+            )
+        )
     assert actions == [
         "accounts:user:create",
         "accounts:user:login",
     ]  # the failed attempt rolled back
 
 
-def test_failed_login_is_audited_when_committed(ctx: Context) -> None:
+def test_failed_login_is_audited_when_committed(seeded: Context) -> None:
+    ctx = seeded
     make(ctx)
     with ctx.sessions() as session:
         with pytest.raises(Unauthenticated):
@@ -62,7 +72,8 @@ def test_failed_login_is_audited_when_committed(ctx: Context) -> None:
         assert "accounts:user:login-failed" in session.scalars(select(AuditEvent.action)).all()
 
 
-def test_tokens_expire_by_the_clock_and_can_be_closed(ctx: Context) -> None:
+def test_tokens_expire_by_the_clock_and_can_be_closed(seeded: Context) -> None:
+    ctx = seeded
     user = make(ctx)
     with ctx.sessions() as session, session.begin():
         token, _ = open_session(session, ctx, user, "bearer")
@@ -80,7 +91,8 @@ def test_tokens_expire_by_the_clock_and_can_be_closed(ctx: Context) -> None:
         resolve_token(session, ctx, token2)
 
 
-def test_api_keys_for_machine_roles_only(ctx: Context) -> None:
+def test_api_keys_for_machine_roles_only(seeded: Context) -> None:
+    ctx = seeded
     provider = make(ctx)
     citizen = make(ctx, "citizen", Role.SUBJECT, subject_key="230102199003071237")
     with ctx.sessions() as session, session.begin():
@@ -91,10 +103,14 @@ def test_api_keys_for_machine_roles_only(ctx: Context) -> None:
         create_api_key(session, ctx, actor=SYSTEM, user=citizen, label="x")
 
 
-def test_subject_accounts_need_their_identifier(ctx: Context) -> None:
+def test_subject_accounts_need_their_identifier(seeded: Context) -> None:
+    ctx = seeded
     with pytest.raises(DomainError) as err:
         make(ctx, "nobody", Role.SUBJECT)
     assert err.value.code == "accounts.subject_key_required"
+    with pytest.raises(DomainError) as err:
+        make(ctx, "unitless", Role.PROVIDER, provider_code=None)
+    assert err.value.code == "accounts.provider_code_required"
     with pytest.raises(DomainError):
         make(ctx)
         make(ctx)

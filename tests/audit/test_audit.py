@@ -6,7 +6,10 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import delete, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from tests.conftest import tampering
 from xinyong.audit.models import AuditCheckpoint, AuditEvent
 from xinyong.audit.service import AuditLog
 from xinyong.common.roles import Actor, Role
@@ -54,7 +57,7 @@ def test_entries_are_numbered_without_gaps_and_linked(ctx: Context) -> None:
 
 def test_edited_entry_is_named(ctx: Context) -> None:
     write(ctx, 10)
-    with ctx.engine.begin() as conn:
+    with tampering(ctx.engine) as conn:
         conn.execute(update(AuditEvent).where(AuditEvent.id == 6).values(purpose="篡改"))
     result = verify(ctx)
     assert not result.ok and result.bad_id == 6 and result.problem == "edited"
@@ -63,7 +66,7 @@ def test_edited_entry_is_named(ctx: Context) -> None:
 
 def test_edited_timestamp_is_caught(ctx: Context) -> None:
     write(ctx, 4)
-    with ctx.engine.begin() as conn:
+    with tampering(ctx.engine) as conn:
         conn.execute(
             update(AuditEvent)
             .where(AuditEvent.id == 2)
@@ -74,7 +77,7 @@ def test_edited_timestamp_is_caught(ctx: Context) -> None:
 
 def test_deleted_entry_is_named(ctx: Context) -> None:
     write(ctx, 10)
-    with ctx.engine.begin() as conn:
+    with tampering(ctx.engine) as conn:
         conn.execute(delete(AuditEvent).where(AuditEvent.id == 4))
     result = verify(ctx)
     assert not result.ok and result.bad_id == 4 and result.problem == "deleted"
@@ -82,7 +85,7 @@ def test_deleted_entry_is_named(ctx: Context) -> None:
 
 def test_deleted_tail_is_named(ctx: Context) -> None:
     write(ctx, 10)
-    with ctx.engine.begin() as conn:
+    with tampering(ctx.engine) as conn:
         conn.execute(delete(AuditEvent).where(AuditEvent.id >= 9))
     result = verify(ctx)
     assert not result.ok and result.bad_id == 9 and result.problem == "deleted"
@@ -90,7 +93,7 @@ def test_deleted_tail_is_named(ctx: Context) -> None:
 
 def test_inserted_entry_is_named(ctx: Context) -> None:
     write(ctx, 5)
-    with ctx.engine.begin() as conn:
+    with tampering(ctx.engine) as conn:
         conn.execute(
             text(
                 "INSERT INTO audit_events (id, occurred_at, action, actor_role, personal_read,"
@@ -112,7 +115,7 @@ def test_rewritten_chain_is_caught_by_the_signed_checkpoint(ctx: Context) -> Non
     write(ctx, 3)
     from xinyong.audit.service import entry_hash
 
-    with ctx.sessions() as session, session.begin():
+    with tampering(ctx.engine) as conn, Session(conn) as session:
         events = list(session.query(AuditEvent).order_by(AuditEvent.id))
         prev = events[1].hash
         events[2].purpose = "改写"
@@ -121,6 +124,7 @@ def test_rewritten_chain_is_caught_by_the_signed_checkpoint(ctx: Context) -> Non
             e.hash = entry_hash(e)
             prev = e.hash
         session.execute(text("UPDATE audit_head SET last_hash = :h"), {"h": prev})
+        session.flush()
     routine = verify(ctx)
     assert not routine.ok and routine.bad_id == 5
     full = verify(ctx, full=True)
@@ -131,7 +135,7 @@ def test_forged_checkpoint_is_refused(ctx: Context) -> None:
     write(ctx, 3)
     with ctx.sessions() as session, session.begin():
         ctx.audit.checkpoint(session, ctx.clock)
-    with ctx.engine.begin() as conn:
+    with tampering(ctx.engine) as conn:
         conn.execute(update(AuditCheckpoint).values(mac="f" * 64))
     result = verify(ctx)
     assert not result.ok and result.problem == "checkpoint"
@@ -154,3 +158,13 @@ def test_a_rolled_back_transaction_leaves_no_entry_and_no_gap(ctx: Context) -> N
     write(ctx, 1)
     result = verify(ctx)
     assert result.ok and result.last_id == 3
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_events SET purpose = 'x'", "DELETE FROM audit_events"]
+)
+def test_the_database_refuses_to_change_audit_rows(ctx: Context, statement: str) -> None:
+    write(ctx, 2)
+    with pytest.raises(DBAPIError, match="append-only"), ctx.engine.begin() as conn:
+        conn.execute(text(statement))
+    assert verify(ctx).ok

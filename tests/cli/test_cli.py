@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from tests.conftest import tampering
 from xinyong.audit.models import AuditEvent
 from xinyong.cli import app
 from xinyong.common.roles import SYSTEM
@@ -73,7 +74,7 @@ def test_audit_verify_names_the_edited_entry(env: Context) -> None:
             )
     ok = runner.invoke(app, ["audit", "verify"])
     assert ok.exit_code == 0 and "完整" in ok.output
-    with env.engine.begin() as conn:
+    with tampering(env.engine) as conn:
         conn.execute(update(AuditEvent).where(AuditEvent.id == 3).values(detail_json='{"i":99}'))
     bad = runner.invoke(app, ["audit", "verify"])
     assert bad.exit_code == 2

@@ -18,6 +18,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     subject_key: Mapped[str | None] = mapped_column(String(64), index=True)
     organisation: Mapped[str | None] = mapped_column(String(200))
+    provider_code: Mapped[str | None] = mapped_column(ForeignKey("provider_units.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

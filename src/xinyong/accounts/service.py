@@ -34,6 +34,7 @@ def actor_of(user: User) -> Actor:
         display_name=user.display_name,
         subject_key=user.subject_key,
         organisation=user.organisation,
+        provider_code=user.provider_code,
     )
 
 
@@ -48,12 +49,17 @@ def create_user(
     display_name: str,
     subject_key: str | None = None,
     organisation: str | None = None,
+    provider_code: str | None = None,
     synthetic: bool = False,
 ) -> User:
     if len(password) < 8:
         raise DomainError(code="accounts.weak_password", message="密码至少8位")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise DomainError(code="accounts.username_taken", message=f"用户名“{username}”已被使用")
+    if role is Role.PROVIDER and not provider_code:
+        raise DomainError(
+            code="accounts.provider_code_required", message="信息提供单位账户须关联提供单位"
+        )
     if role is Role.SUBJECT and not subject_key:
         raise DomainError(
             code="accounts.subject_key_required",
@@ -66,6 +72,7 @@ def create_user(
         password_hash=_hasher.hash(password),
         subject_key=subject_key,
         organisation=organisation,
+        provider_code=provider_code,
         active=True,
         synthetic=synthetic,
         created_at=ctx.clock.now(),

@@ -35,6 +35,7 @@ class Actor:
     display_name: str | None = None
     subject_key: str | None = None  # for a credit subject: its USCC or citizen ID number
     organisation: str | None = None
+    provider_code: str | None = None  # for a provider unit's account: the unit it acts for
 
     @property
     def label(self) -> str:

@@ -7,13 +7,13 @@ The same seed gives the same data."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -153,45 +153,48 @@ def _subject_rows(
     }
 
 
-NATURES = [
-    ("registration", None, "registration"),
-    ("good", None, "commendation"),
-    ("dishonesty", "general", "administrative"),
-    ("dishonesty", "serious", "refusal_to_perform"),
-    ("dishonesty", "minor", "administrative"),
-    ("registration", None, "administrative"),
-    ("good", None, "commitment"),
+#: (item code of the seed catalog, nature, severity, category, title)
+DEMO_ITEMS = [
+    ("HLJ-DJ-001", "registration", None, "registration", "市场主体登记信息"),
+    ("HLJ-BZ-001", "good", None, "commendation", "表彰奖励信息"),
+    ("HLJ-CF-001", "dishonesty", "general", "administrative", "行政处罚信息"),
+    ("HLJ-SX-001", "dishonesty", "serious", "refusal_to_perform", "失信被执行人信息"),
+    ("HLJ-XK-001", "registration", None, "administrative", "行政许可信息"),
+    ("HLJ-CN-001", "registration", None, "commitment", "信用承诺及履行信息"),
 ]
-TITLES = {
-    "registration": "登记信息",
-    "commendation": "表彰信息",
-    "administrative": "行政管理信息",
-    "refusal_to_perform": "拒不履行生效法律文书确定义务",
-    "commitment": "信用承诺履行情况",
-}
+DEMO_PROVIDER = "HLJ-SCJG"
 
 
 def _record_row(
-    rng: random.Random, subject_key: str, today: dt.date, now: dt.datetime
+    rng: random.Random, subject_key: str, n: int, seed: int, today: dt.date, now: dt.datetime
 ) -> dict[str, Any]:
-    nature, severity, category = rng.choice(NATURES)
+    item, nature, severity, category, title = rng.choice(DEMO_ITEMS)
     decided = today - dt.timedelta(days=rng.randint(1, 1500))
+    payload = json.dumps(
+        {"synthetic": True, "文书号": f"演示〔{decided.year}〕{rng.randint(1, 9999)}号"},
+        ensure_ascii=False,
+    )
+    key = f"DEMO-{seed}-{n}"
     return {
         "subject_key": subject_key,
+        "provider_code": DEMO_PROVIDER,
+        "item_code": item,
+        "item_version": 1,
+        "record_key": key,
+        "version": 1,
+        "is_current": True,
         "category": category,
         "nature": nature,
         "severity": severity,
-        "title": f"（演示数据）{TITLES[category]}",
+        "title": f"（演示数据）{title}（{key}）",
         "decided_on": decided,
-        "provider": rng.choice(PROVIDERS),
-        "payload_json": json.dumps(
-            {"synthetic": True, "文书号": f"演示〔{decided.year}〕{rng.randint(1, 9999)}号"},
-            ensure_ascii=False,
-        ),
+        "payload_json": payload,
+        "payload_hash": hashlib.sha256(payload.encode("utf-8")).hexdigest(),
         "state": "active",
-        "version": 1,
+        "change": "new",
+        "valid_from": decided,
+        "recorded_at": now,
         "synthetic": True,
-        "created_at": now,
     }
 
 
@@ -202,10 +205,15 @@ def stream(
     rng = random.Random(seed)
     base = (seed % 800) * 1_000_000_000
     per, extra = divmod(records, subjects) if subjects else (0, 0)
+    n = 0
     for i in range(subjects):
         subject = _subject_rows(rng, subjects, i, base, today, now)
         count = per + (1 if i < extra else 0)
-        yield subject, [_record_row(rng, subject["subject_key"], today, now) for _ in range(count)]
+        rows = []
+        for _ in range(count):
+            rows.append(_record_row(rng, subject["subject_key"], n, seed, today, now))
+            n += 1
+        yield subject, rows
 
 
 def generate(
@@ -227,9 +235,9 @@ def generate(
         if not pending_s:
             return
         with ctx.sessions() as session, session.begin():
-            _insert_subjects(session, pending_s)
+            _insert_ignoring_existing(session, Subject, pending_s)
             if pending_r:  # Core executemany: the ORM's bulk path is ~3x slower here
-                session.connection().execute(insert(table_of(CreditRecord)), pending_r)
+                _insert_ignoring_existing(session, CreditRecord, pending_r)
             ctx.audit.record(
                 session,
                 clock=ctx.clock,
@@ -258,7 +266,9 @@ def generate(
     return counts
 
 
-def _insert_subjects(session: Session, rows: list[dict[str, Any]]) -> None:
+def _insert_ignoring_existing(
+    session: Session, model: type[Subject] | type[CreditRecord], rows: list[dict[str, Any]]
+) -> None:
+    """The same seed twice adds nothing: rows whose unique key exists are skipped."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Subject).on_conflict_do_nothing()
-    session.connection().execute(statement, rows)
+    session.connection().execute(dialect.insert(table_of(model)).on_conflict_do_nothing(), rows)

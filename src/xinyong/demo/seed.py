@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from xinyong.accounts.models import User
 from xinyong.accounts.service import create_user
+from xinyong.catalog.service import seed_catalog
 from xinyong.common.identifiers import region_codes
 from xinyong.common.roles import SYSTEM, Role
 from xinyong.context import Context
@@ -26,6 +27,7 @@ class DemoAccount:
     display_name: str
     subject_key: str | None = None
     organisation: str | None = None
+    provider_code: str | None = None
 
 
 DEMO_ACCOUNTS = (
@@ -40,7 +42,8 @@ DEMO_ACCOUNTS = (
         "provider",
         Role.PROVIDER,
         "信息提供单位（演示）",
-        organisation="黑龙江省市场监督管理局（演示）",
+        organisation="哈尔滨市市场监督管理局（演示）",
+        provider_code="HRB-SCJG",
     ),
     DemoAccount(
         "agency", Role.AGENCY, "国家机关（演示）", organisation="哈尔滨市住房和城乡建设局（演示）"
@@ -63,6 +66,7 @@ def load_demo(
         if session.scalar(select(func.count()).select_from(User)):
             return None
     with ctx.sessions() as session, session.begin():
+        seed_catalog(session, ctx, actor=SYSTEM)
         for key, kind, name in (
             (DEMO_COMPANY, "legal_person", "哈尔滨示范科技有限公司（演示）"),
             (DEMO_CITIZEN, "natural_person", "张示范（演示）"),
@@ -89,6 +93,7 @@ def load_demo(
                 display_name=acc.display_name,
                 subject_key=acc.subject_key,
                 organisation=acc.organisation,
+                provider_code=acc.provider_code,
                 synthetic=True,
             )
     generate(ctx, subjects=subjects, records=records, seed=seed)

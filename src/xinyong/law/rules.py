@@ -52,7 +52,7 @@ LEAF_KEYS = frozenset(
 )
 REQUIRED_LEAF_KEYS = frozenset({"description", "unit", "values", "reference"})
 REFERENCE_KEYS = frozenset({"instrument", "article", "paragraph", "item", "document"})
-LIST_ENTRY_KEYS = frozenset({"code", "name", "item"})
+LIST_ENTRY_KEYS = frozenset({"code", "name", "item", "aliases"})
 PACK_KEYS = frozenset({"id", "level", "name", "region", "instruments"})
 INSTRUMENT_KEYS = frozenset({"name", "document", "in_force_from"})
 PLATFORM_KEYS = frozenset({"name", "short", "aliases", "level", "parent", "packs"})

@@ -9,22 +9,54 @@ from xinyong.db import Base, BigId, UTCDateTime
 
 
 class CreditRecord(Base):
-    """One item of public credit information about one subject. Records are never deleted:
-    a change writes a new version, expiry or revocation changes `state`."""
+    """One version of one item of public credit information about one subject.
+
+    A record is identified by (provider_code, item_code, record_key), the provider's own key.
+    Each change writes a new version; the previous one is superseded, never deleted. Two times:
+    `valid_from`/`valid_to` when the content held in the world, `recorded_at`/`superseded_at`
+    when the platform knew it (bitemporal). `is_current` marks the version in force now."""
 
     __tablename__ = "credit_records"
-    __table_args__ = (Index("ix_credit_records_subject_key_category", "subject_key", "category"),)
+    __table_args__ = (
+        Index("ix_credit_records_subject_key_category", "subject_key", "category"),
+        Index(
+            "ix_credit_records_natural_key",
+            "provider_code",
+            "item_code",
+            "record_key",
+            "version",
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subject_key: Mapped[str] = mapped_column(String(64))
+    provider_code: Mapped[str] = mapped_column(String(40))
+    item_code: Mapped[str] = mapped_column(String(40))
+    item_version: Mapped[int] = mapped_column(Integer)
+    record_key: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     category: Mapped[str] = mapped_column(String(32))  # one of HLJ 18's ten (catalog.categories)
     nature: Mapped[str] = mapped_column(String(16))  # registration | good | dishonesty
     severity: Mapped[str | None] = mapped_column(String(16))  # minor | general | serious
     title: Mapped[str] = mapped_column(String(300))
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
-    provider: Mapped[str] = mapped_column(String(200))
     payload_json: Mapped[str] = mapped_column(Text, default="{}")
-    state: Mapped[str] = mapped_column(String(16), default="active")
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active | withdrawn
+    change: Mapped[str] = mapped_column(
+        String(16), default="new"
+    )  # new | update | correction | withdrawal
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    batch_id: Mapped[int | None] = mapped_column(BigId)
+    arrival_due_on: Mapped[dt.date | None] = mapped_column(Date)  # decided_on + update cycle
+    late: Mapped[bool | None] = mapped_column(Boolean)  # first arrival after arrival_due_on
+    discovered_on: Mapped[dt.date | None] = mapped_column(Date)  # corrections (HLJ 38)
+    correction_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    correction_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""The public credit information catalog (公共信用信息目录, HLJ 18)."""

@@ -1,0 +1,1 @@
+"""Consents of natural persons to collection (HLJ 20)."""

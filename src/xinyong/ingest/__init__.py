@@ -1,0 +1,1 @@
+"""Ingestion from provider units: validation, versioning, quarantine, receipts."""

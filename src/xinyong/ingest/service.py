@@ -1,0 +1,486 @@
+"""Ingestion: validate every row, version what changed, quarantine what was refused, count all.
+
+Rows are processed in chunks. Per chunk: one query for the current versions of its record keys,
+one for consents, then set-based writes (subjects, superseded versions, new versions, quarantined
+rows) and one audit entry, all in one transaction. Pushing the same record again changes nothing;
+a changed payload becomes a new version; a refused row is kept with every reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from xinyong.catalog.models import CatalogItem
+from xinyong.catalog.service import get_item, spec_of
+from xinyong.common.errors import DomainError, Forbidden, NotFound
+from xinyong.common.roles import Actor, Role
+from xinyong.consents.models import Consent
+from xinyong.context import Context
+from xinyong.db import table_of
+from xinyong.deadlines.service import load_calendar
+from xinyong.ingest.models import IngestBatch, QuarantinedRow
+from xinyong.ingest.readers import Row
+from xinyong.ingest.validate import Reason, Rejected, RowValidator, ValidRow
+from xinyong.law.workdays import WorkdayCalendar, add_period
+from xinyong.providers.models import ProviderUnit
+from xinyong.records.models import CreditRecord
+from xinyong.subjects.models import Subject
+
+CHUNK = 2000
+_records = table_of(CreditRecord)
+_CURRENT = select(
+    _records.c.record_key, _records.c.id, _records.c.payload_hash, _records.c.version
+).where(
+    _records.c.provider_code == bindparam("provider"),
+    _records.c.item_code == bindparam("item"),
+    _records.c.is_current.is_(True),
+    _records.c.record_key.in_(bindparam("keys", expanding=True)),
+)
+_SUPERSEDE = (
+    update(_records)
+    .where(_records.c.id.in_(bindparam("ids", expanding=True)))
+    .values(is_current=False, superseded_at=bindparam("now"), valid_to=bindparam("today"))
+)
+_INSERT_RECORD = insert(_records)
+_INSERT_QUARANTINE = insert(table_of(QuarantinedRow))
+
+
+def ranges(numbers: list[int]) -> list[list[int]]:
+    """[2,3,4,7] -> [[2,4],[7,7]]: row numbers in a receipt stay small for a million rows."""
+    out: list[list[int]] = []
+    for n in sorted(numbers):
+        if out and n == out[-1][1] + 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return out
+
+
+@dataclass
+class Receipt:
+    batch_id: int
+    provider_code: str
+    item_code: str
+    item_version: int
+    rows: int = 0
+    accepted: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    unverified: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "accepted": len(self.accepted),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "rejected": len(self.rejected),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "batch_id": self.batch_id,
+            "provider": self.provider_code,
+            "item": self.item_code,
+            "item_version": self.item_version,
+            **self.counts(),
+            "rows_accepted": ranges(self.accepted),
+            "rows_updated": ranges(self.updated),
+            "rows_unchanged": ranges(self.unchanged),
+            "rows_rejected": self.rejected,
+        }
+        if self.unverified:
+            out["unverified"] = self.unverified
+        return out
+
+
+def authorise(
+    session: Session, ctx: Context, actor: Actor, provider_code: str, item: CatalogItem
+) -> None:
+    """A unit pushes only the items the catalog names it for (HLJ 18 ¶2, HLJ 21)."""
+    if actor.role is Role.PROVIDER:
+        if actor.provider_code != provider_code:
+            raise Forbidden("ingest.other_provider", "只能以本单位名义推送信息")
+    elif actor.role not in (Role.STAFF, Role.ADMIN):
+        raise Forbidden("ingest.role", "只有信息提供单位（或代为导入的工作人员）可以推送信息")
+    unit = session.get(ProviderUnit, provider_code)
+    if unit is None or unit.state != "active":
+        raise NotFound(
+            "ingest.unknown_provider",
+            f"提供单位“{provider_code}”不存在或已停用",
+            provider=provider_code,
+        )
+    if provider_code not in json.loads(item.providers_json):
+        categories = ctx.rules.get("catalog.categories", ctx.today())
+        raise DomainError(
+            code="ingest.provider_not_allowed",
+            message=f"目录项“{item.code} {item.name}”未列明“{unit.name}”为提供单位，不得推送",
+            citations=list(categories.citations),
+            status=403,
+        )
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class _Run:
+    """The state of one batch while its chunks are applied."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        actor: Actor,
+        batch: IngestBatch,
+        item: CatalogItem,
+        calendar: WorkdayCalendar,
+    ) -> None:
+        self.ctx = ctx
+        self.actor = actor
+        self.batch = batch
+        self.item = item
+        self.spec = spec_of(item)
+        self.today = ctx.today()
+        self.now = ctx.clock.now()
+        self.validator = RowValidator(self.spec, ctx.rules, self.today)
+        self.calendar = calendar
+        self.due_cache: dict[dt.date, dt.date] = {}
+        self.receipt = Receipt(batch.id, batch.provider_code, item.code, item.version)
+        if item.unverified:
+            self.receipt.unverified = f"目录项{item.code}：{item.note or '出处未经核实'}"
+        on = self.today
+        self.consent_rule = ctx.rules.get("collection.consent_elements", on).citations
+        self.restricted_rule = ctx.rules.get("collection.restricted_personal_fields", on).citations
+        self.sqlite = ctx.engine.dialect.name != "postgresql"
+
+    def arrival_due(self, decided: dt.date) -> dt.date:
+        due = self.due_cache.get(decided)
+        if due is None:
+            cycle = self.spec.update_cycle
+            if cycle.unit == "working_day":
+                due = self.calendar.add_working_days(decided, cycle.amount).due
+            else:
+                due = add_period(decided, cycle.amount, cycle.unit)
+            self.due_cache[decided] = due
+        return due
+
+    def _consents(self, session: Session, valid: list[ValidRow]) -> dict[str, list[Consent]]:
+        keys = {v.subject_key for v in valid if v.restricted or v.needs_consent}
+        if not keys:
+            return {}
+        found: dict[str, list[Consent]] = {}
+        for consent in session.scalars(
+            select(Consent).where(
+                Consent.subject_key.in_(keys),
+                Consent.item_code == self.item.code,
+                Consent.revoked_at.is_(None),
+                Consent.valid_from <= self.today,
+                or_(Consent.valid_until.is_(None), Consent.valid_until >= self.today),
+            )
+        ):
+            found.setdefault(consent.subject_key, []).append(consent)
+        return found
+
+    def _consent_reasons(self, row: ValidRow, consents: list[Consent]) -> list[Reason]:
+        reasons = []
+        if row.needs_consent and not any(c.informed for c in consents):
+            reasons.append(
+                Reason(
+                    "ingest.nonpublic_without_consent",
+                    "采集自然人非依法公示的信息须经本人同意，未找到有效的同意记录",
+                    None,
+                    self.consent_rule,
+                )
+            )
+        if row.restricted:
+            covered = {
+                cls
+                for c in consents
+                if c.written and c.adverse_consequences_told and c.purpose.strip()
+                for cls in json.loads(c.classes_json)
+            }
+            missing = [cls for cls in row.restricted if cls not in covered]
+            if missing:
+                reasons.append(
+                    Reason(
+                        "ingest.restricted_without_consent",
+                        f"采集自然人{('、'.join(missing))}信息须告知不利后果、取得本人书面同意并约定用途",
+                        None,
+                        self.restricted_rule,
+                    )
+                )
+        return reasons
+
+    def apply(self, session: Session, chunk: list[Row]) -> None:
+        valid: list[ValidRow] = []
+        rejected: list[Rejected] = []
+        for number, raw in chunk:
+            result = self.validator.validate(number, raw)
+            (valid if isinstance(result, ValidRow) else rejected).append(result)  # type: ignore[arg-type]
+        self.receipt.rows += len(chunk)
+        consents = self._consents(session, valid)
+        if consents or any(v.restricted or v.needs_consent for v in valid):
+            kept = []
+            raw_by_number = dict(chunk)
+            for row in valid:
+                reasons = (
+                    self._consent_reasons(row, consents.get(row.subject_key, []))
+                    if (row.restricted or row.needs_consent)
+                    else []
+                )
+                if reasons:
+                    rejected.append(
+                        Rejected(
+                            row.row_number,
+                            row.record_key,
+                            dict(raw_by_number[row.row_number]),
+                            reasons,
+                        )
+                    )
+                else:
+                    kept.append(row)
+            valid = kept
+        current: dict[str, tuple[int, str, int]] = {}
+        if valid:
+            for key, rid, digest, version in session.execute(
+                _CURRENT,
+                {
+                    "provider": self.batch.provider_code,
+                    "item": self.item.code,
+                    "keys": list({v.record_key for v in valid}),
+                },
+            ):
+                current[key] = (rid, digest, version)
+        new_rows: list[dict[str, Any]] = []
+        supersede: list[int] = []
+        pending: dict[
+            str, tuple[int | None, str, int, int]
+        ] = {}  # key -> (id, hash, version, index)
+        subjects: dict[str, dict[str, Any]] = {}
+        spec = self.spec
+        for row in valid:
+            known = pending.get(row.record_key)
+            if known is None and row.record_key in current:
+                rid, digest, version = current[row.record_key]
+                known = (rid, digest, version, -1)
+            if known is not None and known[1] == row.payload_hash:
+                self.receipt.unchanged.append(row.row_number)
+                continue
+            version = known[2] + 1 if known else 1
+            if known is not None:
+                if known[0] is not None:
+                    supersede.append(known[0])
+                else:  # an earlier row of this chunk: it is superseded before it is written
+                    new_rows[known[3]]["is_current"] = False
+                    new_rows[known[3]]["superseded_at"] = self.now
+                    new_rows[known[3]]["valid_to"] = self.today
+                self.receipt.updated.append(row.row_number)
+            else:
+                self.receipt.accepted.append(row.row_number)
+            due = self.arrival_due(row.decided_on) if version == 1 and row.decided_on else None
+            pending[row.record_key] = (None, row.payload_hash, version, len(new_rows))
+            new_rows.append(
+                {
+                    "subject_key": row.subject_key,
+                    "provider_code": self.batch.provider_code,
+                    "item_code": self.item.code,
+                    "item_version": self.item.version,
+                    "record_key": row.record_key,
+                    "version": version,
+                    "is_current": True,
+                    "category": spec.category,
+                    "nature": spec.nature,
+                    "severity": spec.severity,
+                    "title": f"{spec.name}（{row.record_key}）"[:300],
+                    "decided_on": row.decided_on,
+                    "payload_json": row.payload_json,
+                    "payload_hash": row.payload_hash,
+                    "state": "active",
+                    "change": "new" if version == 1 else "update",
+                    "valid_from": (row.decided_on or self.today) if version == 1 else self.today,
+                    "valid_to": None,
+                    "recorded_at": self.now,
+                    "superseded_at": None,
+                    "batch_id": self.batch.id,
+                    "arrival_due_on": due,
+                    "late": (self.today > due) if due else None,
+                    "discovered_on": None,
+                    "correction_due_on": None,
+                    "correction_on_time": None,
+                    "reason": None,
+                    "synthetic": False,
+                }
+            )
+            if row.subject_key not in subjects:
+                subjects[row.subject_key] = {
+                    "subject_key": row.subject_key,
+                    "kind": row.subject_kind,
+                    "id_type": row.id_type,
+                    "name": row.subject_name[:200],
+                    "region_code": row.region_code,
+                    "state": "active",
+                    "synthetic": False,
+                    "created_at": self.now,
+                }
+        conn = session.connection()
+        if subjects:
+            dialect = sqlite if self.sqlite else postgresql
+            conn.execute(
+                dialect.insert(table_of(Subject)).on_conflict_do_nothing(), list(subjects.values())
+            )
+        if supersede:
+            conn.execute(_SUPERSEDE, {"ids": supersede, "now": self.now, "today": self.today})
+        if new_rows:
+            conn.execute(_INSERT_RECORD, new_rows)
+        if rejected:
+            self._quarantine(session, rejected)
+        self.ctx.audit.record(
+            session,
+            clock=self.ctx.clock,
+            actor=self.actor,
+            action="ingest:chunk:commit",
+            object_type="ingest_batch",
+            object_id=self.batch.id,
+            detail={
+                "item": self.item.code,
+                "rows": [chunk[0][0], chunk[-1][0]],
+                "new_versions": len(new_rows),
+                "rejected": len(rejected),
+            },
+        )
+
+    def _quarantine(self, session: Session, rejected: list[Rejected]) -> None:
+        rows = []
+        for r in rejected:
+            reasons = [x.as_dict() for x in r.reasons]
+            rows.append(
+                {
+                    "batch_id": self.batch.id,
+                    "provider_code": self.batch.provider_code,
+                    "item_code": self.item.code,
+                    "row_number": r.row_number,
+                    "record_key": r.record_key,
+                    "payload_json": json.dumps(r.raw, ensure_ascii=False, default=str),
+                    "reasons_json": json.dumps(reasons, ensure_ascii=False),
+                    "state": "open",
+                    "attempts": 1,
+                    "received_at": self.now,
+                }
+            )
+        session.connection().execute(_INSERT_QUARANTINE, rows)
+        by_row = dict(
+            session.execute(
+                select(QuarantinedRow.row_number, QuarantinedRow.id).where(
+                    QuarantinedRow.batch_id == self.batch.id,
+                    QuarantinedRow.row_number.in_([r.row_number for r in rejected]),
+                )
+            )
+            .tuples()
+            .all()
+        )
+        for r in rejected:
+            self.receipt.rejected.append(
+                {
+                    "row": r.row_number,
+                    "quarantine_id": by_row.get(r.row_number),
+                    "reasons": [
+                        {"code": x.code, "message": x.message, "field": x.field} for x in r.reasons
+                    ],
+                }
+            )
+
+
+def ingest(
+    ctx: Context,
+    *,
+    actor: Actor,
+    provider_code: str,
+    item_code: str,
+    rows: Iterable[Row],
+    source: str,
+    filename: str | None = None,
+    chunk_size: int = CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> Receipt:
+    """Ingest rows from any reader; returns the receipt. Each chunk commits on its own, so a
+    crash loses nothing that was committed, and re-running the same input is harmless."""
+    with ctx.sessions() as session, session.begin():
+        item = get_item(session, item_code)
+        authorise(session, ctx, actor, provider_code, item)
+        batch = IngestBatch(
+            provider_code=provider_code,
+            item_code=item.code,
+            item_version=item.version,
+            source=source,
+            filename=filename,
+            actor=actor.username or actor.role.value,
+            state="processing",
+            received_at=ctx.clock.now(),
+        )
+        session.add(batch)
+        session.flush()
+        ctx.audit.record(
+            session,
+            clock=ctx.clock,
+            actor=actor,
+            action="ingest:batch:open",
+            object_type="ingest_batch",
+            object_id=batch.id,
+            detail={
+                "provider": provider_code,
+                "item": item.code,
+                "version": item.version,
+                "source": source,
+                "filename": filename,
+            },
+        )
+        calendar = load_calendar(session)
+    run = _Run(ctx, actor, batch, item, calendar)
+    try:
+        for chunk in _chunks(rows, chunk_size):
+            with ctx.sessions() as session, session.begin():
+                run.apply(session, chunk)
+            if progress:
+                progress(len(chunk))
+    except Exception:
+        with ctx.sessions() as session, session.begin():
+            session.execute(
+                update(IngestBatch)
+                .where(IngestBatch.id == batch.id)
+                .values(state="failed", finished_at=ctx.clock.now())
+            )
+        raise
+    receipt = run.receipt
+    with ctx.sessions() as session, session.begin():
+        counts = receipt.counts()
+        session.execute(
+            update(IngestBatch)
+            .where(IngestBatch.id == batch.id)
+            .values(
+                state="done",
+                finished_at=ctx.clock.now(),
+                receipt_json=json.dumps(receipt.as_dict(), ensure_ascii=False),
+                **counts,
+            )
+        )
+        ctx.audit.record(
+            session,
+            clock=ctx.clock,
+            actor=actor,
+            action="ingest:batch:close",
+            object_type="ingest_batch",
+            object_id=batch.id,
+            detail=counts,
+        )
+    return receipt

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xinyong.db import Base, UTCDateTime
+
+
+class ProviderUnit(Base):
+    """A unit that pushes public credit information (HLJ 21). Accounts act for it via
+    `users.provider_code`; catalog items name the units allowed to push them."""
+
+    __tablename__ = "provider_units"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))  # province | city | county | township
+    region: Mapped[str] = mapped_column(String(6))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
