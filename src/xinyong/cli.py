@@ -25,6 +25,9 @@ audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 demo_app = typer.Typer(help="演示数据（合成）", no_args_is_help=True)
 id_app = typer.Typer(help="主体标识校验", no_args_is_help=True)
 accounts_app = typer.Typer(help="账户", no_args_is_help=True)
+catalog_app = typer.Typer(help="公共信用信息目录", no_args_is_help=True)
+quarantine_app = typer.Typer(help="被拒收记录（隔离区）", no_args_is_help=True)
+providers_app = typer.Typer(help="信息提供单位", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (law_app, "law"),
@@ -34,6 +37,9 @@ for sub, name in (
     (demo_app, "demo"),
     (id_app, "id"),
     (accounts_app, "accounts"),
+    (catalog_app, "catalog"),
+    (quarantine_app, "quarantine"),
+    (providers_app, "providers"),
 ):
     app.add_typer(sub, name=name)
 
@@ -308,3 +314,158 @@ def accounts_create(
             organisation=organisation,
         )
     typer.echo(f"已创建账户 {user.username}（{user.role}）")
+
+
+@catalog_app.command("seed")
+def catalog_seed() -> None:
+    """载入本省目录种子（目录项与提供单位）；已有的不覆盖。"""
+    from xinyong.catalog.service import seed_catalog
+
+    ctx = _ctx()
+    with ctx.sessions() as session, session.begin():
+        created = seed_catalog(session, ctx, actor=SYSTEM)
+    typer.echo(f"新建{len(created)}项：{'、'.join(created) if created else '无'}")
+
+
+@catalog_app.command("list")
+def catalog_list() -> None:
+    """列出现行目录项。"""
+    from xinyong.catalog.service import list_items
+
+    ctx = _ctx()
+    with ctx.sessions() as session:
+        for item in list_items(session):
+            mark = "【未核实】" if item.unverified else ""
+            typer.echo(f"{item.code}  v{item.version}  {item.category:<20} {item.name}{mark}")
+
+
+@catalog_app.command("show")
+def catalog_show(code: str, version: int | None = None) -> None:
+    """显示目录项（字段、提供单位、属性）。"""
+    from xinyong.catalog.service import describe, get_item
+    from xinyong.common.errors import DomainError
+
+    ctx = _ctx()
+    with ctx.sessions() as session:
+        try:
+            typer.echo(
+                json.dumps(describe(get_item(session, code, version)), ensure_ascii=False, indent=2)
+            )
+        except DomainError as exc:
+            _fail(str(exc))
+
+
+@catalog_app.command("define")
+def catalog_define(file: Path) -> None:
+    """按YAML/JSON文件新建目录项或其新版本。"""
+    from pydantic import ValidationError
+
+    from xinyong.catalog.schemas import CatalogItemSpec
+    from xinyong.catalog.service import define_item
+    from xinyong.common.errors import DomainError
+    from xinyong.law.rules import load_yaml
+
+    ctx = _ctx()
+    try:
+        spec = CatalogItemSpec.model_validate(load_yaml(file))
+        with ctx.sessions() as session, session.begin():
+            item = define_item(session, ctx, actor=SYSTEM, spec=spec)
+    except (DomainError, ValidationError) as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"已定义 {item.code} v{item.version}")
+
+
+@app.command()
+def ingest(
+    file: Path,
+    provider: Annotated[str, typer.Option(help="提供单位代码")],
+    item: Annotated[str, typer.Option(help="目录项代码")],
+    receipt: Annotated[Path | None, typer.Option(help="把完整回执写入此JSON文件")] = None,
+) -> None:
+    """导入CSV或Excel文件（表头为目录的中文字段名），流式处理并打印回执。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.ingest.readers import CountingReader, read_file, reader_for
+    from xinyong.ingest.service import ingest as run_ingest
+
+    ctx = _ctx()
+    try:
+        kind = reader_for(file.name)
+    except DomainError as exc:
+        _fail(str(exc))
+        return
+    size = file.stat().st_size
+    with file.open("rb") as raw, typer.progressbar(length=size, label="导入中") as bar:
+        counting = CountingReader(raw)
+        seen = 0
+
+        def progress(_: int) -> None:
+            nonlocal seen
+            bar.update(counting.bytes_read - seen)
+            seen = counting.bytes_read
+
+        try:
+            result = run_ingest(
+                ctx,
+                actor=SYSTEM,
+                provider_code=provider,
+                item_code=item,
+                rows=read_file(kind, counting),  # type: ignore[arg-type]
+                source=kind,
+                filename=file.name,
+                progress=progress,
+            )
+        except DomainError as exc:
+            _fail(str(exc))
+            return
+    counts = result.counts()
+    typer.echo(
+        f"批次{result.batch_id}：共{counts['rows']}行，新增{counts['accepted']}，更新{counts['updated']}，"
+        f"未变{counts['unchanged']}，拒收{counts['rejected']}"
+    )
+    for rejected in result.rejected[:20]:
+        reasons = "；".join(r["message"] for r in rejected["reasons"])
+        typer.echo(f"  第{rejected['row']}行（隔离记录{rejected['quarantine_id']}）：{reasons}")
+    if len(result.rejected) > 20:
+        typer.echo(f"  ……另有{len(result.rejected) - 20}行被拒收，见 xinyong quarantine list")
+    if result.unverified:
+        typer.echo(f"  注（未核实）：{result.unverified}")
+    if receipt:
+        receipt.write_text(
+            json.dumps(result.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    provider: Annotated[str, typer.Option(help="提供单位代码")],
+    state: str = "open",
+    limit: int = 50,
+) -> None:
+    """列出被拒收的记录及其理由。"""
+    from xinyong.ingest.quarantine import describe, list_quarantine
+
+    ctx = _ctx()
+    with ctx.sessions() as session:
+        total, rows = list_quarantine(session, SYSTEM, provider, state=state, limit=limit)
+    typer.echo(f"共{total}条（{state}）")
+    for row in rows:
+        d = describe(row)
+        reasons = "；".join(r["message"] for r in d["reasons"])
+        typer.echo(f"  #{d['id']} 批次{d['batch_id']} 第{d['row']}行 {d['item']}：{reasons}")
+
+
+@providers_app.command("timeliness")
+def providers_timeliness(code: str, year: int | None = None) -> None:
+    """按目录项统计迟于更新周期报送的记录（哈尔滨条例第六条年度考核的依据）。"""
+    from xinyong.records.service import timeliness
+
+    ctx = _ctx()
+    with ctx.sessions() as session:
+        rows = timeliness(session, code, year)
+    if not rows:
+        typer.echo("无记录")
+    for r in rows:
+        typer.echo(
+            f"{r['item']}：{r['records']}条，迟报{r['late']}条，及时率{r['on_time_ratio']:.2%}"
+        )

@@ -379,23 +379,28 @@ class _Run:
                 }
             )
         session.connection().execute(_INSERT_QUARANTINE, rows)
-        by_row = dict(
-            session.execute(
+        numbers = [r.row_number for r in rejected]
+        by_row: dict[int, int] = {
+            number: qid
+            for number, qid in session.execute(
                 select(QuarantinedRow.row_number, QuarantinedRow.id).where(
-                    QuarantinedRow.batch_id == self.batch.id,
-                    QuarantinedRow.row_number.in_([r.row_number for r in rejected]),
+                    QuarantinedRow.batch_id == self.batch.id, QuarantinedRow.row_number.in_(numbers)
                 )
             )
-            .tuples()
-            .all()
-        )
+        }
         for r in rejected:
             self.receipt.rejected.append(
                 {
                     "row": r.row_number,
                     "quarantine_id": by_row.get(r.row_number),
                     "reasons": [
-                        {"code": x.code, "message": x.message, "field": x.field} for x in r.reasons
+                        {
+                            "code": x.code,
+                            "message": x.message,
+                            "field": x.field,
+                            "articles": [c.label() for c in x.citations],
+                        }
+                        for x in r.reasons
                     ],
                 }
             )

@@ -8,7 +8,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__
+from xinyong.catalog import api as catalog_api
 from xinyong.context import Context, build_context
+from xinyong.ingest import api as ingest_api
+from xinyong.records import api as records_api
+from xinyong.subjects import api as subjects_api
 from xinyong.web import api, errors, pages
 
 
@@ -22,6 +26,8 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.state.ctx = ctx
     errors.install(app)
     app.include_router(api.router)
+    for domain in (catalog_api, ingest_api, records_api, subjects_api):
+        app.include_router(domain.router)
     app.include_router(pages.router)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"

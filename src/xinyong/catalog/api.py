@@ -1,0 +1,35 @@
+"""/api/catalog: the catalog, readable by all, defined by staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from xinyong.catalog.schemas import CatalogItemSpec
+from xinyong.catalog.service import define_item, describe, get_item, list_items
+from xinyong.common.roles import Actor, Role
+from xinyong.web.deps import ContextDep, SessionDep, require
+
+router = APIRouter(prefix="/api/catalog", tags=["公共信用信息目录"])
+
+
+@router.get("")
+def catalog(session: SessionDep) -> list[dict[str, Any]]:
+    return [describe(i) for i in list_items(session)]
+
+
+@router.get("/{code}")
+def catalog_item(code: str, session: SessionDep, version: int | None = None) -> dict[str, Any]:
+    return describe(get_item(session, code, version))
+
+
+@router.post("", status_code=201)
+def define(
+    spec: CatalogItemSpec,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = require(Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """Create an item or a new version of it (HLJ 18)."""
+    return describe(define_item(session, ctx, actor=actor, spec=spec))

@@ -1,0 +1,145 @@
+"""/api/ingest and /api/quarantine: pushes from provider units and their refused rows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, UploadFile
+from pydantic import BaseModel
+
+from xinyong.common.errors import DomainError
+from xinyong.common.roles import Actor, Role
+from xinyong.ingest import quarantine
+from xinyong.ingest.models import IngestBatch
+from xinyong.ingest.readers import read_file, read_json_records, reader_for
+from xinyong.ingest.service import ingest
+from xinyong.web.deps import ContextDep, SessionDep, require
+
+router = APIRouter(tags=["信息归集"])
+PUSHERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
+MAX_JSON_ROWS = 10_000  # one request; larger pushes go as files
+
+
+def _provider(actor: Actor, provider: str | None) -> str:
+    if actor.role is Role.PROVIDER:
+        assert actor.provider_code is not None
+        return provider or actor.provider_code
+    if not provider:
+        raise DomainError(
+            code="ingest.provider_required", message="工作人员代为导入时须指明提供单位（provider）"
+        )
+    return provider
+
+
+@router.post("/api/ingest/{item_code}/records")
+def push_records(
+    item_code: str,
+    ctx: ContextDep,
+    body: Annotated[dict[str, Any] | list[dict[str, Any]], Body()],
+    provider: str | None = None,
+    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """One record (an object) or a batch (a list, or {"records": [...]}), with the catalog's
+    Chinese field names. Answers with the batch receipt."""
+    if isinstance(body, dict):
+        records = body["records"] if isinstance(body.get("records"), list) else [body]
+    else:
+        records = body
+    if len(records) > MAX_JSON_ROWS:
+        raise DomainError(
+            code="ingest.too_many_rows",
+            message=f"单次推送不超过{MAX_JSON_ROWS}条，更多请以文件推送",
+        )
+    receipt = ingest(
+        ctx,
+        actor=actor,
+        provider_code=_provider(actor, provider),
+        item_code=item_code,
+        rows=read_json_records(records),
+        source="api",
+    )
+    return receipt.as_dict()
+
+
+@router.post("/api/ingest/{item_code}/files")
+def push_file(
+    item_code: str,
+    ctx: ContextDep,
+    file: UploadFile,
+    provider: str | None = None,
+    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """A CSV or Excel (.xlsx) file whose header row uses the catalog's Chinese field names."""
+    kind = reader_for(file.filename or "")
+    receipt = ingest(
+        ctx,
+        actor=actor,
+        provider_code=_provider(actor, provider),
+        item_code=item_code,
+        rows=read_file(kind, file.file),
+        source=kind,
+        filename=file.filename,
+    )
+    return receipt.as_dict()
+
+
+@router.get("/api/ingest/batches/{batch_id}")
+def batch(
+    batch_id: int,
+    session: SessionDep,
+    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    import json
+
+    row = session.get(IngestBatch, batch_id)
+    if row is None or (actor.role is Role.PROVIDER and row.provider_code != actor.provider_code):
+        raise DomainError(code="ingest.unknown_batch", message=f"批次{batch_id}不存在", status=404)
+    return {
+        "state": row.state,
+        "source": row.source,
+        "filename": row.filename,
+        **json.loads(row.receipt_json),
+    }
+
+
+@router.get("/api/quarantine")
+def quarantined(
+    session: SessionDep,
+    provider: str | None = None,
+    state: str | None = "open",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    total, rows = quarantine.list_quarantine(
+        session, actor, _provider(actor, provider), state=state, limit=limit, offset=offset
+    )
+    return {"total": total, "rows": [quarantine.describe(r) for r in rows]}
+
+
+@router.post("/api/quarantine/{quarantine_id}/resubmit")
+def resubmit(
+    quarantine_id: int,
+    ctx: ContextDep,
+    record: Annotated[dict[str, Any], Body()],
+    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    return quarantine.resubmit(
+        ctx, actor=actor, quarantine_id=quarantine_id, record=record
+    ).as_dict()
+
+
+class WithdrawIn(BaseModel):
+    reason: str
+
+
+@router.post("/api/quarantine/{quarantine_id}/withdraw")
+def withdraw(
+    quarantine_id: int,
+    body: WithdrawIn,
+    ctx: ContextDep,
+    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    return quarantine.describe(
+        quarantine.withdraw(ctx, actor=actor, quarantine_id=quarantine_id, reason=body.reason)
+    )

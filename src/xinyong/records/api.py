@@ -1,0 +1,100 @@
+"""/api/records and /api/providers: corrections (HLJ 38), history, timeliness (HRB 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from xinyong.common.errors import DomainError, Forbidden
+from xinyong.common.roles import Actor, Role
+from xinyong.providers.models import ProviderUnit
+from xinyong.records import service
+from xinyong.web.deps import ContextDep, SessionDep, require
+
+router = APIRouter(tags=["信息更正与提供单位"])
+STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
+
+
+class CorrectionIn(BaseModel):
+    discovered_on: dt.date
+    reason: str
+    record: dict[str, Any] | None = None  # absent: withdraw the record
+
+
+def _provider(actor: Actor, provider: str | None) -> str:
+    if actor.role is Role.PROVIDER:
+        assert actor.provider_code is not None
+        if provider and provider != actor.provider_code:
+            raise Forbidden("records.other_provider", "只能处理本单位推送的信息")
+        return actor.provider_code
+    if not provider:
+        raise DomainError(code="records.provider_required", message="须指明提供单位（provider）")
+    return provider
+
+
+@router.post("/api/records/{item_code}/{record_key}/correction")
+def correct(
+    item_code: str,
+    record_key: str,
+    body: CorrectionIn,
+    ctx: ContextDep,
+    provider: str | None = None,
+    actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    row = service.correct(
+        ctx,
+        actor=actor,
+        provider_code=_provider(actor, provider),
+        item_code=item_code,
+        record_key=record_key,
+        discovered_on=body.discovered_on,
+        reason=body.reason,
+        record=body.record,
+    )
+    return {
+        "version": row.version,
+        "state": row.state,
+        "change": row.change,
+        "discovered_on": row.discovered_on.isoformat() if row.discovered_on else None,
+        "correction_due_on": row.correction_due_on.isoformat() if row.correction_due_on else None,
+        "correction_on_time": row.correction_on_time,
+    }
+
+
+@router.get("/api/records/{item_code}/{record_key}/history")
+def history(
+    item_code: str,
+    record_key: str,
+    session: SessionDep,
+    provider: str | None = None,
+    actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
+) -> list[dict[str, Any]]:
+    return service.history(session, _provider(actor, provider), item_code, record_key)
+
+
+@router.get("/api/providers")
+def providers(session: SessionDep) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    return [
+        {"code": p.code, "name": p.name, "level": p.level, "region": p.region, "state": p.state}
+        for p in session.scalars(select(ProviderUnit).order_by(ProviderUnit.code))
+    ]
+
+
+@router.get("/api/providers/{code}/timeliness")
+def timeliness(
+    code: str,
+    session: SessionDep,
+    year: int | None = None,
+    actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """Records that arrived later than their catalog item's update cycle (HRB 6 assessment)."""
+    return {
+        "provider": _provider(actor, code),
+        "year": year,
+        "items": service.timeliness(session, code, year),
+    }

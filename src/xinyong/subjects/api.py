@@ -1,0 +1,43 @@
+"""/api/subjects/{key}/links and /api/consents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from xinyong.common.roles import Actor, Role
+from xinyong.consents.service import ConsentIn, record_consent
+from xinyong.subjects.service import LinkIn, add_link, links_of
+from xinyong.web.deps import ContextDep, SessionDep, require
+
+router = APIRouter(tags=["信用主体"])
+WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
+
+
+@router.post("/api/subjects/{key}/links", status_code=201)
+def new_link(
+    key: str,
+    body: LinkIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = require(*WRITERS),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    link = add_link(session, ctx, actor=actor, organisation_key=key, body=body)
+    return {"id": link.id, "relation": link.relation}
+
+
+@router.get("/api/subjects/{key}/links")
+def get_links(key: str, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
+    return links_of(session, key, ctx.today())
+
+
+@router.post("/api/consents", status_code=201)
+def new_consent(
+    body: ConsentIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = require(*WRITERS),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    consent = record_consent(session, ctx, actor=actor, body=body)
+    return {"id": consent.id, "subject_key": consent.subject_key, "item_code": consent.item_code}
