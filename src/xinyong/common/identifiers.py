@@ -92,6 +92,7 @@ def _authorities() -> dict[str, Any]:
     return dict(data["authorities"])
 
 
+@lru_cache(maxsize=16384)
 def region_name(code: str) -> str | None:
     """The name of a 6-digit administrative division code, any year it existed, else None."""
     if len(code) != 6 or not code.isdigit():

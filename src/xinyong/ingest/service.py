@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,16 @@ _CURRENT = select(
     _records.c.item_code == bindparam("item"),
     _records.c.is_current.is_(True),
     _records.c.record_key.in_(bindparam("keys", expanding=True)),
+)
+# PostgreSQL: one index probe per key (LATERAL ... LIMIT 1), whatever the statistics say. A plain
+# join or `= ANY(...)` lets the planner hash every record of the item per chunk: quadratic in
+# the size of the item, measured at 500 ms per 2,000-row chunk with 15,000 records.
+_CURRENT_PG = text(
+    "SELECT k.key, r.id, r.payload_hash, r.version"
+    " FROM unnest(CAST(:keys AS text[])) AS k(key)"
+    " CROSS JOIN LATERAL (SELECT c.id, c.payload_hash, c.version FROM credit_records c"
+    "  WHERE c.provider_code = :provider AND c.item_code = :item AND c.record_key = k.key"
+    "  AND c.is_current LIMIT 1) AS r"
 )
 _SUPERSEDE = (
     update(_records)
@@ -254,7 +264,7 @@ class _Run:
         current: dict[str, tuple[int, str, int]] = {}
         if valid:
             for key, rid, digest, version in session.execute(
-                _CURRENT,
+                _CURRENT if self.sqlite else _CURRENT_PG,
                 {
                     "provider": self.batch.provider_code,
                     "item": self.item.code,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, BigId, UTCDateTime
@@ -19,6 +19,16 @@ class CreditRecord(Base):
     __tablename__ = "credit_records"
     __table_args__ = (
         Index("ix_credit_records_subject_key_category", "subject_key", "category"),
+        # at most one current version per record; also the lookup index of ingestion
+        Index(
+            "ix_credit_records_current",
+            "provider_code",
+            "item_code",
+            "record_key",
+            unique=True,
+            postgresql_where=text("is_current"),
+            sqlite_where=text("is_current = 1"),
+        ),
         Index(
             "ix_credit_records_natural_key",
             "provider_code",
