@@ -75,22 +75,15 @@ def context(url: str, folder: Path):  # type: ignore[no-untyped-def]
 def phase_ingest(url: str, csv_path: Path, folder: Path) -> dict[str, float]:
     from xinyong.catalog.service import seed_catalog
     from xinyong.common.roles import SYSTEM
-    from xinyong.ingest.readers import read_csv
-    from xinyong.ingest.service import ingest
+    from xinyong.ingest.service import ingest_file
 
     ctx = context(url, folder)
     with ctx.sessions() as session, session.begin():
         seed_catalog(session, ctx, actor=SYSTEM)
     began = time.perf_counter()
-    with csv_path.open("rb") as fh:
-        receipt = ingest(
-            ctx,
-            actor=SYSTEM,
-            provider_code=PROVIDER,
-            item_code=ITEM,
-            rows=read_csv(fh),
-            source="csv",
-        )
+    receipt = ingest_file(
+        ctx, actor=SYSTEM, provider_code=PROVIDER, item_code=ITEM, path=csv_path, kind="csv"
+    )
     took = time.perf_counter() - began
     counts = receipt.counts()
     assert counts["accepted"] == counts["rows"], counts

@@ -385,8 +385,8 @@ def ingest(
 ) -> None:
     """导入CSV或Excel文件（表头为目录的中文字段名），流式处理并打印回执。"""
     from xinyong.common.errors import DomainError
-    from xinyong.ingest.readers import CountingReader, read_file, reader_for
-    from xinyong.ingest.service import ingest as run_ingest
+    from xinyong.ingest.readers import reader_for
+    from xinyong.ingest.service import ingest_file
 
     ctx = _ctx()
     try:
@@ -394,25 +394,23 @@ def ingest(
     except DomainError as exc:
         _fail(str(exc))
         return
-    size = file.stat().st_size
-    with file.open("rb") as raw, typer.progressbar(length=size, label="导入中") as bar:
-        counting = CountingReader(raw)
+    with typer.progressbar(length=file.stat().st_size, label="导入中") as bar:
         seen = 0
 
-        def progress(_: int) -> None:
+        def progress(rows: int, position: int | None) -> None:
             nonlocal seen
-            bar.update(counting.bytes_read - seen)
-            seen = counting.bytes_read
+            if position is not None:
+                bar.update(position - seen)
+                seen = position
 
         try:
-            result = run_ingest(
+            result = ingest_file(
                 ctx,
                 actor=SYSTEM,
                 provider_code=provider,
                 item_code=item,
-                rows=read_file(kind, counting),  # type: ignore[arg-type]
-                source=kind,
-                filename=file.name,
+                path=file,
+                kind=kind,
                 progress=progress,
             )
         except DomainError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, UploadFile
@@ -11,8 +14,8 @@ from xinyong.common.errors import DomainError
 from xinyong.common.roles import Actor, Role
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
-from xinyong.ingest.readers import read_file, read_json_records, reader_for
-from xinyong.ingest.service import ingest
+from xinyong.ingest.readers import read_json_records, reader_for
+from xinyong.ingest.service import ingest, ingest_file
 from xinyong.web.deps import ContextDep, SessionDep, require
 
 router = APIRouter(tags=["信息归集"])
@@ -69,15 +72,22 @@ def push_file(
     provider: str | None = None,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    """A CSV or Excel (.xlsx) file whose header row uses the catalog's Chinese field names."""
+    """A CSV or Excel (.xlsx) file whose header row uses the catalog's Chinese field names.
+    The file as received is kept in the data folder (uploads/), so the original is never lost."""
     kind = reader_for(file.filename or "")
-    receipt = ingest(
+    uploads = ctx.settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    stamp = ctx.clock.now().strftime("%Y%m%dT%H%M%S")
+    path = uploads / f"{stamp}-{uuid.uuid4().hex[:8]}.{kind}"
+    with path.open("wb") as out:
+        shutil.copyfileobj(file.file, out, length=1 << 20)
+    receipt = ingest_file(
         ctx,
         actor=actor,
         provider_code=_provider(actor, provider),
         item_code=item_code,
-        rows=read_file(kind, file.file),
-        source=kind,
+        path=path,
+        kind=kind,
         filename=file.filename,
     )
     return receipt.as_dict()
@@ -89,8 +99,6 @@ def batch(
     session: SessionDep,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    import json
-
     row = session.get(IngestBatch, batch_id)
     if row is None or (actor.role is Role.PROVIDER and row.provider_code != actor.provider_code):
         raise DomainError(code="ingest.unknown_batch", message=f"批次{batch_id}不存在", status=404)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.models import CatalogItem
@@ -27,7 +30,7 @@ from xinyong.context import Context
 from xinyong.db import table_of
 from xinyong.deadlines.service import load_calendar
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
-from xinyong.ingest.readers import Row
+from xinyong.ingest.readers import CountingReader, Row, read_file
 from xinyong.ingest.validate import Reason, Rejected, RowValidator, ValidRow
 from xinyong.law.workdays import WorkdayCalendar, add_period
 from xinyong.providers.models import ProviderUnit
@@ -232,17 +235,16 @@ class _Run:
                 )
         return reasons
 
-    def apply(self, session: Session, chunk: list[Row]) -> None:
-        valid: list[ValidRow] = []
-        rejected: list[Rejected] = []
-        for number, raw in chunk:
-            result = self.validator.validate(number, raw)
-            (valid if isinstance(result, ValidRow) else rejected).append(result)  # type: ignore[arg-type]
-        self.receipt.rows += len(chunk)
+    def validate(self, chunk: list[Row]) -> list[ValidRow | Rejected]:
+        return [self.validator.validate(number, raw) for number, raw in chunk]
+
+    def apply(self, session: Session, results: list[ValidRow | Rejected]) -> None:
+        valid = [r for r in results if isinstance(r, ValidRow)]
+        rejected = [r for r in results if isinstance(r, Rejected)]
+        self.receipt.rows += len(results)
         consents = self._consents(session, valid)
         if consents or any(v.restricted or v.needs_consent for v in valid):
             kept = []
-            raw_by_number = dict(chunk)
             for row in valid:
                 reasons = (
                     self._consent_reasons(row, consents.get(row.subject_key, []))
@@ -254,7 +256,7 @@ class _Run:
                         Rejected(
                             row.row_number,
                             row.record_key,
-                            dict(raw_by_number[row.row_number]),
+                            dict(row.raw or {}),
                             reasons,
                         )
                     )
@@ -344,15 +346,18 @@ class _Run:
                     "created_at": self.now,
                 }
         conn = session.connection()
-        if subjects:
-            dialect = sqlite if self.sqlite else postgresql
-            conn.execute(
-                dialect.insert(table_of(Subject)).on_conflict_do_nothing(), list(subjects.values())
-            )
-        if supersede:
+        if supersede:  # before the inserts: one current version per record, always
             conn.execute(_SUPERSEDE, {"ids": supersede, "now": self.now, "today": self.today})
-        if new_rows:
-            conn.execute(_INSERT_RECORD, new_rows)
+        if self.sqlite:
+            if subjects:
+                conn.execute(
+                    sqlite.insert(table_of(Subject)).on_conflict_do_nothing(),
+                    list(subjects.values()),
+                )
+            if new_rows:
+                conn.execute(_INSERT_RECORD, new_rows)
+        else:
+            _copy_pg(session, subjects.values(), new_rows)
         if rejected:
             self._quarantine(session, rejected)
         self.ctx.audit.record(
@@ -364,7 +369,7 @@ class _Run:
             object_id=self.batch.id,
             detail={
                 "item": self.item.code,
-                "rows": [chunk[0][0], chunk[-1][0]],
+                "rows": [results[0].row_number, results[-1].row_number],
                 "new_versions": len(new_rows),
                 "rejected": len(rejected),
             },
@@ -416,20 +421,55 @@ class _Run:
             )
 
 
-def ingest(
+_RECORD_COLUMNS = [c.name for c in _records.columns if c.name != "id"]
+_SUBJECT_COLUMNS = [c.name for c in table_of(Subject).columns if c.name != "id"]
+
+
+def _copy_pg(
+    session: Session, subjects: Iterable[dict[str, Any]], records: list[dict[str, Any]]
+) -> None:
+    """PostgreSQL: COPY instead of INSERT (text format: psycopg escapes each value). Subjects go
+    through a temporary table so that existing ones are skipped (ON CONFLICT DO NOTHING)."""
+    driver: Any = session.connection().connection.driver_connection
+    with driver.cursor() as cursor:
+        subject_rows = list(subjects)
+        if subject_rows:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS subjects_stage"
+                " (LIKE subjects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            columns = ", ".join(_SUBJECT_COLUMNS)
+            with cursor.copy(f"COPY subjects_stage ({columns}) FROM STDIN") as copy:
+                for row in subject_rows:
+                    copy.write_row([row[c] for c in _SUBJECT_COLUMNS])
+            cursor.execute(
+                f"INSERT INTO subjects ({columns}) SELECT {columns} FROM subjects_stage"
+                " ON CONFLICT (subject_key) DO NOTHING"
+            )
+        if records:
+            columns = ", ".join(_RECORD_COLUMNS)
+            with cursor.copy(f"COPY credit_records ({columns}) FROM STDIN") as copy:
+                for row in records:
+                    copy.write_row([row[c] for c in _RECORD_COLUMNS])
+
+
+Results = list[ValidRow | Rejected]
+#: yields (validated chunk, bytes of the file read so far or None)
+ResultSource = Callable[[_Run], Iterator[tuple[Results, int | None]]]
+Progress = Callable[[int, int | None], None]  # (rows in the chunk, bytes read so far)
+
+
+def _run_batch(
     ctx: Context,
     *,
     actor: Actor,
     provider_code: str,
     item_code: str,
-    rows: Iterable[Row],
     source: str,
-    filename: str | None = None,
-    chunk_size: int = CHUNK,
-    progress: Callable[[int], None] | None = None,
+    filename: str | None,
+    results: ResultSource,
+    progress: Progress | None,
 ) -> Receipt:
-    """Ingest rows from any reader; returns the receipt. Each chunk commits on its own, so a
-    crash loses nothing that was committed, and re-running the same input is harmless."""
     with ctx.sessions() as session, session.begin():
         item = get_item(session, item_code)
         authorise(session, ctx, actor, provider_code, item)
@@ -463,12 +503,14 @@ def ingest(
         calendar = load_calendar(session)
     run = _Run(ctx, actor, batch, item, calendar)
     try:
-        for chunk in _chunks(rows, chunk_size):
+        for chunk, position in results(run):
+            if not chunk:
+                continue
             with ctx.sessions() as session, session.begin():
                 run.apply(session, chunk)
             if progress:
-                progress(len(chunk))
-    except Exception:
+                progress(len(chunk), position)
+    except BaseException:
         with ctx.sessions() as session, session.begin():
             session.execute(
                 update(IngestBatch)
@@ -499,3 +541,141 @@ def ingest(
             detail=counts,
         )
     return receipt
+
+
+def ingest(
+    ctx: Context,
+    *,
+    actor: Actor,
+    provider_code: str,
+    item_code: str,
+    rows: Iterable[Row],
+    source: str,
+    filename: str | None = None,
+    chunk_size: int = CHUNK,
+    progress: Progress | None = None,
+) -> Receipt:
+    """Ingest rows from any reader, validating in this process; returns the receipt. Each chunk
+    commits on its own, so a crash loses nothing committed, and re-running the input is harmless."""
+
+    def results(run: _Run) -> Iterator[tuple[Results, int | None]]:
+        for chunk in _chunks(rows, chunk_size):
+            yield run.validate(chunk), None
+
+    return _run_batch(
+        ctx,
+        actor=actor,
+        provider_code=provider_code,
+        item_code=item_code,
+        source=source,
+        filename=filename,
+        results=results,
+        progress=progress,
+    )
+
+
+#: Below this size a file is read in this process: starting a worker costs about half a second.
+PARALLEL_MIN_BYTES = 4_000_000
+
+
+def ingest_file(
+    ctx: Context,
+    *,
+    actor: Actor,
+    provider_code: str,
+    item_code: str,
+    path: Path,
+    kind: str,
+    source: str | None = None,
+    filename: str | None = None,
+    chunk_size: int = CHUNK,
+    progress: Progress | None = None,
+    parallel: bool | None = None,
+) -> Receipt:
+    """Ingest a CSV or Excel file. A large file is read and validated in a worker process while
+    this one writes to the database (two cores, two stages); the queue between them is bounded,
+    so memory stays bounded whatever the file's size."""
+    if parallel is None:
+        parallel = path.stat().st_size >= PARALLEL_MIN_BYTES
+
+    def local(run: _Run) -> Iterator[tuple[Results, int | None]]:
+        with path.open("rb") as raw:
+            counting = CountingReader(raw)
+            for chunk in _chunks(read_file(kind, counting), chunk_size):  # type: ignore[arg-type]
+                yield run.validate(chunk), counting.bytes_read
+
+    def worker(run: _Run) -> Iterator[tuple[Results, int | None]]:
+        mp = multiprocessing.get_context("spawn")
+        queue: Any = mp.Queue(maxsize=4)
+        process = mp.Process(
+            target=_validate_in_worker,
+            args=(
+                str(path),
+                kind,
+                run.spec.model_dump_json(),
+                ctx.platform.code,
+                run.today.isoformat(),
+                chunk_size,
+                queue,
+            ),
+            daemon=True,
+        )
+        process.start()
+        try:
+            while True:
+                try:
+                    message = queue.get(timeout=2)
+                except Empty:
+                    if not process.is_alive():
+                        raise RuntimeError("校验进程意外退出") from None
+                    continue
+                tag = message[0]
+                if tag == "chunk":
+                    yield message[1], message[2]
+                elif tag == "done":
+                    return
+                else:
+                    _, code, text, status = message
+                    if code:
+                        raise DomainError(code=code, message=text, status=status)
+                    raise RuntimeError(text)
+        finally:
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=5)
+
+    return _run_batch(
+        ctx,
+        actor=actor,
+        provider_code=provider_code,
+        item_code=item_code,
+        source=source or kind,
+        filename=filename or path.name,
+        results=worker if parallel else local,
+        progress=progress,
+    )
+
+
+def _validate_in_worker(
+    path: str, kind: str, spec_json: str, platform: str, today: str, chunk_size: int, queue: Any
+) -> None:
+    """The worker stage: read and validate, hand over validated chunks."""
+    from xinyong.catalog.schemas import CatalogItemSpec
+    from xinyong.law.rules import default_library
+
+    try:
+        validator = RowValidator(
+            CatalogItemSpec.model_validate_json(spec_json),
+            default_library().ruleset(platform),
+            dt.date.fromisoformat(today),
+        )
+        with open(path, "rb") as raw:
+            counting = CountingReader(raw)
+            for chunk in _chunks(read_file(kind, counting), chunk_size):  # type: ignore[arg-type]
+                results = [validator.validate(number, row) for number, row in chunk]
+                queue.put(("chunk", results, counting.bytes_read))
+        queue.put(("done",))
+    except DomainError as exc:
+        queue.put(("error", exc.code, exc.message, exc.status))
+    except Exception as exc:  # reported to the main process, which fails the batch
+        queue.put(("error", None, repr(exc), 500))

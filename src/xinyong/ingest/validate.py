@@ -59,6 +59,7 @@ class ValidRow:
     decided_on: dt.date | None
     restricted: tuple[str, ...]  # HLJ 20 ¶2 classes with a value, for a natural person
     needs_consent: bool  # natural person + information not public by law (HLJ 20 ¶1)
+    raw: dict[str, Any] | None = None  # kept only where a consent check may still refuse it
 
 
 @dataclass
@@ -251,6 +252,7 @@ class RowValidator:
         if reasons or kind is None or subject_key is None or record_key is None:
             return Rejected(row_number, record_key, dict(raw), reasons)
         restricted: tuple[str, ...] = ()
+        needs_consent = kind == "natural_person" and not self.spec.public_by_law
         if kind == "natural_person":
             restricted = tuple(
                 code for name, code in self.restricted_fields if payload.get(name) is not None
@@ -269,7 +271,8 @@ class RowValidator:
             payload_hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
             decided_on=dt.date.fromisoformat(decided) if decided else None,
             restricted=restricted,
-            needs_consent=kind == "natural_person" and not self.spec.public_by_law,
+            needs_consent=needs_consent,
+            raw=dict(raw) if (restricted or needs_consent) else None,
         )
 
     def _identify(
