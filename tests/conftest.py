@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from xinyong.audit.service import ensure_head
@@ -22,7 +21,7 @@ from xinyong.cli import alembic_config
 from xinyong.common.clock import PLATFORM_TZ, FixedClock
 from xinyong.config import Settings
 from xinyong.context import Context, build_context
-from xinyong.db import make_engine
+from xinyong.db import create_utf8_database, drop_database, make_engine
 from xinyong.models import Base
 
 PG_ENV = "XINYONG_TEST_DATABASE_URL"
@@ -48,20 +47,10 @@ def pg_url() -> Iterator[str]:
     if not base:
         pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set (.ci/run sets it)")
     name = f"xinyong_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            )
-        )
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    url = create_utf8_database(base, name)
     command.upgrade(alembic_config(url), "head")
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    drop_database(base, name)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -85,3 +85,36 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 def table_of(model: type[Base]) -> Table:
     """A model's Table for Core statements (``__table__`` is typed as a mere FromClause)."""
     return cast(Table, model.__table__)
+
+
+def create_utf8_database(server_url: str, name: str) -> str:
+    """Create a PostgreSQL database whose ctype is UTF-8 (so that pg_trgm works on Chinese) and
+    return its URL. For tests and benchmarks; production databases are created by their admins."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    if not name.isidentifier():
+        raise ValueError(f"bad database name {name!r}")
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+                )
+            )
+    finally:
+        admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    from sqlalchemy import text
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
