@@ -21,6 +21,8 @@ from xinyong.common.errors import Citation, DomainError
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, Z, S, V
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, ...
+USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+USCC_CHARS = frozenset(USCC_ALPHABET)
 RIC_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2, 1, 6, ...
 RIC_CHECK = "10X98765432"
 
@@ -131,7 +133,7 @@ def region_codes(prefix: str) -> tuple[str, ...]:
 
 
 def uscc_check_character(body: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
+    total = sum(USCC_VALUE[c] * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -143,8 +145,8 @@ def check_uscc(value: str) -> IdentifierCheck:
     if len(code) != 18:
         fail(Failure("length", f"统一社会信用代码应为18位，实为{len(code)}位"))
         return result
-    bad = sorted({c for c in code if c not in USCC_ALPHABET})
-    if bad:
+    if not USCC_CHARS.issuperset(code):
+        bad = sorted(set(code) - USCC_CHARS)
         fail(Failure("charset", f"含有不允许的字符：{''.join(bad)}（不使用I、O、Z、S、V）"))
         return result
     authorities = _authorities()

@@ -92,7 +92,14 @@ def parse_date(value: Any) -> dt.date:
         if 1 <= value < 2958466:  # an Excel serial date
             return EXCEL_EPOCH + dt.timedelta(days=int(value))
         raise FieldError("ingest.bad_date", f"“{value}”不是有效日期")
-    text = _text(value)
+    text = value if value.__class__ is str else _text(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise FieldError(
+                "ingest.bad_date", f"“{text}”不是存在的日期（格式如2026-11-23）"
+            ) from None
     m = _DATE_RE.match(text)
     try:
         if m:
@@ -153,7 +160,7 @@ def _parser(spec: FieldSpec, today: dt.date) -> Callable[[Any], Any]:
         shown = "、".join(spec.values or ())
 
         def enum(value: Any) -> str:
-            text = _text(value)
+            text = value if value.__class__ is str else _text(value)
             if text not in allowed:
                 raise FieldError("ingest.bad_enum", f"{name}“{text}”不是可用取值（{shown}）")
             return text
@@ -162,7 +169,7 @@ def _parser(spec: FieldSpec, today: dt.date) -> Callable[[Any], Any]:
     limit = spec.max_length
 
     def string(value: Any) -> str:
-        text = _text(value)
+        text = value if value.__class__ is str else _text(value)
         if limit is not None and len(text) > limit:
             raise FieldError("ingest.too_long", f"{name}超过{limit}个字符")
         return text
@@ -184,7 +191,10 @@ class RowValidator:
         excluded = rules.get("catalog.excluded_penalty_procedures", today)
         self.excluded_procedures = {e["name"] for e in excluded.value}
         self.excluded_citations = excluded.citations
-        self.fields = [(f.name, f.required, _parser(f, today)) for f in spec.fields]
+        self.fields = [
+            (f.name, f.required, _parser(f, today))
+            for f in sorted(spec.fields, key=lambda f: f.name)
+        ]
         self.known = frozenset(f.name for f in spec.fields)
         restricted_codes = self.collection.restricted_codes()
         self.restricted_fields = [
@@ -213,8 +223,9 @@ class RowValidator:
     def validate(self, row_number: int, raw: Mapping[str, Any]) -> ValidRow | Rejected:
         reasons: list[Reason] = []
         payload: dict[str, Any] = {}
+        known = self.known
         for column, value in raw.items():
-            if column in self.known or _empty(value):
+            if column in known or _empty(value):
                 continue
             forbidden = self._forbidden(column)
             if forbidden is not None:
@@ -223,9 +234,11 @@ class RowValidator:
                 reasons.append(
                     Reason("ingest.unknown_field", f"目录项中没有字段“{column}”", column)
                 )
-        for name, required, parse in self.fields:
+        for name, required, parse in self.fields:  # in name order: the JSON is canonical as built
             value = raw.get(name)
-            if _empty(value):
+            if value.__class__ is str:
+                value = value.strip()  # parsers get text stripped once
+            if value is None or value == "":
                 payload[name] = None
                 if required:
                     reasons.append(Reason("ingest.required", f"缺少必填字段“{name}”", name))
@@ -257,7 +270,7 @@ class RowValidator:
             restricted = tuple(
                 code for name, code in self.restricted_fields if payload.get(name) is not None
             )
-        body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))  # keys already sorted
         decided = payload.get(roles.decision_date) if roles.decision_date else None
         return ValidRow(
             row_number=row_number,
