@@ -32,6 +32,7 @@ migrate: install
 	$(BIN)/xinyong db upgrade
 
 demo: migrate
+	$(BIN)/xinyong catalog seed
 	$(BIN)/xinyong demo load
 
 run: demo
