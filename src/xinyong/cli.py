@@ -194,13 +194,15 @@ def workdays_add(
     ] = None,
 ) -> None:
     """起算日不计入（民法典第二百零一条），计算若干工作日后的日期。"""
+    from xinyong.common.errors import DomainError
     from xinyong.deadlines.service import load_calendar
     from xinyong.law.workdays import Pause
 
-    pauses = []
-    for raw in pause or []:
-        a, _, b = raw.partition("..")
-        pauses.append(Pause(dt.date.fromisoformat(a), dt.date.fromisoformat(b)))
+    try:
+        pauses = [Pause.parse(raw) for raw in pause or []]
+    except DomainError as exc:
+        _fail(str(exc))
+        return
     ctx = _ctx()
     with ctx.sessions() as session:
         due = load_calendar(session).add_working_days(dt.date.fromisoformat(start), days, pauses)

@@ -122,6 +122,12 @@ def test_api_refusals_are_coded(client: TestClient) -> None:
     r = client.post("/api/ingest/HLJ-CF-001/records", json=penalty_row(1, TODAY), headers=bank)
     assert r.status_code == 403
     provider = token(client, "provider")
+    r = client.post(
+        "/api/ingest/HLJ-CF-001/records?provider=HLJ-SCJG",
+        json=penalty_row(1, TODAY),
+        headers=provider,
+    )
+    assert r.status_code == 403 and r.json()["error"]["code"] == "auth.other_provider"
     r = client.post("/api/ingest/HLJ-SX-001/records", json={}, headers=provider)
     assert r.status_code == 403 and r.json()["error"]["code"] == "ingest.provider_not_allowed"
     assert r.json()["error"]["citations"][0]["article"] == 18

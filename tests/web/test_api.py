@@ -60,6 +60,10 @@ def test_workdays_and_calendar(client: TestClient) -> None:
     ).json()
     assert body["due"] == "2026-11-30" and body["paused_workdays"] == 2
     assert client.get("/api/calendar/2027").json()["official"] is False
+    bad = client.get(
+        "/api/workdays/add", params={"start": "2026-11-23", "days": 3, "pause": "x..y"}
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "workdays.bad_pause"
 
 
 def test_identifier_check(client: TestClient) -> None:

@@ -16,22 +16,11 @@ from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import read_json_records, reader_for
 from xinyong.ingest.service import ingest, ingest_file
-from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.deps import ContextDep, SessionDep, acting_provider, require
 
 router = APIRouter(tags=["信息归集"])
 PUSHERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 MAX_JSON_ROWS = 10_000  # one request; larger pushes go as files
-
-
-def _provider(actor: Actor, provider: str | None) -> str:
-    if actor.role is Role.PROVIDER:
-        assert actor.provider_code is not None
-        return provider or actor.provider_code
-    if not provider:
-        raise DomainError(
-            code="ingest.provider_required", message="工作人员代为导入时须指明提供单位（provider）"
-        )
-    return provider
 
 
 @router.post("/api/ingest/{item_code}/records")
@@ -56,7 +45,7 @@ def push_records(
     receipt = ingest(
         ctx,
         actor=actor,
-        provider_code=_provider(actor, provider),
+        provider_code=acting_provider(actor, provider),
         item_code=item_code,
         rows=read_json_records(records),
         source="api",
@@ -84,7 +73,7 @@ def push_file(
     receipt = ingest_file(
         ctx,
         actor=actor,
-        provider_code=_provider(actor, provider),
+        provider_code=acting_provider(actor, provider),
         item_code=item_code,
         path=path,
         kind=kind,
@@ -120,7 +109,7 @@ def quarantined(
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     total, rows = quarantine.list_quarantine(
-        session, actor, _provider(actor, provider), state=state, limit=limit, offset=offset
+        session, actor, acting_provider(actor, provider), state=state, limit=limit, offset=offset
     )
     return {"total": total, "rows": [quarantine.describe(r) for r in rows]}
 

@@ -22,7 +22,7 @@ from typing import Any
 import chinese_calendar
 import holidays as holidays_lib
 
-from xinyong.common.errors import Citation
+from xinyong.common.errors import Citation, DomainError
 from xinyong.law.rules import PackError, load_yaml
 
 CALENDAR_DIR = Path(__file__).parent / "calendar"
@@ -158,6 +158,20 @@ class Pause:
 
     def covers(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
+
+    @classmethod
+    def parse(cls, text: str, reason: str = "") -> Pause:
+        """'2026-11-24..2026-11-25' (both days included)."""
+        start, sep, end = text.partition("..")
+        try:
+            pause = cls(dt.date.fromisoformat(start), dt.date.fromisoformat(end), reason)
+        except ValueError:
+            pause = None
+        if not sep or pause is None or pause.end < pause.start:
+            raise DomainError(
+                code="workdays.bad_pause", message=f"期间“{text}”格式应为 开始日期..结束日期"
+            )
+        return pause
 
 
 @dataclass(frozen=True)

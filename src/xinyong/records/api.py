@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.roles import Actor, Role
 from xinyong.providers.models import ProviderUnit
 from xinyong.records import service
-from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.deps import ContextDep, SessionDep, acting_provider, require
 
 router = APIRouter(tags=["信息更正与提供单位"])
 STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
@@ -22,17 +21,6 @@ class CorrectionIn(BaseModel):
     discovered_on: dt.date
     reason: str
     record: dict[str, Any] | None = None  # absent: withdraw the record
-
-
-def _provider(actor: Actor, provider: str | None) -> str:
-    if actor.role is Role.PROVIDER:
-        assert actor.provider_code is not None
-        if provider and provider != actor.provider_code:
-            raise Forbidden("records.other_provider", "只能处理本单位推送的信息")
-        return actor.provider_code
-    if not provider:
-        raise DomainError(code="records.provider_required", message="须指明提供单位（provider）")
-    return provider
 
 
 @router.post("/api/records/{item_code}/{record_key}/correction")
@@ -47,7 +35,7 @@ def correct(
     row = service.correct(
         ctx,
         actor=actor,
-        provider_code=_provider(actor, provider),
+        provider_code=acting_provider(actor, provider),
         item_code=item_code,
         record_key=record_key,
         discovered_on=body.discovered_on,
@@ -72,7 +60,7 @@ def history(
     provider: str | None = None,
     actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
 ) -> list[dict[str, Any]]:
-    return service.history(session, _provider(actor, provider), item_code, record_key)
+    return service.history(session, acting_provider(actor, provider), item_code, record_key)
 
 
 @router.get("/api/providers")
@@ -94,7 +82,7 @@ def timeliness(
 ) -> dict[str, Any]:
     """Records that arrived later than their catalog item's update cycle (HRB 6 assessment)."""
     return {
-        "provider": _provider(actor, code),
+        "provider": acting_provider(actor, code),
         "year": year,
         "items": service.timeliness(session, code, year),
     }

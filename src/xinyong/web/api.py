@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 from xinyong.accounts.models import User
 from xinyong.accounts.service import authenticate, create_api_key, open_session
-from xinyong.common.errors import DomainError
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ROLE_LABELS, Actor, Role
 from xinyong.deadlines.service import load_calendar
@@ -68,15 +67,7 @@ def workdays_add(
         list[str] | None, Query(description="不计入的期间，格式 YYYY-MM-DD..YYYY-MM-DD")
     ] = None,
 ) -> dict[str, Any]:
-    pauses = []
-    for raw in pause or []:
-        try:
-            a, b = raw.split("..")
-            pauses.append(Pause(dt.date.fromisoformat(a), dt.date.fromisoformat(b)))
-        except ValueError as exc:
-            raise DomainError(
-                code="workdays.bad_pause", message=f"期间“{raw}”格式应为 开始..结束"
-            ) from exc
+    pauses = [Pause.parse(raw) for raw in pause or []]
     return load_calendar(session).add_working_days(start, days, pauses).as_dict()
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.service import resolve_token
-from xinyong.common.errors import Forbidden, Unauthenticated
+from xinyong.common.errors import DomainError, Forbidden, Unauthenticated
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 
@@ -65,3 +65,18 @@ def require(*roles: Role) -> object:
         return actor
 
     return Depends(check)
+
+
+def acting_provider(actor: Actor, provider: str | None) -> str:
+    """The provider unit a request acts for: a unit's own account acts only for its unit; staff
+    name the unit they act for."""
+    if actor.role is Role.PROVIDER:
+        assert actor.provider_code is not None
+        if provider and provider != actor.provider_code:
+            raise Forbidden("auth.other_provider", "只能以本单位名义操作")
+        return actor.provider_code
+    if not provider:
+        raise DomainError(
+            code="auth.provider_required", message="须指明所代表的提供单位（provider）"
+        )
+    return provider
