@@ -425,11 +425,34 @@ _RECORD_COLUMNS = [c.name for c in _records.columns if c.name != "id"]
 _SUBJECT_COLUMNS = [c.name for c in table_of(Subject).columns if c.name != "id"]
 
 
+def _pg_binary_type(column: Any) -> str:
+    """The PostgreSQL type name psycopg needs to write a column in binary COPY."""
+    from sqlalchemy.dialects.postgresql import dialect
+
+    compiled = column.type.compile(dialect=dialect()).lower()  # type: ignore[no-untyped-call]
+    for prefix, name in (
+        ("varchar", "text"),
+        ("text", "text"),
+        ("bigint", "int8"),
+        ("integer", "int4"),
+        ("boolean", "bool"),
+        ("date", "date"),
+        ("timestamp with time zone", "timestamptz"),
+    ):
+        if compiled.startswith(prefix):
+            return name
+    raise TypeError(f"no binary COPY type for {column.name}: {compiled}")
+
+
+_RECORD_TYPES = [_pg_binary_type(_records.c[c]) for c in _RECORD_COLUMNS]
+_SUBJECT_TYPES = [_pg_binary_type(table_of(Subject).c[c]) for c in _SUBJECT_COLUMNS]
+
+
 def _copy_pg(
     session: Session, subjects: Iterable[dict[str, Any]], records: list[dict[str, Any]]
 ) -> None:
-    """PostgreSQL: COPY instead of INSERT (text format: psycopg escapes each value). Subjects go
-    through a temporary table so that existing ones are skipped (ON CONFLICT DO NOTHING)."""
+    """PostgreSQL: binary COPY instead of INSERT (no escaping, cheapest for the server to parse).
+    Subjects go through a temporary table so that existing ones are skipped (ON CONFLICT)."""
     driver: Any = session.connection().connection.driver_connection
     with driver.cursor() as cursor:
         subject_rows = list(subjects)
@@ -439,7 +462,8 @@ def _copy_pg(
                 " (LIKE subjects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
             )
             columns = ", ".join(_SUBJECT_COLUMNS)
-            with cursor.copy(f"COPY subjects_stage ({columns}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY subjects_stage ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_SUBJECT_TYPES)
                 for row in subject_rows:
                     copy.write_row([row[c] for c in _SUBJECT_COLUMNS])
             cursor.execute(
@@ -448,7 +472,8 @@ def _copy_pg(
             )
         if records:
             columns = ", ".join(_RECORD_COLUMNS)
-            with cursor.copy(f"COPY credit_records ({columns}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY credit_records ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_RECORD_TYPES)
                 for row in records:
                     copy.write_row([row[c] for c in _RECORD_COLUMNS])
 
