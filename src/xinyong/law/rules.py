@@ -534,12 +534,13 @@ class RuleSet:
         elif template.combine == "union":
             applied_idx = set(range(len(spoken)))
             value = [dict(e, pack=leaf.pack) for leaf, _, v in spoken for e in v]
-        else:  # override: the most specific pack that speaks
-            applied_idx = {len(spoken) - 1}
+        else:  # override: the most specific pack that speaks; packs that agree apply too
             value = spoken[-1][2]
-            for leaf, since, v in spoken[:-1]:
-                cites = "；".join(c.label() for c in leaf.references[since])
-                notes.append(f"{cites}的规定（{v}）被更具体的规定取代")
+            applied_idx = {i for i, (_, _, v) in enumerate(spoken) if v == value}
+            for i, (leaf, since, v) in enumerate(spoken):
+                if i not in applied_idx:
+                    cites = "；".join(c.label() for c in leaf.references[since])
+                    notes.append(f"{cites}的规定（{v}）被更具体的规定取代")
         contributions = tuple(
             Contribution(
                 pack=leaf.pack,

@@ -1,0 +1,1 @@
+"""Sharing, opening and querying: the one visibility engine every read goes through."""

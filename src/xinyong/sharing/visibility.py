@@ -1,0 +1,217 @@
+"""The one visibility engine (可见性判定). For (viewer, record, field, moment) it decides whether a
+record is shown, and each field in full, desensitised or not at all — and which article decided.
+Every read path (API, pages, reports, exports, search) goes through `view_record`; nothing else in
+the platform returns a record's payload to anyone.
+
+Who sees what:
+- the subject itself: all its own information, free and without limit, including information
+  whose publicity has ended (archived for it) (HLJ 24 ¶2, HLJ 35, HLJ 37);
+- platform staff: everything, every read audited;
+- a provider unit: what it pushed itself;
+- an agency: by the item's sharing attribute (HLJ 22); a conditional item only for a stated
+  statutory purpose (HLJ 44, HRB 28); never after publicity has ended;
+- everyone else (the public, organisations under agreement until authorisations exist, other
+  subjects): by the opening attribute (HLJ 23 ¶2), dishonesty only within its publicity period
+  (HLJ 37, HRB 36), a natural person's name, ID numbers, birth date, address and phone only where
+  the information is public by law, and then desensitised (HLJ 23 ¶4, HRB 24 ¶2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from xinyong.catalog.schemas import SUBJECT_KINDS, CatalogItemSpec
+from xinyong.common.errors import Citation
+from xinyong.common.roles import Actor, Role
+from xinyong.law.rules import RuleSet
+from xinyong.records.models import CreditRecord
+from xinyong.sharing.masking import mask_for
+from xinyong.sharing.publicity import PublicityWindow, publicity_window
+
+
+class Level(enum.StrEnum):
+    FULL = "full"
+    MASKED = "masked"
+    HIDDEN = "hidden"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    actor: Actor
+    purpose: str | None = (
+        None  # an agency's statutory purpose (a code of query.mandatory_scenarios)
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    visible: bool
+    basis: str  # in Chinese, for the answer and the audit log
+    citations: tuple[Citation, ...]
+    archived: bool = False  # publicity ended: kept for the subject and staff only
+    unverified: bool = False
+
+
+@dataclass
+class RecordView:
+    record_key: str
+    item_code: str
+    item_name: str
+    category: str
+    nature: str
+    severity: str | None
+    decided_on: dt.date | None
+    provider_code: str
+    state: str
+    version: int
+    decision: Decision
+    publicity_ends_on: dt.date | None
+    personal: frozenset[str] = frozenset()  # the natural person's personal fields of this record
+    fields: dict[str, Any] = field(default_factory=dict)
+    levels: dict[str, Level] = field(default_factory=dict)
+
+    @property
+    def personal_shown(self) -> list[str]:
+        """Personal fields this viewer got, in full or desensitised (each such read is audited)."""
+        return [n for n, lv in self.levels.items() if lv is not Level.HIDDEN and n in self.personal]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "record_key": self.record_key,
+            "item": self.item_code,
+            "item_name": self.item_name,
+            "category": self.category,
+            "nature": self.nature,
+            "severity": self.severity,
+            "decided_on": self.decided_on.isoformat() if self.decided_on else None,
+            "provider": self.provider_code,
+            "state": self.state,
+            "version": self.version,
+            "archived": self.decision.archived,
+            "publicity_ends_on": self.publicity_ends_on.isoformat()
+            if self.publicity_ends_on
+            else None,
+            "basis": self.decision.basis,
+            "citations": [c.label() for c in self.decision.citations],
+            "unverified": self.decision.unverified,
+            "fields": self.fields,
+            "masked": [n for n, lv in self.levels.items() if lv is Level.MASKED],
+        }
+
+
+def _own(actor: Actor, record: CreditRecord) -> bool:
+    return (
+        actor.role is Role.SUBJECT
+        and actor.subject_key is not None
+        and actor.subject_key == record.subject_key
+    )
+
+
+def _window(record: CreditRecord, rules: RuleSet) -> PublicityWindow | None:
+    if record.nature != "dishonesty":
+        return None
+    return publicity_window(rules, record.severity, record.decided_on)
+
+
+def decide_record(
+    viewer: Viewer, record: CreditRecord, spec: CatalogItemSpec, rules: RuleSet, on: dt.date
+) -> Decision:
+    actor = viewer.actor
+    window = _window(record, rules)
+    expired = window is not None and not window.public_on(on)
+    unverified = bool(window and window.unverified) or spec.unverified
+    if _own(actor, record):
+        rule = rules.get("query.self_free_unlimited", on)
+        return Decision(
+            True, "信用主体查询自身信息", rule.citations, archived=expired, unverified=unverified
+        )
+    if actor.role in (Role.STAFF, Role.ADMIN):
+        return Decision(
+            True, "公共信用工作机构依职责查看", (), archived=expired, unverified=unverified
+        )
+    if actor.role is Role.PROVIDER and actor.provider_code == record.provider_code:
+        return Decision(
+            True, "提供单位查看本单位推送的信息", (), archived=expired, unverified=unverified
+        )
+    if record.state != "active":
+        return Decision(False, "信息已撤回", ())
+    withdraw = rules.get("publicity.withdraw_after_period", on)
+    if expired:
+        reason = (
+            window.reason
+            if window and not window.published
+            else "失信信息公示期限已届满，已转为档案保存"
+        )
+        return Decision(
+            False, reason, tuple(withdraw.citations) + (window.citations if window else ())
+        )
+    if actor.role is Role.AGENCY:
+        sharing = rules.get("sharing.by_attribute", on)
+        if spec.sharing == "none":
+            return Decision(False, "该目录项不予共享", sharing.citations)
+        if spec.sharing == "conditional":
+            purposes = set(rules.codes("query.mandatory_scenarios", on))
+            if viewer.purpose not in purposes:
+                return Decision(False, "有条件共享的信息须说明依法履职的用途", sharing.citations)
+        return Decision(
+            True,
+            f"国家机关依法履职共享（用途：{viewer.purpose or '未说明'}）",
+            sharing.citations,
+            unverified=unverified,
+        )
+    opening = rules.get("opening.by_attribute", on)
+    if spec.opening != "unconditional":
+        return Decision(False, "该信息不向社会公开，须经信用主体授权查询", opening.citations)
+    citations = tuple(opening.citations) + (window.citations if window else ())
+    return Decision(True, "依法应当公示的信息", citations, unverified=unverified)
+
+
+def view_record(
+    viewer: Viewer, record: CreditRecord, spec: CatalogItemSpec, rules: RuleSet, on: dt.date
+) -> RecordView | None:
+    """The record as this viewer may see it, or None. Personal fields of a natural person are
+    shown in full only to the subject, staff, the provider and agencies."""
+    decision = decide_record(viewer, record, spec, rules, on)
+    if not decision.visible:
+        return None
+    payload: dict[str, Any] = json.loads(record.payload_json)
+    personal = {f.name for f in spec.fields if f.personal}
+    natural = SUBJECT_KINDS.get(payload.get(spec.roles.subject_kind) or "") == "natural_person"
+    if natural:  # a natural person's name is personal information (HLJ 23 ¶4)
+        personal.add(spec.roles.subject_name)
+    role = viewer.actor.role
+    trusted = (
+        _own(viewer.actor, record)
+        or role in (Role.STAFF, Role.ADMIN, Role.AGENCY)
+        or (role is Role.PROVIDER and viewer.actor.provider_code == record.provider_code)
+    )
+    window = _window(record, rules)
+    view = RecordView(
+        record_key=record.record_key,
+        item_code=record.item_code,
+        item_name=spec.name,
+        category=record.category,
+        nature=record.nature,
+        severity=record.severity,
+        decided_on=record.decided_on,
+        provider_code=record.provider_code,
+        state=record.state,
+        version=record.version,
+        decision=decision,
+        publicity_ends_on=window.max_end if window else None,
+        personal=frozenset(personal),
+    )
+    for name, value in payload.items():
+        if value is None:
+            continue
+        if name not in personal or trusted:
+            view.fields[name], view.levels[name] = value, Level.FULL
+        elif spec.public_by_law:
+            view.fields[name], view.levels[name] = mask_for(name, str(value)), Level.MASKED
+        else:
+            view.levels[name] = Level.HIDDEN
+    return view

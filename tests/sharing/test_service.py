@@ -1,0 +1,117 @@
+"""Reads through the engine on both databases: expiry on read, self-query, audit of every read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.ingest.conftest import TODAY
+from xinyong.audit.models import AuditEvent
+from xinyong.common.clock import FixedClock
+from xinyong.common.errors import DomainError
+from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
+from xinyong.context import Context
+from xinyong.demo.rows import penalty_row
+from xinyong.demo.seed import DEMO_PASSWORD, load_demo
+from xinyong.ingest.readers import read_json_records
+from xinyong.ingest.service import ingest
+from xinyong.sharing.service import access_log, profile
+from xinyong.sharing.visibility import Viewer
+from xinyong.web.app import create_app
+
+
+def push(ctx: Context, rows: list[dict]) -> None:  # type: ignore[type-arg]
+    ingest(
+        ctx,
+        actor=SYSTEM,
+        provider_code="HRB-SCJG",
+        item_code="HLJ-CF-001",
+        rows=read_json_records(rows),
+        source="api",
+    )
+
+
+@pytest.fixture
+def company(seeded: Context) -> str:
+    row = penalty_row(1, TODAY) | {"处罚决定日期": "2025-11-24"}  # general: public until 2026-11-24
+    push(seeded, [row])
+    return str(row["统一社会信用代码"])
+
+
+def test_public_sees_the_penalty_until_the_last_day_and_never_after(
+    seeded: Context, company: str, clock: FixedClock
+) -> None:
+    public = Viewer(actor=ANONYMOUS)
+    clock.set(dt.date(2026, 11, 24))
+    shown = profile(seeded, viewer=public, subject_key=company).records
+    assert len(shown) == 1 and shown[0].publicity_ends_on == dt.date(2026, 11, 24)
+    assert shown[0].fields["法定代表人"] == "王**"  # a natural person's name, desensitised
+    clock.set(dt.date(2026, 11, 25))  # no job has run
+    assert profile(seeded, viewer=public, subject_key=company).records == []
+    own = Viewer(actor=Actor(role=Role.SUBJECT, subject_key=company))
+    archived = profile(seeded, viewer=own, subject_key=company).records
+    assert len(archived) == 1 and archived[0].decision.archived
+    assert archived[0].fields["法定代表人"] == "王演示"
+
+
+def test_natural_persons_are_not_open_to_the_public(seeded: Context) -> None:
+    row = penalty_row(2, TODAY, person=True)
+    push(seeded, [row])
+    with pytest.raises(DomainError) as err:
+        profile(seeded, viewer=Viewer(actor=ANONYMOUS), subject_key=row["证件号码"])
+    assert err.value.code == "sharing.natural_person" and err.value.citations[0].article == 23
+    me = profile(
+        seeded,
+        viewer=Viewer(actor=Actor(role=Role.SUBJECT, subject_key=row["证件号码"])),
+        subject_key=row["证件号码"],
+    )
+    assert me.records[0].fields["证件号码"] == row["证件号码"]
+    assert me.subject["subject_key"] == row["证件号码"]
+
+
+def test_agencies_state_a_statutory_purpose(seeded: Context, company: str) -> None:
+    agency = Actor(role=Role.AGENCY, username="agency")
+    with pytest.raises(DomainError) as err:
+        profile(seeded, viewer=Viewer(actor=agency), subject_key=company)
+    assert err.value.code == "sharing.purpose_required" and err.value.citations[0].article == 44
+    shown = profile(seeded, viewer=Viewer(actor=agency, purpose="licensing"), subject_key=company)
+    assert shown.records[0].fields["法定代表人"] == "王演示"
+
+
+def test_every_read_is_audited_and_the_subject_sees_who_read(seeded: Context, company: str) -> None:
+    profile(seeded, viewer=Viewer(actor=ANONYMOUS), subject_key=company)
+    profile(
+        seeded,
+        viewer=Viewer(actor=Actor(role=Role.AGENCY, username="agency"), purpose="procurement"),
+        subject_key=company,
+    )
+    with seeded.sessions() as session:
+        reads = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sharing:profile:read")
+        ).all()
+        assert len(reads) == 2 and all(r.personal_read for r in reads)  # 法定代表人 was shown
+        log = access_log(session, Actor(role=Role.SUBJECT, subject_key=company), company)
+        with pytest.raises(DomainError):
+            access_log(session, Actor(role=Role.SUBJECT, subject_key="someone-else"), company)
+    purposes = [e["purpose"] for e in log if e["action"] == "sharing:profile:read"]
+    assert purposes == ["procurement", None]
+    assert any("第二十三条" in (e["legal_basis"] or "") for e in log)
+
+
+def test_self_query_and_access_log_over_http(ctx: Context) -> None:
+    load_demo(ctx, subjects=5, records=5)
+    client = TestClient(create_app(ctx))
+    token = client.post(
+        "/api/auth/token", data={"username": "company", "password": DEMO_PASSWORD}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    me = client.get("/api/me/records", headers=headers)
+    assert me.status_code == 200 and me.json()["subject"]["name"].startswith("哈尔滨示范科技")
+    for _ in range(3):  # free and unlimited
+        assert client.get("/api/me/records", headers=headers).status_code == 200
+    log = client.get("/api/me/accesses", headers=headers).json()
+    assert sum(1 for e in log if e["action"] == "sharing:profile:read") == 4
+    assert client.get("/api/me/records").status_code == 401
