@@ -2,6 +2,7 @@
 
 from xinyong.accounts.models import ApiKey, AuthSession, User
 from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from xinyong.authorisations.models import Authorisation, SubjectPreference
 from xinyong.catalog.models import CatalogItem
 from xinyong.consents.models import Consent
 from xinyong.db import Base
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "AuthSession",
+    "Authorisation",
     "Base",
     "CalendarNotice",
     "CatalogItem",
@@ -28,5 +30,6 @@ __all__ = [
     "StatutoryDeadline",
     "Subject",
     "SubjectLink",
+    "SubjectPreference",
     "User",
 ]

@@ -9,6 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xinyong.authorisations.service import Grant
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import SEED_FILE
 from xinyong.common.roles import Actor, Role
@@ -71,7 +72,18 @@ def cases(draw: st.DrawFn) -> tuple[Viewer, CreditRecord, CatalogItemSpec, dt.da
     )
     # the platform asks as of today; the regulation is in force from 2022-07-01
     on = draw(st.dates(min_value=max(decided, dt.date(2022, 7, 1)), max_value=dt.date(2031, 1, 1)))
-    return Viewer(actor=actor, purpose=draw(st.sampled_from(PURPOSES))), record, spec, on
+    grants: tuple[Grant, ...] = ()
+    if draw(st.booleans()):
+        grants = (
+            Grant(1, frozenset({draw(st.sampled_from([spec.code, "HLJ-OTHER"]))}), "贷款", on),
+        )
+    viewer = Viewer(
+        actor=actor,
+        purpose=draw(st.sampled_from(PURPOSES)),
+        grants=grants,
+        subject_hides_good=draw(st.booleans()),
+    )
+    return viewer, record, spec, on
 
 
 @settings(max_examples=400, deadline=None)
@@ -92,7 +104,11 @@ def test_nothing_is_shown_that_the_rules_forbid(
         if record.nature == "dishonesty"
         else None
     )
-    expired = window is not None and not window.public_on(on)
+    # past its maximum period: withdrawn from every third party; never published or outside its
+    # window: not shown to the public
+    expired = window is not None and window.max_end is not None and on > window.max_end
+    unpublished = window is not None and not window.public_on(on)
+    covered = any(record.item_code in g.items for g in viewer.grants)
     if own or staff:
         assert decision.visible  # the subject and staff always see it, archived or not
         assert decision.archived == expired
@@ -100,7 +116,6 @@ def test_nothing_is_shown_that_the_rules_forbid(
     if provider_own:
         assert decision.visible
         return
-    # everyone else:
     if record.state != "active" or expired:
         assert not decision.visible
         return
@@ -109,7 +124,14 @@ def test_nothing_is_shown_that_the_rules_forbid(
             spec.sharing == "conditional" and viewer.purpose not in ("licensing", "procurement")
         ):
             assert not decision.visible
-    elif spec.opening != "unconditional":
+    elif spec.opening == "conditional":
+        # conditional information only under an authorisation
+        assert decision.visible == covered
+    elif (
+        spec.opening == "none"
+        or unpublished
+        or (record.nature == "good" and viewer.subject_hides_good)
+    ):
         assert not decision.visible
     if view is None:
         return
@@ -117,8 +139,8 @@ def test_nothing_is_shown_that_the_rules_forbid(
         for name in view.personal:
             assert view.levels.get(name, Level.HIDDEN) is not Level.FULL
         natural = json.loads(record.payload_json)["行政相对人类别"] == "自然人"
-        if natural:  # a natural person's ID number never reaches the public in full
+        if natural:  # a natural person's ID number never reaches a third party in full
             assert all(record.subject_key not in str(v) for v in view.fields.values())
             assert all(not FULL_ID.search(str(v)) for v in view.fields.values())
-        if not spec.public_by_law:
-            assert view.personal_shown == []
+        if not spec.public_by_law and not covered:
+            assert view.personal_shown == []  # no law and no consent: no personal field at all

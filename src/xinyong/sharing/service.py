@@ -5,13 +5,14 @@ and the subject's view of those reads (the right to know, HLJ 35, HRB 35)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.models import AuditEvent
+from xinyong.authorisations.service import hides_good_information, valid_grants
 from xinyong.catalog.models import CatalogItem
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import spec_of
@@ -46,6 +47,7 @@ def _specs(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[str, int
 def _check_viewer(ctx: Context, viewer: Viewer, subject: Subject) -> None:
     actor = viewer.actor
     own = actor.role is Role.SUBJECT and actor.subject_key == subject.subject_key
+    authorised = bool(viewer.grants)
     if actor.role is Role.AGENCY:
         scenarios = ctx.rules.get("query.mandatory_scenarios", ctx.today())
         if viewer.purpose not in {e["code"] for e in scenarios.value}:
@@ -55,7 +57,12 @@ def _check_viewer(ctx: Context, viewer: Viewer, subject: Subject) -> None:
                 + "、".join(e["code"] for e in scenarios.value),
                 citations=list(scenarios.citations),
             )
-    if subject.kind == "natural_person" and not own and actor.role not in TRUSTED:
+    if (
+        subject.kind == "natural_person"
+        and not own
+        and not authorised
+        and actor.role not in TRUSTED
+    ):
         rule = ctx.rules.get("opening.never_open_personal_fields", ctx.today())
         raise Forbidden(
             "sharing.natural_person",
@@ -72,6 +79,11 @@ def profile(ctx: Context, *, viewer: Viewer, subject_key: str) -> Profile:
         subject = session.scalar(select(Subject).where(Subject.subject_key == key))
         if subject is None:
             raise NotFound("sharing.unknown_subject", "未找到该信用主体", subject=key)
+        viewer = replace(
+            viewer,
+            grants=valid_grants(session, viewer.actor.username, key, today),
+            subject_hides_good=hides_good_information(session, key),
+        )
         _check_viewer(ctx, viewer, subject)
         records = list(
             session.scalars(
@@ -115,6 +127,7 @@ def profile(ctx: Context, *, viewer: Viewer, subject_key: str) -> Profile:
             legal_basis="；".join(basis)[:400] or None,
             personal_read=bool(personal) or natural,
             detail={
+                "authorisations": [g.id for g in viewer.grants],
                 "records_shown": [f"{v.item_code}/{v.record_key}" for v in views][:200],
                 "personal_fields_shown": personal,
             },

@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from xinyong.authorisations.service import Grant
 from xinyong.catalog.schemas import SUBJECT_KINDS, CatalogItemSpec
 from xinyong.common.errors import Citation
 from xinyong.common.roles import Actor, Role
@@ -42,9 +43,12 @@ class Level(enum.StrEnum):
 @dataclass(frozen=True)
 class Viewer:
     actor: Actor
-    purpose: str | None = (
-        None  # an agency's statutory purpose (a code of query.mandatory_scenarios)
-    )
+    #: an agency's statutory purpose (a code of query.mandatory_scenarios)
+    purpose: str | None = None
+    #: the subject's valid authorisations for this viewer, today (loaded by the service)
+    grants: tuple[Grant, ...] = ()
+    #: the subject asked not to publish its good information (HLJ 37 ¶1)
+    subject_hides_good: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,10 @@ def decide_record(
 ) -> Decision:
     actor = viewer.actor
     window = _window(record, rules)
-    expired = window is not None and not window.public_on(on)
+    # past its maximum period a dishonesty record is withdrawn from everyone but the subject and
+    # staff (HLJ 37 ¶2); within it, only publication to the public depends on the window
+    expired = window is not None and window.max_end is not None and on > window.max_end
+    unpublished = window is not None and not window.public_on(on)
     unverified = bool(window and window.unverified) or spec.unverified
     if _own(actor, record):
         rule = rules.get("query.self_free_unlimited", on)
@@ -164,8 +171,27 @@ def decide_record(
             unverified=unverified,
         )
     opening = rules.get("opening.by_attribute", on)
+    if spec.opening == "conditional":
+        grant = next((g for g in viewer.grants if record.item_code in g.items), None)
+        if grant is None:
+            return Decision(False, "该信息不向社会公开，须经信用主体授权查询", opening.citations)
+        query = rules.get(
+            "query.self_free_unlimited", on
+        )  # HLJ 24 ¶2 also grants authorised queries
+        return Decision(
+            True,
+            f"经信用主体授权查询（授权编号{grant.id}，用途：{grant.purpose}，有效至{grant.expires_on.isoformat()}）",
+            tuple(query.citations) + tuple(opening.citations),
+            unverified=unverified,
+        )
     if spec.opening != "unconditional":
-        return Decision(False, "该信息不向社会公开，须经信用主体授权查询", opening.citations)
+        return Decision(False, "该目录项不予开放", opening.citations)
+    if unpublished:
+        assert window is not None
+        return Decision(False, window.reason, window.citations)
+    if record.nature == "good" and viewer.subject_hides_good:
+        good = rules.get("publicity.good_long_term", on)
+        return Decision(False, "信用主体已申请不公示其守信信息", good.citations)
     citations = tuple(opening.citations) + (window.citations if window else ())
     return Decision(True, "依法应当公示的信息", citations, unverified=unverified)
 
@@ -190,6 +216,7 @@ def view_record(
         or (role is Role.PROVIDER and viewer.actor.provider_code == record.provider_code)
     )
     window = _window(record, rules)
+    consented = any(record.item_code in g.items for g in viewer.grants)  # HLJ 23 ¶4: consent
     view = RecordView(
         record_key=record.record_key,
         item_code=record.item_code,
@@ -210,7 +237,7 @@ def view_record(
             continue
         if name not in personal or trusted:
             view.fields[name], view.levels[name] = value, Level.FULL
-        elif spec.public_by_law:
+        elif spec.public_by_law or consented:  # law or the person's consent, desensitised
             view.fields[name], view.levels[name] = mask_for(name, str(value)), Level.MASKED
         else:
             view.levels[name] = Level.HIDDEN
