@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint typecheck pytest migrate demo clean
+.PHONY: run test install install-dev browser fonts lint typecheck pytest migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,16 +22,24 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Debian's chromium drives the page tests (no browser download: there is no internet here).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the page tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; }
+# System packages from Debian: the Chinese font embedded in PDF reports (run and test), and for the
+# tests Debian's chromium (page tests; no browser download, there is no internet) and poppler-utils
+# (pdftotext/pdftoppm check the reports).
+FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+
+fonts:
+	@test -f $(FONT) || { echo "installing fonts-wqy-zenhei"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei; }
+
+browser: fonts
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium and poppler-utils for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; }
 
 migrate: install
 	$(BIN)/xinyong db upgrade
 
-demo: migrate
+demo: migrate fonts
 	$(BIN)/xinyong catalog seed
 	$(BIN)/xinyong demo load
 

@@ -10,6 +10,7 @@ from xinyong.deadlines.models import CalendarNotice, StatutoryDeadline
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CreditRecord
+from xinyong.reports.models import CreditReport
 from xinyong.subjects.models import Subject, SubjectLink
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "CatalogItem",
     "Consent",
     "CreditRecord",
+    "CreditReport",
     "IngestBatch",
     "ProviderUnit",
     "QuarantinedRow",

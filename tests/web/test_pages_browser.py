@@ -106,3 +106,46 @@ def test_rules_page_shows_citations_and_unverified_marks(server: str, browser: B
     assert "第三十九条第二款" in row.inner_text()
     assert "未核实" in page.locator("#rule-publicity\\.serious\\.max").inner_text()
     page.close()
+
+
+def login_as(browser: Browser, server: str, username: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server + "/login")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(server + "/")
+    return context, page
+
+
+def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Browser) -> None:
+    context, page = login_as(browser, server, "company")
+    page.click("#me-link")
+    page.wait_for_url(server + "/me")
+    assert "哈尔滨示范科技有限公司" in page.locator("#subject-name").inner_text()
+    page.reload()  # a second self-query: free and unlimited, and logged
+    reads = page.locator("#accesses tbody tr", has_text="sharing:profile:read")
+    assert reads.count() >= 2
+    assert "暂无授权" in page.locator("#authorisations").inner_text()
+    context.close()
+
+
+def test_report_verification_page(server: str, browser: Browser) -> None:
+    context, page = login_as(browser, server, "company")
+    response = page.request.post(server + "/api/reports", data={"subject_key": "NOSUCH"})
+    assert response.status == 404 and response.json()["error"]["code"] == "sharing.unknown_subject"
+    from xinyong.demo.seed import DEMO_COMPANY
+
+    report = page.request.post(server + "/api/reports", data={"subject_key": DEMO_COMPANY}).json()
+    page.goto(server + "/reports/verify")
+    page.fill("#number", report["number"])
+    page.fill("#code", report["verification_code"])
+    page.click("#verify")
+    assert "真实有效" in page.locator("#result").inner_text()
+    assert page.locator("#digest").inner_text() == report["digest"]
+    page.fill("#number", report["number"])
+    page.fill("#code", "FORGED00")
+    page.click("#verify")
+    assert "伪造" in page.locator("#result").inner_text()
+    context.close()

@@ -232,7 +232,8 @@ def view_record(
         publicity_ends_on=window.max_end if window else None,
         personal=frozenset(personal),
     )
-    for name, value in payload.items():
+    for name in (f.name for f in spec.fields):  # in the catalog's order, as readers expect
+        value = payload.get(name)
         if value is None:
             continue
         if name not in personal or trusted:

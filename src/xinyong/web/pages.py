@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from xinyong.accounts.service import authenticate, close_session, open_session
 from xinyong.common.errors import Unauthenticated
-from xinyong.common.roles import ROLE_LABELS
+from xinyong.common.roles import ROLE_LABELS, Role
 from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, SessionDep
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -86,3 +86,41 @@ def rules_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
     return templates.TemplateResponse(
         request, "rules.html", {"ctx": ctx, "actor": actor, "answers": answers, "on": on}
     )
+
+
+@router.get("/me", response_class=HTMLResponse)
+def my_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    """The subject's self-service page: its information, who accessed it, its authorisations."""
+    from xinyong.authorisations.service import describe, of_subject
+    from xinyong.sharing.service import access_log, profile
+    from xinyong.sharing.visibility import Viewer
+
+    if actor.role is not Role.SUBJECT or not actor.subject_key:
+        return RedirectResponse("/login", status_code=303)
+    mine = profile(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key)
+    with ctx.sessions() as session:
+        accesses = access_log(session, actor, actor.subject_key, limit=50)
+        grants = [describe(a, ctx.today()) for a in of_subject(session, actor.subject_key)]
+    return templates.TemplateResponse(
+        request,
+        "me.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "profile": mine,
+            "accesses": accesses,
+            "authorisations": grants,
+        },
+    )
+
+
+@router.get("/me/report")
+def my_report(ctx: ContextDep, actor: ActorDep) -> Response:
+    """Issue my own report and show its PDF."""
+    from xinyong.reports import service
+    from xinyong.sharing.visibility import Viewer
+
+    if actor.role is not Role.SUBJECT or not actor.subject_key:
+        return RedirectResponse("/login", status_code=303)
+    report = service.generate(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key)
+    return RedirectResponse(f"/api/reports/{report.number}/pdf?code={report.code}", status_code=303)

@@ -1,0 +1,86 @@
+"""/api/reports: issue a report, download its PDF, verify one; /reports/verify: the page."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
+
+from xinyong.reports import pdf, service
+from xinyong.sharing.visibility import Viewer
+from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.pages import templates
+
+router = APIRouter(tags=["信用报告"])
+
+
+class ReportIn(BaseModel):
+    subject_key: str
+    purpose: str | None = None
+
+
+@router.post("/api/reports", status_code=201)
+def issue(body: ReportIn, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
+    """A report of what the caller may see now; keep the number and code to verify it later."""
+    report = service.generate(
+        ctx, viewer=Viewer(actor=actor, purpose=body.purpose), subject_key=body.subject_key
+    )
+    return {
+        "number": report.number,
+        "verification_code": report.code,
+        "digest": report.digest,
+        "pdf": f"/api/reports/{report.number}/pdf?code={report.code}",
+        "content": report.content,
+    }
+
+
+@router.get("/api/reports/{number}/pdf")
+def report_pdf(number: str, code: str, ctx: ContextDep) -> Response:
+    row = service.load(ctx, number, code)
+    body = pdf.render(json.loads(row.content_json), row.number, code.strip().upper(), row.digest)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{row.number}.pdf"'},
+    )
+
+
+class VerifyIn(BaseModel):
+    number: str
+    code: str
+    content: dict[str, Any] | None = None
+
+
+@router.get("/api/reports/verify")
+def verify_get(number: str, code: str, ctx: ContextDep) -> dict[str, Any]:
+    return service.verify(ctx, number, code)
+
+
+@router.post("/api/reports/verify")
+def verify_post(body: VerifyIn, ctx: ContextDep) -> dict[str, Any]:
+    """With the report's content: whether it is exactly what was issued."""
+    return service.verify(ctx, body.number, body.code, body.content)
+
+
+@router.get("/reports/verify", response_class=HTMLResponse, include_in_schema=False)
+def verify_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    return templates.TemplateResponse(
+        request, "verify.html", {"ctx": ctx, "actor": actor, "result": None}
+    )
+
+
+@router.post("/reports/verify", response_class=HTMLResponse, include_in_schema=False)
+def verify_submit(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    number: Annotated[str, Form()],
+    code: Annotated[str, Form()],
+) -> Response:
+    result = service.verify(ctx, number, code)
+    return templates.TemplateResponse(
+        request, "verify.html", {"ctx": ctx, "actor": actor, "result": result}
+    )
