@@ -469,3 +469,16 @@ def providers_timeliness(code: str, year: int | None = None) -> None:
         typer.echo(
             f"{r['item']}：{r['records']}条，迟报{r['late']}条，及时率{r['on_time_ratio']:.2%}"
         )
+
+
+@app.command("search")
+def search_cmd(query: str, reindex: bool = False) -> None:
+    """按名称（两个字以上）或统一社会信用代码查询组织；--reindex 先补建名称索引。"""
+    from xinyong.search.service import refresh_index, search
+
+    ctx = _ctx()
+    with ctx.sessions() as session, session.begin():
+        if reindex:
+            typer.echo(f"已为{refresh_index(session)}个主体建立名称索引")
+        for row in search(session, ctx, SYSTEM, query):
+            typer.echo(f"{row['subject_key']}  {row['name']}")

@@ -11,6 +11,7 @@ from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CreditRecord
 from xinyong.reports.models import CreditReport
+from xinyong.search.models import GramPosition, SearchState, SubjectNameGram
 from xinyong.subjects.models import Subject, SubjectLink
 
 __all__ = [
@@ -26,12 +27,15 @@ __all__ = [
     "Consent",
     "CreditRecord",
     "CreditReport",
+    "GramPosition",
     "IngestBatch",
     "ProviderUnit",
     "QuarantinedRow",
+    "SearchState",
     "StatutoryDeadline",
     "Subject",
     "SubjectLink",
+    "SubjectNameGram",
     "SubjectPreference",
     "User",
 ]

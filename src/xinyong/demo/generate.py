@@ -27,6 +27,7 @@ from xinyong.common.roles import SYSTEM
 from xinyong.context import Context
 from xinyong.db import table_of
 from xinyong.records.models import CreditRecord
+from xinyong.search.service import refresh_index
 from xinyong.subjects.models import Subject
 
 CITIES = [
@@ -263,6 +264,8 @@ def generate(
         if len(pending_s) >= batch:
             flush()
     flush()
+    with ctx.sessions() as session, session.begin():
+        refresh_index(session)
     return counts
 
 

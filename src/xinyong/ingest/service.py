@@ -35,6 +35,7 @@ from xinyong.ingest.validate import Reason, Rejected, RowValidator, ValidRow
 from xinyong.law.workdays import WorkdayCalendar, add_period
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CreditRecord
+from xinyong.search.service import refresh_index
 from xinyong.subjects.models import Subject
 
 CHUNK = 2000
@@ -556,6 +557,7 @@ def _run_batch(
                 **counts,
             )
         )
+        refresh_index(session)  # new subjects become searchable by name
         ctx.audit.record(
             session,
             clock=ctx.clock,

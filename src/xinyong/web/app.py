@@ -13,6 +13,7 @@ from xinyong.context import Context, build_context
 from xinyong.ingest import api as ingest_api
 from xinyong.records import api as records_api
 from xinyong.reports import api as reports_api
+from xinyong.search import api as search_api
 from xinyong.sharing import api as sharing_api
 from xinyong.subjects import api as subjects_api
 from xinyong.web import api, errors, pages
@@ -28,7 +29,15 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.state.ctx = ctx
     errors.install(app)
     app.include_router(api.router)
-    for domain in (catalog_api, ingest_api, records_api, reports_api, sharing_api, subjects_api):
+    for domain in (
+        catalog_api,
+        ingest_api,
+        records_api,
+        reports_api,
+        search_api,
+        sharing_api,
+        subjects_api,
+    ):
         app.include_router(domain.router)
     app.include_router(pages.router)
     app.mount(
