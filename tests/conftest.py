@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,11 @@ from xinyong.config import Settings
 from xinyong.context import Context, build_context
 from xinyong.db import create_utf8_database, drop_database, make_engine
 from xinyong.models import Base
+
+# No per-example deadline: timing is for bench/, and a cold cache on a busy CI machine must not
+# turn a correct property into a failure.
+hypothesis_settings.register_profile("xinyong", deadline=None)
+hypothesis_settings.load_profile("xinyong")
 
 PG_ENV = "XINYONG_TEST_DATABASE_URL"
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=PLATFORM_TZ)

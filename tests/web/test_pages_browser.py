@@ -15,8 +15,12 @@ from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import NOW, make_settings
 from xinyong.common.clock import FixedClock
+from xinyong.common.roles import SYSTEM
 from xinyong.context import build_context
+from xinyong.demo.rows import penalty_row
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
+from xinyong.ingest.readers import read_json_records
+from xinyong.ingest.service import ingest
 from xinyong.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +48,18 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         make_settings(folder, f"sqlite:///{folder / 'xinyong.db'}"), clock=FixedClock(NOW)
     )
     load_demo(ctx, subjects=10, records=20)
+    rows = [
+        penalty_row(i, NOW.date()) | {"行政相对人名称": f"哈尔滨龙江乳业有限公司{i}号店"}
+        for i in range(3)
+    ]
+    ingest(
+        ctx,
+        actor=SYSTEM,
+        provider_code="HRB-SCJG",
+        item_code="HLJ-CF-001",
+        rows=read_json_records(rows),
+        source="api",
+    )
     port = _free_port()
     config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
@@ -148,4 +164,37 @@ def test_report_verification_page(server: str, browser: Browser) -> None:
     page.fill("#code", "FORGED00")
     page.click("#verify")
     assert "伪造" in page.locator("#result").inner_text()
+    context.close()
+
+
+def test_public_search_subject_page_and_publicity_list(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(server + "/search")
+    page.fill("#q", "龙江乳业")
+    page.click("#search")
+    results = page.locator("#results li a")
+    assert results.count() == 3
+    results.first.click()
+    assert "龙江乳业" in page.locator("#subject-name").inner_text()
+    record = page.locator("section.record").first
+    assert "行政处罚信息" in record.inner_text() and "王**" in record.inner_text()
+    page.goto(server + "/publicity/penalties")
+    assert page.locator("#list tbody tr").count() >= 3  # ours, and any synthetic demo penalties
+    page.fill("#name", "1号店")
+    page.click("#filter")
+    assert page.locator("#list tbody tr").count() == 1
+    page.goto(server + "/search?q=龙")
+    assert "至少" in page.locator("#error").inner_text()
+    page.close()
+
+
+def test_agency_query_with_purpose_shows_the_audit_receipt(server: str, browser: Browser) -> None:
+    context, page = login_as(browser, server, "agency")
+    page.click("#agency-link")
+    page.fill("#key", penalty_row(0, NOW.date())["统一社会信用代码"])
+    page.select_option("#purpose", "procurement")
+    page.click("#query")
+    receipt = page.locator("#receipt").inner_text()
+    assert "审计记录第" in receipt and "procurement" in receipt
+    assert "王演示" in page.locator("section.record").first.inner_text()  # agencies see it in full
     context.close()

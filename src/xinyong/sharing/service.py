@@ -31,9 +31,14 @@ TRUSTED = (Role.STAFF, Role.ADMIN, Role.AGENCY, Role.PROVIDER)
 class Profile:
     subject: dict[str, Any]
     records: list[RecordView] = field(default_factory=list)
+    audit_id: int | None = None  # the audit entry of this read: the requester's receipt
 
     def as_dict(self) -> dict[str, Any]:
-        return {"subject": self.subject, "records": [r.as_dict() for r in self.records]}
+        return {
+            "subject": self.subject,
+            "records": [r.as_dict() for r in self.records],
+            "audit_receipt": self.audit_id,
+        }
 
 
 def _specs(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], CatalogItemSpec]:
@@ -115,7 +120,7 @@ def profile(ctx: Context, *, viewer: Viewer, subject_key: str) -> Profile:
         basis = sorted(
             {label for v in views for label in (c.label() for c in v.decision.citations)}
         )
-        ctx.audit.record(
+        event = ctx.audit.record(
             session,
             clock=ctx.clock,
             actor=actor,
@@ -132,7 +137,7 @@ def profile(ctx: Context, *, viewer: Viewer, subject_key: str) -> Profile:
                 "personal_fields_shown": personal,
             },
         )
-        return Profile(subject=header, records=views)
+        return Profile(subject=header, records=views, audit_id=event.id)
 
 
 def access_log(

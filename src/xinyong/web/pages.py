@@ -124,3 +124,115 @@ def my_report(ctx: ContextDep, actor: ActorDep) -> Response:
         return RedirectResponse("/login", status_code=303)
     report = service.generate(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key)
     return RedirectResponse(f"/api/reports/{report.number}/pdf?code={report.code}", status_code=303)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request, ctx: ContextDep, actor: ActorDep, q: str | None = None
+) -> Response:
+    from xinyong.common.errors import DomainError
+    from xinyong.search.service import search
+
+    results, error = None, None
+    if q:
+        try:
+            with ctx.sessions() as session, session.begin():
+                results = search(session, ctx, actor, q)
+        except DomainError as exc:
+            error = exc.message
+    return templates.TemplateResponse(
+        request,
+        "search.html",
+        {"ctx": ctx, "actor": actor, "q": q, "results": results, "error": error},
+    )
+
+
+@router.get("/subjects/{key}", response_class=HTMLResponse)
+def subject_page(request: Request, key: str, ctx: ContextDep, actor: ActorDep) -> Response:
+    """A subject's page: what this viewer may see (the public: what is open)."""
+    from xinyong.sharing.service import profile
+    from xinyong.sharing.visibility import Viewer
+
+    shown = profile(ctx, viewer=Viewer(actor=actor), subject_key=key)
+    return templates.TemplateResponse(
+        request, "subject.html", {"ctx": ctx, "actor": actor, "profile": shown, "receipt": None}
+    )
+
+
+@router.get("/publicity/{which}", response_class=HTMLResponse)
+def publicity_page(
+    request: Request,
+    which: str,
+    ctx: ContextDep,
+    actor: ActorDep,
+    name: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    page: int = 1,
+) -> Response:
+    """双公示: the 行政许可 and 行政处罚 publicity lists."""
+    import datetime as dt
+
+    from xinyong.common.errors import NotFound
+    from xinyong.sharing.lists import PUBLICITY_LISTS, publicity_list
+
+    if which not in PUBLICITY_LISTS:
+        raise NotFound("publicity.unknown_list", "没有这个公示栏目")
+    item, title = PUBLICITY_LISTS[which]
+    with ctx.sessions() as session:
+        rows = publicity_list(
+            session,
+            ctx,
+            item,
+            name=name or None,
+            since=dt.date.fromisoformat(since) if since else None,
+            until=dt.date.fromisoformat(until) if until else None,
+            page=page,
+        )
+    return templates.TemplateResponse(
+        request,
+        "publicity.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "title": title,
+            "rows": rows,
+            "name": name,
+            "since": since,
+            "until": until,
+        },
+    )
+
+
+@router.get("/agency", response_class=HTMLResponse)
+def agency_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    if actor.role is not Role.AGENCY:
+        return RedirectResponse("/login", status_code=303)
+    purposes = ctx.rules.get("query.mandatory_scenarios", ctx.today()).value
+    return templates.TemplateResponse(
+        request, "agency.html", {"ctx": ctx, "actor": actor, "purposes": purposes}
+    )
+
+
+@router.get("/agency/query", response_class=HTMLResponse)
+def agency_query(
+    request: Request, key: str, purpose: str, ctx: ContextDep, actor: ActorDep
+) -> Response:
+    """An agency's query with its statutory purpose; the answer shows the audit receipt."""
+    from xinyong.sharing.service import profile
+    from xinyong.sharing.visibility import Viewer
+
+    if actor.role is not Role.AGENCY:
+        return RedirectResponse("/login", status_code=303)
+    shown = profile(ctx, viewer=Viewer(actor=actor, purpose=purpose), subject_key=key)
+    return templates.TemplateResponse(
+        request,
+        "subject.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "profile": shown,
+            "receipt": shown.audit_id,
+            "purpose": purpose,
+        },
+    )
