@@ -485,10 +485,14 @@ def default_library() -> LawLibrary:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """The rules binding one platform, asked for as of a date."""
+    """The rules binding one platform, asked for as of a date. Answers are immutable and depend
+    only on (key, date), so each is computed once per rule set."""
 
     platform: Platform
     chain: tuple[Pack, ...]
+    _answers: dict[tuple[str, dt.date], RuleAnswer] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def rule_keys(self) -> list[str]:
         return sorted({k for pack in self.chain for k in pack.leaves})
@@ -497,6 +501,12 @@ class RuleSet:
         return [pack.leaves[key] for pack in self.chain if key in pack.leaves]
 
     def get(self, key: str, on: dt.date) -> RuleAnswer:
+        answer = self._answers.get((key, on))
+        if answer is None:
+            answer = self._answers[(key, on)] = self._compute(key, on)
+        return answer
+
+    def _compute(self, key: str, on: dt.date) -> RuleAnswer:
         leaves = self.leaves(key)
         if not leaves:
             raise DomainError(

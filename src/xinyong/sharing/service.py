@@ -41,12 +41,23 @@ class Profile:
         }
 
 
+#: A catalog item version never changes within a database, so its parsed spec is kept once
+#: loaded, per database. (Tests that truncate tables call `clear_caches`.)
+_SPECS: dict[tuple[str, str, int], CatalogItemSpec] = {}
+
+
+def clear_caches() -> None:
+    _SPECS.clear()
+
+
 def _specs(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], CatalogItemSpec]:
-    if not pairs:
-        return {}
-    codes = {code for code, _ in pairs}
-    items = session.scalars(select(CatalogItem).where(CatalogItem.code.in_(codes)))
-    return {(i.code, i.version): spec_of(i) for i in items if (i.code, i.version) in pairs}
+    database = str(session.get_bind().engine.url)
+    missing = {pair for pair in pairs if (database, *pair) not in _SPECS}
+    if missing:
+        codes = {code for code, _ in missing}
+        for item in session.scalars(select(CatalogItem).where(CatalogItem.code.in_(codes))):
+            _SPECS[(database, item.code, item.version)] = spec_of(item)
+    return {pair: _SPECS[(database, *pair)] for pair in pairs if (database, *pair) in _SPECS}
 
 
 def _check_viewer(ctx: Context, viewer: Viewer, subject: Subject) -> None:
