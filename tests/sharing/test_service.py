@@ -115,3 +115,27 @@ def test_self_query_and_access_log_over_http(ctx: Context) -> None:
     log = client.get("/api/me/accesses", headers=headers).json()
     assert sum(1 for e in log if e["action"] == "sharing:profile:read") == 4
     assert client.get("/api/me/records").status_code == 401
+
+
+def test_my_record_history_over_http(ctx: Context) -> None:
+    load_demo(ctx, subjects=2, records=2)
+    from xinyong.demo.seed import DEMO_COMPANY
+
+    row = penalty_row(40, TODAY) | {"统一社会信用代码": DEMO_COMPANY}
+    push(ctx, [row])
+    push(ctx, [row | {"处罚内容": "罚款人民币三千元。"}])
+    client = TestClient(create_app(ctx))
+    token = client.post(
+        "/api/auth/token", data={"username": "company", "password": DEMO_PASSWORD}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/me/records/HLJ-CF-001/{row['处罚决定书文号']}/history"
+    body = client.get(url, params={"provider": "HRB-SCJG"}, headers=headers).json()
+    assert body["provider"] == "HRB-SCJG" and [v["version"] for v in body["versions"]] == [1, 2]
+    other = client.post(
+        "/api/auth/token", data={"username": "citizen", "password": DEMO_PASSWORD}
+    ).json()["access_token"]
+    denied = client.get(
+        url, params={"provider": "HRB-SCJG"}, headers={"Authorization": f"Bearer {other}"}
+    )
+    assert denied.status_code == 403

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from xinyong.authorisations.service import (
     GrantIn,
@@ -16,6 +17,7 @@ from xinyong.authorisations.service import (
     set_good_publicity,
 )
 from xinyong.common.roles import Actor, Role
+from xinyong.records.models import CreditRecord
 from xinyong.sharing.service import access_log, profile
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
@@ -99,3 +101,28 @@ def my_preferences(
     """Ask that my good information not be published (HLJ 37 ¶1), or publish it again."""
     pref = set_good_publicity(session, ctx, actor=actor, hide=body.hide_good_information)
     return {"hide_good_information": pref.hide_good_information}
+
+
+@router.get("/api/me/records/{item_code}/{record_key}/history")
+def my_record_history(
+    item_code: str,
+    record_key: str,
+    provider: str,
+    session: SessionDep,
+    actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """The source unit and every change of one item of my information (HLJ 35, HRB 35)."""
+    from xinyong.common.errors import Forbidden
+    from xinyong.records.service import history
+
+    versions = history(session, provider, item_code, record_key)
+    owner = session.scalar(
+        select(CreditRecord.subject_key).where(
+            CreditRecord.provider_code == provider,
+            CreditRecord.item_code == item_code,
+            CreditRecord.record_key == record_key,
+        )
+    )
+    if owner != actor.subject_key:
+        raise Forbidden("sharing.not_yours", "只能查看本人信息的变动记录")
+    return {"provider": provider, "item": item_code, "record_key": record_key, "versions": versions}
