@@ -198,3 +198,46 @@ def test_agency_query_with_purpose_shows_the_audit_receipt(server: str, browser:
     assert "审计记录第" in receipt and "procurement" in receipt
     assert "王演示" in page.locator("section.record").first.inner_text()  # agencies see it in full
     context.close()
+
+
+def test_grant_revoke_and_good_publicity_from_my_page(server: str, browser: Browser) -> None:
+    context, page = login_as(browser, server, "company")
+    page.goto(server + "/me")
+    page.fill("#grantee", "bank")
+    page.select_option("#items", ["HLJ-GY-001"])
+    page.fill("#grant-purpose", "贷款审批")
+    page.fill("#expires_on", "2099-01-01")  # a lifetime authorisation is refused
+    page.click("#grant")
+    assert "不得一次授权终身" in page.locator("#error").inner_text()
+    page.fill("#grantee", "bank")
+    page.select_option("#items", ["HLJ-GY-001"])
+    page.fill("#grant-purpose", "贷款审批")
+    page.fill("#expires_on", "2027-01-31")
+    page.click("#grant")
+    page.wait_for_load_state()
+    assert page.locator("#error").count() == 0, page.locator("#error").inner_text()
+    row = page.locator("#authorisations tbody tr", has_text="bank")
+    assert "有效" in row.inner_text()
+    row.locator("button.revoke").click()
+    assert (
+        "已失效或已撤销" in page.locator("#authorisations tbody tr", has_text="bank").inner_text()
+    )
+    page.check("#hide-good")
+    page.click("#save-preferences")
+    assert page.is_checked("#hide-good")
+    page.uncheck("#hide-good")
+    page.click("#save-preferences")
+    assert not page.is_checked("#hide-good")
+    context.close()
+
+
+def test_report_as_a_web_page(server: str, browser: Browser) -> None:
+    from xinyong.demo.seed import DEMO_COMPANY
+
+    page = browser.new_page()
+    report = page.request.post(server + "/api/reports", data={"subject_key": DEMO_COMPANY}).json()
+    page.goto(f"{server}/reports/{report['number']}?code={report['verification_code']}")
+    assert page.locator("#report-number").inner_text() == report["number"]
+    assert "哈尔滨示范科技" in page.locator("#report-subject").inner_text()
+    assert page.locator("h2", has_text="严重失信主体名单").count() == 1
+    page.close()

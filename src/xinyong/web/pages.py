@@ -89,9 +89,13 @@ def rules_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
 
 
 @router.get("/me", response_class=HTMLResponse)
-def my_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
-    """The subject's self-service page: its information, who accessed it, its authorisations."""
-    from xinyong.authorisations.service import describe, of_subject
+def my_page(
+    request: Request, ctx: ContextDep, actor: ActorDep, error: str | None = None
+) -> Response:
+    """The subject's self-service page: its information, who accessed it, its authorisations,
+    its good-information switch, its report."""
+    from xinyong.authorisations.service import describe, hides_good_information, of_subject
+    from xinyong.catalog.service import list_items
     from xinyong.sharing.service import access_log, profile
     from xinyong.sharing.visibility import Viewer
 
@@ -101,6 +105,8 @@ def my_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
     with ctx.sessions() as session:
         accesses = access_log(session, actor, actor.subject_key, limit=50)
         grants = [describe(a, ctx.today()) for a in of_subject(session, actor.subject_key)]
+        grantable = [i for i in list_items(session) if i.opening == "conditional"]
+        hide_good = hides_good_information(session, actor.subject_key)
     return templates.TemplateResponse(
         request,
         "me.html",
@@ -110,6 +116,83 @@ def my_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
             "profile": mine,
             "accesses": accesses,
             "authorisations": grants,
+            "grantable": grantable,
+            "hide_good": hide_good,
+            "error": error,
+        },
+    )
+
+
+@router.post("/me/authorisations")
+async def my_grant(
+    request: Request, ctx: ContextDep, session: SessionDep, actor: ActorDep
+) -> Response:
+    import datetime as dt
+    from urllib.parse import quote
+
+    from pydantic import ValidationError
+
+    from xinyong.authorisations.service import GrantIn, grant
+    from xinyong.common.errors import DomainError
+
+    form = await request.form()
+    try:
+        body = GrantIn(
+            grantee=str(form.get("grantee", "")),
+            items=[str(v) for v in form.getlist("items")],
+            purpose=str(form.get("purpose", "")),
+            expires_on=dt.date.fromisoformat(str(form.get("expires_on", ""))),
+        )
+        grant(session, ctx, actor=actor, body=body)
+    except (DomainError, ValidationError, ValueError) as exc:
+        message = exc.message if isinstance(exc, DomainError) else "授权信息填写不完整"
+        return RedirectResponse(f"/me?error={quote(message)}", status_code=303)
+    return RedirectResponse("/me", status_code=303)
+
+
+@router.post("/me/authorisations/{authorisation_id}/revoke")
+def my_revoke(
+    authorisation_id: int, ctx: ContextDep, session: SessionDep, actor: ActorDep
+) -> Response:
+    from xinyong.authorisations.service import revoke
+
+    revoke(session, ctx, actor=actor, authorisation_id=authorisation_id)
+    return RedirectResponse("/me", status_code=303)
+
+
+@router.post("/me/preferences")
+def my_preferences_form(
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: ActorDep,
+    hide_good_information: Annotated[str | None, Form()] = None,
+) -> Response:
+    from xinyong.authorisations.service import set_good_publicity
+
+    set_good_publicity(session, ctx, actor=actor, hide=hide_good_information == "1")
+    return RedirectResponse("/me", status_code=303)
+
+
+@router.get("/reports/{number}", response_class=HTMLResponse)
+def report_page(
+    request: Request, number: str, code: str, ctx: ContextDep, actor: ActorDep
+) -> Response:
+    """A report as a web page, by number and verification code."""
+    import json
+
+    from xinyong.reports import service
+
+    row = service.load(ctx, number, code)
+    return templates.TemplateResponse(
+        request,
+        "report.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "report": json.loads(row.content_json),
+            "number": row.number,
+            "digest": row.digest,
+            "code": code,
         },
     )
 
