@@ -42,3 +42,21 @@ def mixed_rows() -> list[dict[str, Any]]:
         dict(good[0]),
         penalty_row(53, TODAY, person=True),
     ]
+
+
+def push_as_system(
+    ctx: Any, rows: list[dict[str, Any]], item: str = "HLJ-CF-001", provider: str = "HRB-SCJG"
+) -> Any:
+    """Push rows as the platform's own import would (staff acting for `provider`)."""
+    from xinyong.common.roles import SYSTEM
+    from xinyong.ingest.readers import read_json_records
+    from xinyong.ingest.service import ingest
+
+    return ingest(
+        ctx,
+        actor=SYSTEM,
+        provider_code=provider,
+        item_code=item,
+        rows=read_json_records(rows),
+        source="api",
+    )

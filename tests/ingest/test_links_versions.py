@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.ingest.conftest import TODAY
+from tests.ingest.conftest import TODAY, push_as_system
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import define_item, get_item, spec_of
 from xinyong.common.errors import DomainError
@@ -17,30 +17,17 @@ from xinyong.consents.service import ConsentIn, record_consent
 from xinyong.context import Context
 from xinyong.demo.generate import synthetic_citizen_id
 from xinyong.demo.rows import penalty_row
-from xinyong.ingest.readers import read_json_records
-from xinyong.ingest.service import ingest
 from xinyong.records.models import CreditRecord
 from xinyong.subjects.service import LinkIn, add_link, links_of
 
 
-def push(ctx: Context, rows: list[dict]) -> None:  # type: ignore[type-arg]
-    ingest(
-        ctx,
-        actor=SYSTEM,
-        provider_code="HRB-SCJG",
-        item_code="HLJ-CF-001",
-        rows=read_json_records(rows),
-        source="api",
-    )
-
-
 def test_records_keep_the_catalog_version_they_were_checked_against(seeded: Context) -> None:
-    push(seeded, [penalty_row(1, TODAY)])
+    push_as_system(seeded, [penalty_row(1, TODAY)])
     with seeded.sessions() as session, session.begin():
         spec = spec_of(get_item(session, "HLJ-CF-001")).model_dump()
         spec["note"] = "第二版"
         define_item(session, seeded, actor=SYSTEM, spec=CatalogItemSpec.model_validate(spec))
-    push(seeded, [penalty_row(2, TODAY)])
+    push_as_system(seeded, [penalty_row(2, TODAY)])
     with seeded.sessions() as session:
         versions = dict(
             session.execute(select(CreditRecord.record_key, CreditRecord.item_version)).all()

@@ -5,26 +5,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.ingest.conftest import TODAY
+from tests.ingest.conftest import TODAY, push_as_system
 from xinyong.common.errors import DomainError
-from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
+from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
-from xinyong.ingest.readers import read_json_records
-from xinyong.ingest.service import ingest
 from xinyong.search.service import refresh_index, search
 from xinyong.web.app import create_app
-
-
-def push(ctx: Context, rows: list[dict]) -> None:  # type: ignore[type-arg]
-    ingest(
-        ctx,
-        actor=SYSTEM,
-        provider_code="HRB-SCJG",
-        item_code="HLJ-CF-001",
-        rows=read_json_records(rows),
-        source="api",
-    )
 
 
 @pytest.fixture
@@ -37,7 +24,7 @@ def named(seeded: Context) -> Context:
     ]
     rows = [penalty_row(i, TODAY) | {"行政相对人名称": n} for i, n in enumerate(names)]
     rows.append(penalty_row(9, TODAY, person=True) | {"行政相对人名称": "龙江王某"})
-    push(seeded, rows)
+    push_as_system(seeded, rows)
     return seeded
 
 
@@ -74,7 +61,7 @@ def test_codes_and_citizen_ids(named: Context) -> None:
 
 
 def test_new_subjects_become_searchable_after_each_batch(named: Context) -> None:
-    push(named, [penalty_row(20, TODAY) | {"行政相对人名称": "牡丹江新材料有限公司"}])
+    push_as_system(named, [penalty_row(20, TODAY) | {"行政相对人名称": "牡丹江新材料有限公司"}])
     assert names(named, "丹江") == ["牡丹江新材料有限公司"]
     with named.sessions() as session, session.begin():
         assert refresh_index(session) == 0  # nothing left to index

@@ -8,36 +8,23 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.ingest.conftest import TODAY
+from tests.ingest.conftest import TODAY, push_as_system
 from xinyong.audit.models import AuditEvent
 from xinyong.common.clock import FixedClock
 from xinyong.common.errors import DomainError
-from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
+from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
-from xinyong.ingest.readers import read_json_records
-from xinyong.ingest.service import ingest
 from xinyong.sharing.service import access_log, profile
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.app import create_app
 
 
-def push(ctx: Context, rows: list[dict]) -> None:  # type: ignore[type-arg]
-    ingest(
-        ctx,
-        actor=SYSTEM,
-        provider_code="HRB-SCJG",
-        item_code="HLJ-CF-001",
-        rows=read_json_records(rows),
-        source="api",
-    )
-
-
 @pytest.fixture
 def company(seeded: Context) -> str:
     row = penalty_row(1, TODAY) | {"处罚决定日期": "2025-11-24"}  # general: public until 2026-11-24
-    push(seeded, [row])
+    push_as_system(seeded, [row])
     return str(row["统一社会信用代码"])
 
 
@@ -59,7 +46,7 @@ def test_public_sees_the_penalty_until_the_last_day_and_never_after(
 
 def test_natural_persons_are_not_open_to_the_public(seeded: Context) -> None:
     row = penalty_row(2, TODAY, person=True)
-    push(seeded, [row])
+    push_as_system(seeded, [row])
     with pytest.raises(DomainError) as err:
         profile(seeded, viewer=Viewer(actor=ANONYMOUS), subject_key=row["证件号码"])
     assert err.value.code == "sharing.natural_person" and err.value.citations[0].article == 23
@@ -122,8 +109,8 @@ def test_my_record_history_over_http(ctx: Context) -> None:
     from xinyong.demo.seed import DEMO_COMPANY
 
     row = penalty_row(40, TODAY) | {"统一社会信用代码": DEMO_COMPANY}
-    push(ctx, [row])
-    push(ctx, [row | {"处罚内容": "罚款人民币三千元。"}])
+    push_as_system(ctx, [row])
+    push_as_system(ctx, [row | {"处罚内容": "罚款人民币三千元。"}])
     client = TestClient(create_app(ctx))
     token = client.post(
         "/api/auth/token", data={"username": "company", "password": DEMO_PASSWORD}
