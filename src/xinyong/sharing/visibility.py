@@ -58,6 +58,7 @@ class Decision:
     citations: tuple[Citation, ...]
     archived: bool = False  # publicity ended: kept for the subject and staff only
     unverified: bool = False
+    publicity_ends_on: dt.date | None = None  # a dishonesty record's last day of publicity
 
 
 @dataclass
@@ -131,31 +132,21 @@ def decide_record(
     expired = window is not None and window.max_end is not None and on > window.max_end
     unpublished = window is not None and not window.public_on(on)
     unverified = bool(window and window.unverified) or spec.unverified
+    ends = window.max_end if window else None
     if _own(actor, record):
         rule = rules.get("query.self_free_unlimited", on)
-        return Decision(
-            True, "信用主体查询自身信息", rule.citations, archived=expired, unverified=unverified
-        )
+        return Decision(True, "信用主体查询自身信息", rule.citations, expired, unverified, ends)
     if actor.role in (Role.STAFF, Role.ADMIN):
-        return Decision(
-            True, "公共信用工作机构依职责查看", (), archived=expired, unverified=unverified
-        )
+        return Decision(True, "公共信用工作机构依职责查看", (), expired, unverified, ends)
     if actor.role is Role.PROVIDER and actor.provider_code == record.provider_code:
-        return Decision(
-            True, "提供单位查看本单位推送的信息", (), archived=expired, unverified=unverified
-        )
+        return Decision(True, "提供单位查看本单位推送的信息", (), expired, unverified, ends)
     if record.state != "active":
         return Decision(False, "信息已撤回", ())
-    withdraw = rules.get("publicity.withdraw_after_period", on)
     if expired:
-        reason = (
-            window.reason
-            if window and not window.published
-            else "失信信息公示期限已届满，已转为档案保存"
-        )
-        return Decision(
-            False, reason, tuple(withdraw.citations) + (window.citations if window else ())
-        )
+        assert window is not None
+        withdraw = rules.get("publicity.withdraw_after_period", on)
+        citations = (*withdraw.citations, *window.citations)
+        return Decision(False, "失信信息公示期限已届满，已转为档案保存", citations)
     if actor.role is Role.AGENCY:
         sharing = rules.get("sharing.by_attribute", on)
         if spec.sharing == "none":
@@ -169,20 +160,22 @@ def decide_record(
             f"国家机关依法履职共享（用途：{viewer.purpose or '未说明'}）",
             sharing.citations,
             unverified=unverified,
+            publicity_ends_on=ends,
         )
     opening = rules.get("opening.by_attribute", on)
     if spec.opening == "conditional":
         grant = next((g for g in viewer.grants if record.item_code in g.items), None)
         if grant is None:
             return Decision(False, "该信息不向社会公开，须经信用主体授权查询", opening.citations)
-        query = rules.get(
-            "query.self_free_unlimited", on
-        )  # HLJ 24 ¶2 also grants authorised queries
+        # HLJ 24 ¶2 also grants queries within an authorisation's scope
+        query = rules.get("query.self_free_unlimited", on)
         return Decision(
             True,
-            f"经信用主体授权查询（授权编号{grant.id}，用途：{grant.purpose}，有效至{grant.expires_on.isoformat()}）",
-            tuple(query.citations) + tuple(opening.citations),
+            f"经信用主体授权查询（授权编号{grant.id}，用途：{grant.purpose}，"
+            f"有效至{grant.expires_on.isoformat()}）",
+            (*query.citations, *opening.citations),
             unverified=unverified,
+            publicity_ends_on=ends,
         )
     if spec.opening != "unconditional":
         return Decision(False, "该目录项不予开放", opening.citations)
@@ -192,8 +185,14 @@ def decide_record(
     if record.nature == "good" and viewer.subject_hides_good:
         good = rules.get("publicity.good_long_term", on)
         return Decision(False, "信用主体已申请不公示其守信信息", good.citations)
-    citations = tuple(opening.citations) + (window.citations if window else ())
-    return Decision(True, "依法应当公示的信息", citations, unverified=unverified)
+    citations = (*opening.citations, *(window.citations if window else ()))
+    return Decision(
+        True,
+        "依法应当公示的信息",
+        citations,
+        unverified=unverified,
+        publicity_ends_on=ends,
+    )
 
 
 def view_record(
@@ -215,7 +214,6 @@ def view_record(
         or role in (Role.STAFF, Role.ADMIN, Role.AGENCY)
         or (role is Role.PROVIDER and viewer.actor.provider_code == record.provider_code)
     )
-    window = _window(record, rules)
     consented = any(record.item_code in g.items for g in viewer.grants)  # HLJ 23 ¶4: consent
     view = RecordView(
         record_key=record.record_key,
@@ -229,7 +227,7 @@ def view_record(
         state=record.state,
         version=record.version,
         decision=decision,
-        publicity_ends_on=window.max_end if window else None,
+        publicity_ends_on=decision.publicity_ends_on,
         personal=frozenset(personal),
     )
     for name in (f.name for f in spec.fields):  # in the catalog's order, as readers expect
