@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from xinyong.audit.models import AuditEvent
 from xinyong.audit.service import AuditLog
 from xinyong.common.clock import Clock, SystemClock, today
+from xinyong.common.roles import Actor
 from xinyong.config import Settings, get_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.law.rules import LawLibrary, Platform, RuleSet, default_library
@@ -37,6 +40,10 @@ class Context:
 
     def today(self) -> dt.date:
         return today(self.clock)
+
+    def log(self, session: Session, *, actor: Actor, action: str, **fields: Any) -> AuditEvent:
+        """Append an audit entry at this context's clock (see AuditLog.record for the fields)."""
+        return self.audit.record(session, clock=self.clock, actor=actor, action=action, **fields)
 
 
 def build_context(

@@ -79,9 +79,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="accounts:user:create",
         object_type="user",
@@ -100,9 +99,8 @@ def authenticate(session: Session, ctx: Context, username: str, password: str) -
             ok = _hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
             ok = False
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor_of(user) if user and ok else Actor(role=Role.PUBLIC, username=username),
         action="accounts:user:login" if ok else "accounts:user:login-failed",
         object_type="user",
@@ -134,9 +132,8 @@ def close_session(session: Session, ctx: Context, token: str) -> None:
     if row is not None and row.revoked_at is None:
         row.revoked_at = ctx.clock.now()
         user = session.get(User, row.user_id)
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor_of(user) if user else Actor(role=Role.PUBLIC),
             action="accounts:user:logout",
             object_type="auth_session",
@@ -161,9 +158,8 @@ def create_api_key(session: Session, ctx: Context, *, actor: Actor, user: User, 
     )
     session.add(row)
     session.flush()
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="accounts:api-key:create",
         object_type="api_key",

@@ -100,9 +100,8 @@ def grant(session: Session, ctx: Context, *, actor: Actor, body: GrantIn) -> Aut
     )
     session.add(row)
     session.flush()
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="authorisations:authorisation:grant",
         object_type="authorisation",
@@ -127,9 +126,8 @@ def revoke(session: Session, ctx: Context, *, actor: Actor, authorisation_id: in
         )
     if row.revoked_at is None:
         row.revoked_at = ctx.clock.now()
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="authorisations:authorisation:revoke",
             object_type="authorisation",
@@ -202,9 +200,8 @@ def set_good_publicity(
     else:
         pref.hide_good_information, pref.updated_at = hide, ctx.clock.now()
     rule = ctx.rules.get("publicity.good_long_term", ctx.today())
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="authorisations:preference:good-publicity",
         object_type="subject",

@@ -179,9 +179,8 @@ def define_item(
     session.add(row)
     session.flush()
     categories = ctx.rules.get("catalog.categories", ctx.today())
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="catalog:item:define",
         object_type="catalog_item",

@@ -74,9 +74,8 @@ def record_consent(session: Session, ctx: Context, *, actor: Actor, body: Consen
     )
     session.add(row)
     session.flush()
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="consents:consent:record",
         object_type="consent",

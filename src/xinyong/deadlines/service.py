@@ -120,9 +120,8 @@ def start_deadline(
     )
     session.add(row)
     session.flush()
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="deadlines:deadline:start",
         object_type=object_type,
@@ -157,9 +156,8 @@ def recompute_provisional(
             continue
         old = row.due_on
         row.due_on, row.provisional, row.recomputed_at = due, provisional, ctx.clock.now()
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="deadlines:deadline:recompute",
             object_type=row.object_type,
@@ -206,9 +204,8 @@ def import_calendar_notice(
     )
     session.add(row)
     session.flush()
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="calendar:notice:import",
         object_type="calendar_notice",

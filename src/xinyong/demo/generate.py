@@ -239,9 +239,8 @@ def generate(
             _insert_ignoring_existing(session, Subject, pending_s)
             if pending_r:  # Core executemany: the ORM's bulk path is ~3x slower here
                 _insert_ignoring_existing(session, CreditRecord, pending_r)
-            ctx.audit.record(
+            ctx.log(
                 session,
-                clock=ctx.clock,
                 actor=SYSTEM,
                 action="demo:data:generate",
                 detail={

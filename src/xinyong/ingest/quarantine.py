@@ -99,9 +99,8 @@ def resubmit(ctx: Context, *, actor: Actor, quarantine_id: int, record: dict[str
         row.resolution = (
             f"已更正重新提交，仍被拒收（新记录{again}）" if again else "已更正重新提交并入库"
         )
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="ingest:quarantine:resubmit",
             object_type="quarantined_row",
@@ -120,9 +119,8 @@ def withdraw(ctx: Context, *, actor: Actor, quarantine_id: int, reason: str) -> 
         row.resolution = reason.strip()
         row.resolved_at = ctx.clock.now()
         row.resolved_by = actor.username or actor.role.value
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="ingest:quarantine:withdraw",
             object_type="quarantined_row",

@@ -361,9 +361,8 @@ class _Run:
             _copy_pg(session, subjects.values(), new_rows)
         if rejected:
             self._quarantine(session, rejected)
-        self.ctx.audit.record(
+        self.ctx.log(
             session,
-            clock=self.ctx.clock,
             actor=self.actor,
             action="ingest:chunk:commit",
             object_type="ingest_batch",
@@ -511,9 +510,8 @@ def _run_batch(
         )
         session.add(batch)
         session.flush()
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="ingest:batch:open",
             object_type="ingest_batch",
@@ -558,9 +556,8 @@ def _run_batch(
             )
         )
         refresh_index(session)  # new subjects become searchable by name
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="ingest:batch:close",
             object_type="ingest_batch",

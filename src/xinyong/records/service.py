@@ -116,9 +116,8 @@ def correct(
         )
         session.add(new)
         session.flush()
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="records:record:correct" if record is not None else "records:record:withdraw",
             object_type="credit_record",

@@ -117,9 +117,8 @@ def generate(ctx: Context, *, viewer: Viewer, subject_key: str) -> IssuedReport:
         session.add(row)
         session.flush()
         row.number = f"XY{ctx.today():%Y%m%d}{row.id:08d}"
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="reports:report:generate",
             object_type="credit_report",

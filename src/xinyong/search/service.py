@@ -93,9 +93,8 @@ def _by_identifier(
                 "自然人只能由本人或依法履职的机关按身份号码查询",
                 list(rule.citations),
             )
-        ctx.audit.record(
+        ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="search:citizen-id:lookup",
             subject_key=key,

@@ -131,9 +131,8 @@ def profile(ctx: Context, *, viewer: Viewer, subject_key: str) -> Profile:
         basis = sorted(
             {label for v in views for label in (c.label() for c in v.decision.citations)}
         )
-        event = ctx.audit.record(
+        event = ctx.log(
             session,
-            clock=ctx.clock,
             actor=actor,
             action="sharing:profile:read",
             object_type="subject",

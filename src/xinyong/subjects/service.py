@@ -56,9 +56,8 @@ def add_link(
     )
     session.add(link)
     session.flush()
-    ctx.audit.record(
+    ctx.log(
         session,
-        clock=ctx.clock,
         actor=actor,
         action="subjects:link:add",
         object_type="subject_link",
