@@ -41,20 +41,26 @@ def push(
     )
 
 
+def push_mixed_csv(ctx: Context):  # type: ignore[no-untyped-def]
+    """The mixed file of tests.ingest.conftest, pushed by the unit as a CSV."""
+    rows = read_csv(io.BytesIO(csv_bytes(mixed_rows())))
+    return ingest(
+        ctx,
+        actor=UNIT,
+        provider_code=PROVIDER,
+        item_code=ITEM,
+        rows=rows,
+        source="csv",
+        filename="mixed.csv",
+    )
+
+
 def reasons_of(receipt, row: int) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
     return next(r["reasons"] for r in receipt.rejected if r["row"] == row)
 
 
 def test_mixed_file_counts_every_row_and_quarantines_every_bad_one(seeded: Context) -> None:
-    receipt = ingest(
-        seeded,
-        actor=UNIT,
-        provider_code=PROVIDER,
-        item_code=ITEM,
-        rows=read_csv(io.BytesIO(csv_bytes(mixed_rows()))),
-        source="csv",
-        filename="mixed.csv",
-    )
+    receipt = push_mixed_csv(seeded)
     assert receipt.counts() == {
         "rows": 7,
         "accepted": 3,
@@ -287,14 +293,7 @@ def test_tax_amounts_of_a_person_need_written_consent_hlj20(seeded: Context) -> 
 
 
 def test_quarantine_fix_resubmit_and_withdraw(seeded: Context) -> None:
-    receipt = ingest(
-        seeded,
-        actor=UNIT,
-        provider_code=PROVIDER,
-        item_code=ITEM,
-        rows=read_csv(io.BytesIO(csv_bytes(mixed_rows()))),
-        source="csv",
-    )
+    receipt = push_mixed_csv(seeded)
     by_row = {r["row"]: r["quarantine_id"] for r in receipt.rejected}
     fixed = dict(penalty_row(50, TODAY))
     ok = resubmit(seeded, actor=UNIT, quarantine_id=by_row[3], record=fixed)

@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.ingest.conftest import TODAY
+from tests.ingest.conftest import TODAY, push_as_system
 from xinyong.common.errors import DomainError
-from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
+from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
-from xinyong.ingest.readers import read_json_records
-from xinyong.ingest.service import ingest
 from xinyong.reports import pdf, service
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.app import create_app
@@ -26,14 +24,7 @@ from xinyong.web.app import create_app
 @pytest.fixture
 def company(seeded: Context) -> str:
     row = penalty_row(1, TODAY)
-    ingest(
-        seeded,
-        actor=SYSTEM,
-        provider_code="HRB-SCJG",
-        item_code="HLJ-CF-001",
-        rows=read_json_records([row]),
-        source="api",
-    )
+    push_as_system(seeded, [row], item="HLJ-CF-001", provider="HRB-SCJG")
     court = {
         "被执行人名称": row["行政相对人名称"],
         "被执行人类别": "法人及非法人组织",
@@ -44,14 +35,7 @@ def company(seeded: Context) -> str:
         "失信情形": "有履行能力而拒不履行生效法律文书确定义务",
         "纳入日期": "2026-09-01",
     }
-    ingest(
-        seeded,
-        actor=SYSTEM,
-        provider_code="HLJ-GY",
-        item_code="HLJ-SX-001",
-        rows=read_json_records([court]),
-        source="api",
-    )
+    push_as_system(seeded, [court], item="HLJ-SX-001", provider="HLJ-GY")
     return str(row["统一社会信用代码"])
 
 
@@ -84,14 +68,7 @@ def test_reports_are_verifiable_and_alterations_caught(seeded: Context, company:
 
 def test_a_natural_persons_report_is_for_that_person(seeded: Context) -> None:
     row = penalty_row(2, TODAY, person=True)
-    ingest(
-        seeded,
-        actor=SYSTEM,
-        provider_code="HRB-SCJG",
-        item_code="HLJ-CF-001",
-        rows=read_json_records([row]),
-        source="api",
-    )
+    push_as_system(seeded, [row], item="HLJ-CF-001", provider="HRB-SCJG")
     with pytest.raises(DomainError):
         service.generate(
             seeded,

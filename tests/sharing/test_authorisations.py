@@ -8,16 +8,14 @@ import datetime as dt
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.ingest.conftest import TODAY
+from tests.ingest.conftest import TODAY, push_as_system
 from tests.ingest.test_ingest import utility_row
 from xinyong.authorisations.service import GrantIn, grant, revoke, set_good_publicity
 from xinyong.common.clock import FixedClock
 from xinyong.common.errors import DomainError
-from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
+from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
-from xinyong.ingest.readers import read_json_records
-from xinyong.ingest.service import ingest
 from xinyong.sharing.service import profile
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.app import create_app
@@ -33,14 +31,7 @@ def person(seeded: Context) -> str:
     load_demo(seeded, subjects=2, records=2)
     row = utility_row(5)
     consent(seeded, row["证件号码"], "HLJ-GY-001", [], written=False)
-    receipt = ingest(
-        seeded,
-        actor=SYSTEM,
-        provider_code="HRB-GS",
-        item_code="HLJ-GY-001",
-        rows=read_json_records([row]),
-        source="api",
-    )
+    receipt = push_as_system(seeded, [row], item="HLJ-GY-001", provider="HRB-GS")
     assert receipt.counts()["accepted"] == 1
     return str(row["证件号码"])
 
@@ -121,14 +112,7 @@ def test_good_information_hidden_when_the_subject_asks(seeded: Context) -> None:
         "表彰机关": "黑龙江省市场监督管理局",
         "表彰日期": "2026-05-01",
     }
-    ingest(
-        seeded,
-        actor=SYSTEM,
-        provider_code="HLJ-SCJG",
-        item_code="HLJ-BZ-001",
-        rows=read_json_records([row]),
-        source="api",
-    )
+    push_as_system(seeded, [row], item="HLJ-BZ-001", provider="HLJ-SCJG")
     company = base["统一社会信用代码"]
     assert len(profile(seeded, viewer=Viewer(actor=ANONYMOUS), subject_key=company).records) == 1
     me = Actor(role=Role.SUBJECT, subject_key=company)

@@ -14,13 +14,11 @@ import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import NOW, make_settings
+from tests.ingest.conftest import push_as_system
 from xinyong.common.clock import FixedClock
-from xinyong.common.roles import SYSTEM
 from xinyong.context import build_context
 from xinyong.demo.rows import penalty_row
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
-from xinyong.ingest.readers import read_json_records
-from xinyong.ingest.service import ingest
 from xinyong.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,14 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         penalty_row(i, NOW.date()) | {"行政相对人名称": f"哈尔滨龙江乳业有限公司{i}号店"}
         for i in range(3)
     ]
-    ingest(
-        ctx,
-        actor=SYSTEM,
-        provider_code="HRB-SCJG",
-        item_code="HLJ-CF-001",
-        rows=read_json_records(rows),
-        source="api",
-    )
+    push_as_system(ctx, rows, item="HLJ-CF-001", provider="HRB-SCJG")
     port = _free_port()
     config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
