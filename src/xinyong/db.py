@@ -4,6 +4,8 @@ PostgreSQL in production; one schema, one migration chain."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +58,46 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_GATES: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_gate(engine: Engine) -> threading.Lock | None:
+    """The lock this process's writers to a SQLite engine queue on (None for PostgreSQL)."""
+    return _GATES.get(engine)
+
+
+_HOLDS = "xinyong_write_gate"
+
+
+def _gate_sqlite_writers(engine: Engine) -> None:
+    """Queue this process's SQLite writers on a lock instead of SQLite's busy handler.
+
+    SQLite admits one writer at a time; a blocked writer polls with sleeps of up to 100 ms, so
+    concurrent requests that each append an audit entry spent most of their time asleep. A
+    connection takes the gate before its first write and gives it back when its transaction
+    ends; waiters wake as soon as it is free. Other processes (the CLI, jobs) still meet
+    SQLite's own lock and busy timeout."""
+    gate = _GATES[engine] = threading.Lock()
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if conn.info.get(_HOLDS) or not statement.lstrip()[:7].upper().startswith(_WRITES):
+            return
+        # A connection in the same thread that already holds the gate would wait forever;
+        # after the timeout it goes on and meets SQLite's own lock, as before.
+        conn.info[_HOLDS] = gate.acquire(timeout=10)
+
+    def release(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS, False):
+            gate.release()
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "commit", lambda conn: release(conn.info))
+    event.listen(engine, "rollback", lambda conn: release(conn.info))
+    event.listen(engine.pool, "reset", lambda dbapi, record, state: release(record.info))
+    event.listen(engine.pool, "close", lambda dbapi, record: release(record.info))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -63,6 +105,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        _gate_sqlite_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -25,12 +26,13 @@ from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
 router = APIRouter(tags=["信用信息查询"])
 
 
-@router.get("/api/subjects/{key}/records")
+@router.get("/api/subjects/{key}/records", response_model=None)
 def subject_records(
     key: str, ctx: ContextDep, actor: ActorDep, purpose: str | None = None
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A subject's credit information as the caller may see it (agencies state a purpose)."""
-    return profile(ctx, viewer=Viewer(actor=actor, purpose=purpose), subject_key=key).as_dict()
+    answer = profile(ctx, viewer=Viewer(actor=actor, purpose=purpose), subject_key=key)
+    return JSONResponse(answer.as_dict())
 
 
 @router.get("/api/me/records")

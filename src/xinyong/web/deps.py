@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts.service import resolve_token
 from xinyong.common.errors import DomainError, Forbidden, Unauthenticated
@@ -16,7 +17,7 @@ from xinyong.context import Context
 SESSION_COOKIE = "xinyong_session"
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:  # async: no thread hop for a lookup
     ctx: Context = request.app.state.ctx
     return ctx
 
@@ -39,11 +40,16 @@ def _token(request: Request) -> str | None:
     return request.headers.get("x-api-key") or request.cookies.get(SESSION_COOKIE)
 
 
-def get_actor(request: Request, ctx: ContextDep) -> Actor:
-    """The caller: anonymous public, or the account behind a cookie, bearer token or API key."""
+async def get_actor(request: Request, ctx: ContextDep) -> Actor:
+    """The caller: anonymous public, or the account behind a cookie, bearer token or API key.
+    Async so that an anonymous request costs no thread hop; a token is resolved in the pool."""
     token = _token(request)
     if not token:
         return ANONYMOUS
+    return await run_in_threadpool(_resolve, request, ctx, token)
+
+
+def _resolve(request: Request, ctx: Context, token: str) -> Actor:
     with ctx.sessions() as session:
         try:
             return resolve_token(session, ctx, token)
@@ -57,7 +63,7 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
 def require(*roles: Role) -> object:
-    def check(actor: ActorDep) -> Actor:
+    async def check(actor: ActorDep) -> Actor:
         if actor.role is Role.PUBLIC:
             raise Unauthenticated()
         if actor.role not in roles:
