@@ -8,6 +8,15 @@ from xinyong.consents.models import Consent
 from xinyong.db import Base
 from xinyong.deadlines.models import CalendarNotice, StatutoryDeadline
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
+from xinyong.lists.models import (
+    CreditCheck,
+    CreditCheckResult,
+    Emergency,
+    ListEntry,
+    Measure,
+    RedListCriteria,
+    StateUnitNotice,
+)
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CreditRecord
 from xinyong.reports.models import CreditReport
@@ -25,13 +34,20 @@ __all__ = [
     "CalendarNotice",
     "CatalogItem",
     "Consent",
+    "CreditCheck",
+    "CreditCheckResult",
     "CreditRecord",
     "CreditReport",
+    "Emergency",
     "GramPosition",
     "IngestBatch",
+    "ListEntry",
+    "Measure",
     "ProviderUnit",
     "QuarantinedRow",
+    "RedListCriteria",
     "SearchState",
+    "StateUnitNotice",
     "StatutoryDeadline",
     "Subject",
     "SubjectLink",

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog.models import CatalogItem
 from xinyong.catalog.service import get_item, spec_of
 from xinyong.common.errors import DomainError, Forbidden, NotFound
-from xinyong.common.roles import Actor, Role
+from xinyong.common.roles import SYSTEM, Actor, Role
 from xinyong.consents.models import Consent
 from xinyong.context import Context
 from xinyong.db import table_of
@@ -33,6 +33,7 @@ from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.ingest.readers import CountingReader, Row, read_file
 from xinyong.ingest.validate import Reason, Rejected, RowValidator, ValidRow
 from xinyong.law.workdays import WorkdayCalendar, add_period
+from xinyong.lists.service import COURT_DEBTOR_ITEM, sync_court_debtors
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CreditRecord
 from xinyong.search.service import refresh_index
@@ -90,6 +91,7 @@ class Receipt:
     unchanged: list[int] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     unverified: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -114,6 +116,8 @@ class Receipt:
         }
         if self.unverified:
             out["unverified"] = self.unverified
+        if self.notes:
+            out["notes"] = self.notes
         return out
 
 
@@ -544,6 +548,19 @@ def _run_batch(
         raise
     receipt = run.receipt
     with ctx.sessions() as session, session.begin():
+        if item.code == COURT_DEBTOR_ITEM:  # HLJ 28 ¶3: court debtors are listed at once
+            counts_listed = sync_court_debtors(session, ctx, actor=SYSTEM)
+            receipt.notes.append(
+                f"失信被执行人：新列入严重失信主体名单{counts_listed['added']}个，"
+                f"移出{counts_listed['removed']}个（"
+                + "；".join(
+                    c.label()
+                    for c in ctx.rules.get(
+                        "serious_dishonesty.court_debtors", ctx.today()
+                    ).citations
+                )
+                + "）"
+            )
         counts = receipt.counts()
         session.execute(
             update(IngestBatch)

@@ -165,7 +165,9 @@ def access_log(
         .order_by(AuditEvent.id.desc())
         .limit(limit)
     )
-    return [
+    from xinyong.lists.check import checks_of_subject
+
+    log = [
         {
             "at": e.occurred_at.isoformat(),
             "action": e.action,
@@ -177,3 +179,6 @@ def access_log(
         }
         for e in events
     ]
+    # Joint checks are stored per subject (one audit entry covers a batch of thousands).
+    log += checks_of_subject(session, subject_key, limit)
+    return sorted(log, key=lambda entry: entry["at"], reverse=True)[:limit]

@@ -11,6 +11,7 @@ from xinyong import __version__
 from xinyong.catalog import api as catalog_api
 from xinyong.context import Context, build_context
 from xinyong.ingest import api as ingest_api
+from xinyong.lists import api as lists_api
 from xinyong.records import api as records_api
 from xinyong.reports import api as reports_api
 from xinyong.search import api as search_api
@@ -32,6 +33,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     for domain in (
         catalog_api,
         ingest_api,
+        lists_api,
         records_api,
         reports_api,
         search_api,

@@ -1,0 +1,296 @@
+"""/api/measures, /api/red-list-criteria, /api/lists, /api/emergencies, /api/checks."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from xinyong.common.roles import Actor, Role
+from xinyong.lists import service
+from xinyong.lists.check import as_csv_rows, load_check, run_check
+from xinyong.lists.models import RedListCriteria
+from xinyong.lists.schemas import (
+    CheckIn,
+    CriteriaIn,
+    EmergencyIn,
+    MeasureIn,
+    RecognitionIn,
+    RemovalIn,
+)
+from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+
+router = APIRouter(tags=["守信激励与失信惩戒"])
+STAFF = require(Role.STAFF, Role.ADMIN)
+
+
+@router.get("/api/measures")
+def measures(ctx: ContextDep, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """The published measure lists (HLJ 26, 31); staff also see unpublished drafts."""
+    staff = actor.role in (Role.STAFF, Role.ADMIN)
+    found = service.list_measures(session, published_only=not staff, on=ctx.today())
+    return [service.describe_measure(m) for m in found]
+
+
+@router.post("/api/measures", status_code=201)
+def define_measure(
+    body: MeasureIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    return service.describe_measure(service.define_measure(session, ctx, actor=actor, body=body))
+
+
+class PublishIn(BaseModel):
+    published_on: dt.date | None = None
+
+
+@router.post("/api/measures/{code}/publish")
+def publish_measure(
+    code: str,
+    ctx: ContextDep,
+    session: SessionDep,
+    body: PublishIn | None = None,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    on = body.published_on if body else None
+    return service.describe_measure(
+        service.publish_measure(session, ctx, actor=actor, code=code, on=on)
+    )
+
+
+@router.post("/api/measures/{code}/withdraw")
+def withdraw_measure(
+    code: str,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    return service.describe_measure(service.withdraw_measure(session, ctx, actor=actor, code=code))
+
+
+@router.get("/api/red-list-criteria")
+def criteria(session: SessionDep) -> list[dict[str, Any]]:
+    """Published red-list criteria (HLJ 25 ¶1)."""
+    from sqlalchemy import select
+
+    return [
+        {
+            "code": c.code,
+            "authority": c.authority,
+            "industry": c.industry,
+            "title": c.title,
+            "text": c.text,
+            "approval": c.approval,
+            "published_on": c.published_on.isoformat(),
+        }
+        for c in session.scalars(select(RedListCriteria).order_by(RedListCriteria.code))
+    ]
+
+
+@router.post("/api/red-list-criteria", status_code=201)
+def define_criteria(
+    body: CriteriaIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, str]:
+    made = service.define_criteria(session, ctx, actor=actor, body=body)
+    return {"code": made.code, "published_on": made.published_on.isoformat()}
+
+
+@router.get("/api/lists/{list_kind}")
+def public_list(list_kind: str, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
+    """The red list or the serious-dishonesty list: entries within their term, each with its
+    written decision; natural persons masked."""
+    if list_kind not in service.LIST_LABELS:
+        from xinyong.common.errors import NotFound
+
+        raise NotFound("lists.unknown_list", "名单只能是 red 或 serious")
+    today = ctx.today()
+    return [
+        service.describe_entry(e, today, full=False)
+        for e in service.public_list(session, list_kind, today)
+    ]
+
+
+@router.post("/api/lists/{list_kind}", status_code=201)
+def recognise(
+    list_kind: str,
+    body: RecognitionIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """Recognise a subject (HLJ 25, 27-33): refused unless the decision states reasons, basis,
+    term, removal conditions and remedies (HLJ 28 ¶2)."""
+    entry = service.recognise(session, ctx, actor=actor, list_kind=list_kind, body=body)
+    return service.describe_entry(entry, ctx.today(), full=True)
+
+
+@router.get("/api/list-entries/{number}")
+def entry(number: str, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    """A written decision: public while in force; always to the subject and to staff."""
+    found = service.get_entry(session, number)
+    today = ctx.today()
+    if not service.visible_to(found, actor, today):
+        from xinyong.common.errors import NotFound
+
+        raise NotFound("lists.unknown_entry", f"未找到认定决定{number}")
+    full = actor.role in (Role.STAFF, Role.ADMIN) or actor.subject_key == found.subject_key
+    return service.describe_entry(found, today, full=full)
+
+
+class NoticeIn(BaseModel):
+    delivered_on: dt.date
+
+
+@router.post("/api/list-entries/{number}/notice-delivered")
+def notice_delivered(
+    number: str,
+    body: NoticeIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """HRB 31 ¶2: the person was told; the listing takes effect."""
+    done = service.deliver_notice(
+        session, ctx, actor=actor, number=number, delivered_on=body.delivered_on
+    )
+    return service.describe_entry(done, ctx.today(), full=True)
+
+
+@router.post("/api/list-entries/{number}/remove")
+def remove(
+    number: str,
+    body: RemovalIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    done = service.remove_entry(
+        session, ctx, actor=actor, number=number, reason=body.reason, note=body.note
+    )
+    return service.describe_entry(done, ctx.today(), full=True)
+
+
+@router.post("/api/lists/court-debtors/sync")
+def sync_court(
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, int]:
+    """HLJ 28 ¶3 (also run after every court push): 失信被执行人 become serious-dishonesty
+    entries."""
+    return service.sync_court_debtors(session, ctx, actor=actor)
+
+
+@router.get("/api/state-unit-notices")
+def state_unit_notices(
+    session: SessionDep,
+    open_only: bool = True,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> list[dict[str, Any]]:
+    """HLJ 32 ¶2 notifications and whether the recipients reported their handling."""
+    return [
+        {
+            "id": n.id,
+            "entry": e.number,
+            "subject": e.subject_name,
+            "recipient_kind": n.recipient_kind,
+            "recipient": n.recipient_name,
+            "sent_at": n.sent_at.isoformat(),
+            "answered_at": n.answered_at.isoformat() if n.answered_at else None,
+            "handling": n.handling,
+        }
+        for n, e in service.notices(session, open_only=open_only)
+    ]
+
+
+class HandlingIn(BaseModel):
+    handling: str
+
+
+@router.post("/api/state-unit-notices/{notice_id}/answer")
+def answer_notice(
+    notice_id: int,
+    body: HandlingIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    n = service.answer_notice(
+        session, ctx, actor=actor, notice_id=notice_id, handling=body.handling
+    )
+    return {"id": n.id, "answered_at": n.answered_at.isoformat() if n.answered_at else None}
+
+
+@router.post("/api/emergencies", status_code=201)
+def declare(
+    body: EmergencyIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """HLJ 30 ¶3: an emergency period for an area; recognition there needs a second reviewer."""
+    e = service.declare_emergency(session, ctx, actor=actor, body=body)
+    return {
+        "id": e.id,
+        "region": e.region,
+        "starts_on": str(e.starts_on),
+        "ends_on": str(e.ends_on),
+    }
+
+
+CHECKER = require(Role.AGENCY, Role.STAFF, Role.ADMIN)
+
+
+@router.post("/api/checks", status_code=201)
+def check(
+    body: CheckIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = CHECKER,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """The joint check agencies run before licensing, procurement, funding and awards (HLJ 44):
+    one subject or thousands; stored, so the agency can show it consulted the platform."""
+    answer = run_check(
+        session,
+        ctx,
+        actor=actor,
+        scenario=body.scenario,
+        subject_keys=body.subjects,
+        matter=body.matter,
+    )
+    return answer.as_dict()
+
+
+@router.get("/api/checks/{check_id}")
+def stored_check(
+    check_id: int,
+    session: SessionDep,
+    actor: Actor = CHECKER,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    return load_check(session, actor, check_id).as_dict()
+
+
+@router.get("/api/checks/{check_id}/csv")
+def stored_check_csv(
+    check_id: int,
+    session: SessionDep,
+    actor: Actor = CHECKER,  # type: ignore[assignment]
+) -> Response:
+    answer = load_check(session, actor, check_id)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(as_csv_rows(answer))
+    return Response(
+        content="\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="check-{check_id}.csv"'},
+    )
