@@ -28,6 +28,7 @@ accounts_app = typer.Typer(help="账户", no_args_is_help=True)
 catalog_app = typer.Typer(help="公共信用信息目录", no_args_is_help=True)
 quarantine_app = typer.Typer(help="被拒收记录（隔离区）", no_args_is_help=True)
 providers_app = typer.Typer(help="信息提供单位", no_args_is_help=True)
+lists_app = typer.Typer(help="守信激励与严重失信主体名单、联合奖惩核查", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (law_app, "law"),
@@ -40,6 +41,7 @@ for sub, name in (
     (catalog_app, "catalog"),
     (quarantine_app, "quarantine"),
     (providers_app, "providers"),
+    (lists_app, "lists"),
 ):
     app.add_typer(sub, name=name)
 
@@ -482,3 +484,47 @@ def search_cmd(query: str, reindex: bool = False) -> None:
             typer.echo(f"已为{refresh_index(session)}个主体建立名称索引")
         for row in search(session, ctx, SYSTEM, query):
             typer.echo(f"{row['subject_key']}  {row['name']}")
+
+
+@lists_app.command("sync-court")
+def lists_sync_court() -> None:
+    """把法院推送的失信被执行人认定为严重失信主体（条例第二十八条第三款）；可重复运行。"""
+    from xinyong.lists.service import sync_court_debtors
+
+    ctx = _ctx()
+    with ctx.sessions() as session, session.begin():
+        done = sync_court_debtors(session, ctx, actor=SYSTEM)
+    typer.echo(f"新列入{done['added']}个，移出{done['removed']}个")
+
+
+@lists_app.command("check")
+def lists_check(
+    scenario: str,
+    codes_file: Path,
+    username: str = typer.Option(..., help="以哪个国家机关或工作人员账户的名义核查"),
+    matter: str | None = None,
+) -> None:
+    """联合奖惩核查：文件每行一个主体代码；结果逐行打印，并留存核查记录。"""
+    from sqlalchemy import select
+
+    from xinyong.accounts.models import User
+    from xinyong.accounts.service import actor_of
+    from xinyong.lists.check import as_csv_rows, run_check
+
+    ctx = _ctx()
+    keys = [line.split(",")[0].strip() for line in codes_file.read_text("utf-8-sig").splitlines()]
+    with ctx.sessions() as session, session.begin():
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise typer.BadParameter(f"没有账户{username}")
+        answer = run_check(
+            session,
+            ctx,
+            actor=actor_of(user),
+            scenario=scenario,
+            subject_keys=[k for k in keys if k],
+            matter=matter,
+        )
+    for row in as_csv_rows(answer):
+        typer.echo(",".join(row))
+    typer.echo(f"核查编号{answer.check.id}，摘要{answer.check.digest}", err=True)

@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from xinyong.context import Context
-from xinyong.demo.seed import DEMO_PASSWORD, load_demo
-from xinyong.web.app import create_app
-
-
-@pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
-    load_demo(ctx, subjects=10, records=20)
-    with TestClient(create_app(ctx)) as c:
-        yield c
-
-
-def login(client: TestClient, username: str) -> dict[str, str]:
-    r = client.post("/api/auth/token", data={"username": username, "password": DEMO_PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+from tests.web.conftest import login
 
 
 def test_health(client: TestClient) -> None:

@@ -2,76 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.conftest import NOW, make_settings
-from tests.ingest.conftest import push_as_system
-from xinyong.common.clock import FixedClock
-from xinyong.context import build_context
+from tests.conftest import NOW
+from tests.web.conftest import login_as
 from xinyong.demo.rows import penalty_row
-from xinyong.demo.seed import DEMO_PASSWORD, load_demo
-from xinyong.web.app import create_app
+from xinyong.demo.seed import DEMO_PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("browser")
-    shutil.copy(sqlite_template, folder / "xinyong.db")
-    ctx = build_context(
-        make_settings(folder, f"sqlite:///{folder / 'xinyong.db'}"), clock=FixedClock(NOW)
-    )
-    load_demo(ctx, subjects=10, records=20)
-    rows = [
-        penalty_row(i, NOW.date()) | {"行政相对人名称": f"哈尔滨龙江乳业有限公司{i}号店"}
-        for i in range(3)
-    ]
-    push_as_system(ctx, rows, item="HLJ-CF-001", provider="HRB-SCJG")
-    port = _free_port()
-    config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):  # wait for the socket, bounded (~10 s)
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required: `make test` installs it"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def test_landing_page_in_chinese(server: str, browser: Browser) -> None:
@@ -113,17 +52,6 @@ def test_rules_page_shows_citations_and_unverified_marks(server: str, browser: B
     assert "第三十九条第二款" in row.inner_text()
     assert "未核实" in page.locator("#rule-publicity\\.serious\\.max").inner_text()
     page.close()
-
-
-def login_as(browser: Browser, server: str, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(server + "/login")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("#submit")
-    page.wait_for_url(server + "/")
-    return context, page
 
 
 def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Browser) -> None:

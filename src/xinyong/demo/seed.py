@@ -13,6 +13,7 @@ from xinyong.common.identifiers import region_codes
 from xinyong.common.roles import SYSTEM, Role
 from xinyong.context import Context
 from xinyong.demo.generate import generate, synthetic_citizen_id, synthetic_uscc
+from xinyong.lists.demo import load_lists_demo
 from xinyong.subjects.models import Subject
 
 DEMO_PASSWORD = "xinyong-demo"  # demo accounts only; printed by `make run`
@@ -97,4 +98,5 @@ def load_demo(
                 synthetic=True,
             )
     generate(ctx, subjects=subjects, records=records, seed=seed)
+    load_lists_demo(ctx, company=DEMO_COMPANY)
     return list(DEMO_ACCOUNTS)

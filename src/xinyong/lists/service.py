@@ -899,7 +899,10 @@ def sync_court_debtors(session: Session, ctx: Context, *, actor: Actor) -> dict[
 
 def _court_term(ctx: Context, decided: dt.date) -> dt.date:
     """The entry lasts as long as the court record's publicity (serious, from the packs)."""
-    high = ctx.rules.get("publicity.serious.max", decided)
+    try:
+        high = ctx.rules.get("publicity.serious.max", decided)
+    except DomainError:  # decided before the rule: the period in force today, from the decision
+        high = ctx.rules.get("publicity.serious.max", ctx.today())
     return add_period(decided, int(high.value), high.unit)
 
 

@@ -12,6 +12,7 @@ from xinyong.catalog import api as catalog_api
 from xinyong.context import Context, build_context
 from xinyong.ingest import api as ingest_api
 from xinyong.lists import api as lists_api
+from xinyong.lists import pages as lists_pages
 from xinyong.records import api as records_api
 from xinyong.reports import api as reports_api
 from xinyong.search import api as search_api
@@ -41,6 +42,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         subjects_api,
     ):
         app.include_router(domain.router)
+    app.include_router(lists_pages.router)
     app.include_router(pages.router)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"

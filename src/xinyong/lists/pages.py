@@ -1,0 +1,289 @@
+"""Chinese pages of chapter 4: the public lists and their decisions, the staff desk
+(recognise, publish measures, declare emergencies) and the agency's joint check."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from xinyong.common.errors import DomainError, NotFound
+from xinyong.common.roles import Role
+from xinyong.lists import service
+from xinyong.lists.check import run_check
+from xinyong.lists.schemas import EmergencyIn, MeasureIn, RecognitionIn
+from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.pages import templates
+
+router = APIRouter(include_in_schema=False)
+STAFF_ROLES = (Role.STAFF, Role.ADMIN)
+
+
+@router.get("/lists/{list_kind}", response_class=HTMLResponse)
+def list_page(request: Request, list_kind: str, ctx: ContextDep, actor: ActorDep) -> Response:
+    if list_kind not in service.LIST_LABELS:
+        raise NotFound("lists.unknown_list", "名单只能是 red 或 serious")
+    today = ctx.today()
+    with ctx.sessions() as session:
+        entries = [
+            service.describe_entry(e, today, full=False)
+            for e in service.public_list(session, list_kind, today)
+        ]
+    return templates.TemplateResponse(
+        request,
+        "lists.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "title": service.LIST_LABELS[list_kind],
+            "list_kind": list_kind,
+            "entries": entries,
+        },
+    )
+
+
+@router.get("/lists/entries/{number}", response_class=HTMLResponse)
+def entry_page(request: Request, number: str, ctx: ContextDep, actor: ActorDep) -> Response:
+    """The written decision (认定决定书) with the measures that apply today."""
+    today = ctx.today()
+    with ctx.sessions() as session:
+        entry = service.get_entry(session, number)
+        if not service.visible_to(entry, actor, today):
+            raise NotFound("lists.unknown_entry", f"未找到认定决定{number}")
+        full = actor.role in STAFF_ROLES or actor.subject_key == entry.subject_key
+        shown = service.describe_entry(entry, today, full=full)
+    return templates.TemplateResponse(
+        request, "list_entry.html", {"ctx": ctx, "actor": actor, "e": shown}
+    )
+
+
+def _staff_page(
+    request: Request, ctx: Any, actor: Any, *, error: DomainError | None = None, done: str = ""
+) -> Response:
+    today = ctx.today()
+    with ctx.sessions() as session:
+        measures = [
+            service.describe_measure(m)
+            for m in service.list_measures(session, published_only=False, on=today)
+        ]
+    rules = ctx.rules
+    return templates.TemplateResponse(
+        request,
+        "staff_lists.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "error": error,
+            "done": done,
+            "measures": measures,
+            "categories": rules.get("serious_dishonesty.conduct_categories", today).value,
+            "bases": rules.get("serious_dishonesty.recognition_bases", today).value,
+            "elements": rules.get("serious_dishonesty.decision_elements", today),
+            "scenarios": rules.get("query.mandatory_scenarios", today).value,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.get("/staff/lists", response_class=HTMLResponse)
+def staff_desk(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    if actor.role not in STAFF_ROLES:
+        return RedirectResponse("/login", status_code=303)
+    return _staff_page(request, ctx, actor)
+
+
+def _blank(value: str) -> str | None:
+    return value.strip() or None
+
+
+@router.post("/staff/lists/recognise", response_class=HTMLResponse)
+def staff_recognise(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    subject_key: Annotated[str, Form()],
+    authority: Annotated[str, Form()],
+    subject_name: Annotated[str, Form()] = "",
+    entity_type: Annotated[str, Form()] = "market",
+    conduct_category: Annotated[str, Form()] = "",
+    basis_type: Annotated[str, Form()] = "",
+    basis_document: Annotated[str, Form()] = "",
+    reasons: Annotated[str, Form()] = "",
+    valid_until: Annotated[str, Form()] = "",
+    removal_conditions: Annotated[str, Form()] = "",
+    remedies: Annotated[str, Form()] = "",
+    reviewed_by: Annotated[str, Form()] = "",
+) -> Response:
+    """The recognition form: a decision missing any element of HLJ 28 ¶2 is refused."""
+    if actor.role not in STAFF_ROLES:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        body = RecognitionIn(
+            subject_key=subject_key,
+            subject_name=_blank(subject_name),
+            entity_type=entity_type,
+            authority=authority,
+            conduct_category=_blank(conduct_category),
+            basis_type=_blank(basis_type),
+            basis_document=_blank(basis_document),
+            reasons=_blank(reasons),
+            valid_until=dt.date.fromisoformat(valid_until) if valid_until else None,
+            removal_conditions=_blank(removal_conditions),
+            remedies=_blank(remedies),
+            reviewed_by=_blank(reviewed_by),
+        )
+        with ctx.sessions() as session, session.begin():
+            entry = service.recognise(session, ctx, actor=actor, list_kind="serious", body=body)
+            number = entry.number
+    except DomainError as refused:
+        return _staff_page(request, ctx, actor, error=refused)
+    except (ValidationError, ValueError):
+        return _staff_page(
+            request, ctx, actor, error=DomainError(code="form.invalid", message="表单填写有误")
+        )
+    return RedirectResponse(f"/lists/entries/{number}", status_code=303)
+
+
+@router.post("/staff/measures", response_class=HTMLResponse)
+def staff_define_measure(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    code: Annotated[str, Form()],
+    list_kind: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    implementing_agency: Annotated[str, Form()],
+    legal_basis: Annotated[str, Form()] = "",
+    scenarios: Annotated[list[str] | None, Form()] = None,
+    conduct_categories: Annotated[list[str] | None, Form()] = None,
+    term_amount: Annotated[str, Form()] = "",
+    term_unit: Annotated[str, Form()] = "",
+) -> Response:
+    if actor.role not in STAFF_ROLES:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        body = MeasureIn(
+            code=code,
+            list_kind=list_kind,
+            kind=kind,
+            name=name,
+            implementing_agency=implementing_agency,
+            legal_basis=legal_basis,
+            scenarios=scenarios or [],
+            conduct_categories=conduct_categories or [],
+            term_amount=int(term_amount) if term_amount else None,
+            term_unit=term_unit or None,
+        )
+        with ctx.sessions() as session, session.begin():
+            service.define_measure(session, ctx, actor=actor, body=body)
+    except DomainError as refused:
+        return _staff_page(request, ctx, actor, error=refused)
+    except (ValidationError, ValueError):
+        return _staff_page(
+            request, ctx, actor, error=DomainError(code="form.invalid", message="表单填写有误")
+        )
+    return _staff_page(request, ctx, actor, done=f"措施{code}已录入（未公布，公布前不得实施）")
+
+
+@router.post("/staff/measures/{code}/publish", response_class=HTMLResponse)
+def staff_publish(request: Request, code: str, ctx: ContextDep, actor: ActorDep) -> Response:
+    if actor.role not in STAFF_ROLES:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        with ctx.sessions() as session, session.begin():
+            service.publish_measure(session, ctx, actor=actor, code=code)
+    except DomainError as refused:
+        return _staff_page(request, ctx, actor, error=refused)
+    return _staff_page(request, ctx, actor, done=f"措施{code}已向社会公布")
+
+
+@router.post("/staff/emergencies", response_class=HTMLResponse)
+def staff_emergency(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    region: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    starts_on: Annotated[dt.date, Form()],
+    ends_on: Annotated[dt.date, Form()],
+) -> Response:
+    if actor.role not in STAFF_ROLES:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        body = EmergencyIn(region=region, name=name, starts_on=starts_on, ends_on=ends_on)
+        with ctx.sessions() as session, session.begin():
+            service.declare_emergency(session, ctx, actor=actor, body=body)
+    except DomainError as refused:
+        return _staff_page(request, ctx, actor, error=refused)
+    return _staff_page(
+        request, ctx, actor, done=f"已宣布{region}地区突发事件期间：{starts_on}至{ends_on}"
+    )
+
+
+def _agency_page(request: Request, ctx: Any, actor: Any, **extra: Any) -> Response:
+    scenarios = ctx.rules.get("query.mandatory_scenarios", ctx.today()).value
+    return templates.TemplateResponse(
+        request,
+        "agency_check.html",
+        {"ctx": ctx, "actor": actor, "scenarios": scenarios, **extra},
+        status_code=422 if extra.get("error") else 200,
+    )
+
+
+@router.get("/agency/check", response_class=HTMLResponse)
+def agency_check_form(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    if actor.role not in (Role.AGENCY, *STAFF_ROLES):
+        return RedirectResponse("/login", status_code=303)
+    return _agency_page(request, ctx, actor)
+
+
+def _codes(text: str) -> list[str]:
+    """Codes from pasted text or an uploaded CSV: the first cell of each line."""
+    out = []
+    for row in csv.reader(io.StringIO(text)):
+        if row and row[0].strip() and not row[0].strip().startswith("#"):
+            out.append(row[0].strip().lstrip("\ufeff"))
+    return [c for c in out if c not in ("主体代码", "统一社会信用代码", "代码")]
+
+
+@router.post("/agency/check", response_class=HTMLResponse)
+async def agency_check(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    scenario: Annotated[str, Form()],
+    codes: Annotated[str, Form()] = "",
+    matter: Annotated[str, Form()] = "",
+    upload: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    if actor.role not in (Role.AGENCY, *STAFF_ROLES):
+        return RedirectResponse("/login", status_code=303)
+    text = codes
+    if upload is not None and upload.filename:
+        raw = await upload.read()
+        text += "\n" + raw.decode("utf-8-sig", errors="replace")
+    keys = _codes(text)
+    from starlette.concurrency import run_in_threadpool
+
+    def work() -> dict[str, Any]:
+        with ctx.sessions() as session, session.begin():
+            return run_check(
+                session,
+                ctx,
+                actor=actor,
+                scenario=scenario,
+                subject_keys=keys,
+                matter=matter or None,
+            ).as_dict()
+
+    try:
+        answer = await run_in_threadpool(work)
+    except DomainError as refused:
+        return _agency_page(request, ctx, actor, error=refused)
+    return _agency_page(request, ctx, actor, answer=answer)
