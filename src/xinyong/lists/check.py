@@ -151,9 +151,9 @@ def run_check(
     )
     session.add(check)
     session.flush()
-    results: list[dict[str, Any]] = []
-    digest = hashlib.sha256()
-    for chunk in _chunks(keys):
+    answers: dict[str, dict[str, Any]] = {}
+    # Look keys up in sorted order (neighbouring index pages), answer in the asker's order.
+    for chunk in _chunks(sorted(keys)):
         known = set(
             session.scalars(select(Subject.subject_key).where(Subject.subject_key.in_(chunk)))
         )
@@ -167,32 +167,36 @@ def run_check(
             )
         ):
             by_subject[entry.subject_key].append(entry)
-        rows = []
         for key in chunk:
             incentives: list[dict[str, Any]] = []
             restrictions: list[dict[str, Any]] = []
             for entry in by_subject.get(key, ()):
                 for item in _applicable(entry, measures, on):
                     (incentives if item["kind"] == "incentive" else restrictions).append(item)
-            result = {
+            answers[key] = {
                 "subject_key": key,
                 "found": key in known or key in by_subject,
                 "incentives": incentives,
                 "restrictions": restrictions,
             }
-            if incentives or restrictions:
-                check.with_measures += 1
+    results = [answers[key] for key in keys]
+    digest = hashlib.sha256()
+    for chunk in _chunks(keys):
+        rows = []
+        for key in chunk:
+            result = answers[key]
+            hits = bool(result["incentives"] or result["restrictions"])
             text = json.dumps(result, ensure_ascii=False, sort_keys=True)
             digest.update(text.encode("utf-8"))
-            results.append(result)
+            check.with_measures += hits
             rows.append(
                 {
                     "check_id": check.id,
                     "subject_key": key,
-                    "incentives": len(incentives),
-                    "restrictions": len(restrictions),
+                    "incentives": len(result["incentives"]),
+                    "restrictions": len(result["restrictions"]),
                     "found": result["found"],
-                    "answer_json": text,
+                    "answer_json": text if hits else "",  # an empty answer is rebuilt on load
                 }
             )
         session.execute(insert(_RESULTS), rows)
@@ -222,18 +226,32 @@ def load_check(session: Session, actor: Actor, check_id: int) -> CheckAnswer:
         raise NotFound("checks.unknown", "未找到该核查记录")
     if actor.role not in (Role.STAFF, Role.ADMIN) and check.asked_by != actor.username:
         raise Forbidden("checks.other", "只能查看本机关的核查记录")
-    rows = session.scalars(
-        select(CreditCheckResult.answer_json)
+    rows = session.execute(
+        select(
+            CreditCheckResult.subject_key, CreditCheckResult.found, CreditCheckResult.answer_json
+        )
         .where(CreditCheckResult.check_id == check_id)
         .order_by(CreditCheckResult.id)
     )
-    return CheckAnswer(check=check, results=[json.loads(r) for r in rows])
+    return CheckAnswer(check=check, results=[_stored(*row) for row in rows])
+
+
+def _stored(subject_key: str, found: bool, answer_json: str) -> dict[str, Any]:
+    if answer_json:
+        loaded: dict[str, Any] = json.loads(answer_json)
+        return loaded
+    return {"subject_key": subject_key, "found": found, "incentives": [], "restrictions": []}
 
 
 def checks_of_subject(session: Session, subject_key: str, limit: int = 200) -> list[dict[str, Any]]:
     """The checks that asked about a subject, for its access log (HLJ 35)."""
     rows = session.execute(
-        select(CreditCheck, CreditCheckResult.answer_json)
+        select(
+            CreditCheck,
+            CreditCheckResult.subject_key,
+            CreditCheckResult.found,
+            CreditCheckResult.answer_json,
+        )
         .join(CreditCheckResult, CreditCheckResult.check_id == CreditCheck.id)
         .where(CreditCheckResult.subject_key == subject_key)
         .order_by(CreditCheck.id.desc())
@@ -247,9 +265,13 @@ def checks_of_subject(session: Session, subject_key: str, limit: int = 200) -> l
             "role": check.asked_role,
             "purpose": check.scenario,
             "legal_basis": None,
-            "detail": {"check_id": check.id, "matter": check.matter, "answer": json.loads(answer)},
+            "detail": {
+                "check_id": check.id,
+                "matter": check.matter,
+                "answer": _stored(subject_key, found, answer),
+            },
         }
-        for check, answer in rows
+        for check, subject_key, found, answer in rows
     ]
 
 

@@ -83,39 +83,22 @@ def correct(
         answer = ctx.rules.get(RULE_PROVIDER_FIX, discovered_on)
         due = load_calendar(session).add_working_days(discovered_on, int(answer.value)).due
         now = ctx.clock.now()
-        session.execute(
-            update(CreditRecord)
-            .where(CreditRecord.id == old.id)
-            .values(is_current=False, superseded_at=now)
-        )
-        new = CreditRecord(
-            subject_key=subject_key,
-            provider_code=provider_code,
-            item_code=item_code,
+        new = _supersede(
+            session,
+            old,
+            now,
             item_version=item.version,
-            record_key=record_key,
-            version=old.version + 1,
-            is_current=True,
-            category=old.category,
-            nature=old.nature,
-            severity=old.severity,
-            title=old.title,
+            subject_key=subject_key,
             decided_on=decided_on,
             payload_json=payload_json,
             payload_hash=payload_hash,
             state=state,
             change="correction" if record is not None else "withdrawal",
-            valid_from=old.valid_from,
-            valid_to=None,
-            recorded_at=now,
             discovered_on=discovered_on,
             correction_due_on=due,
             correction_on_time=today <= due,
             reason=reason.strip(),
-            synthetic=old.synthetic,
         )
-        session.add(new)
-        session.flush()
         ctx.log(
             session,
             actor=actor,
@@ -132,6 +115,73 @@ def correct(
             },
         )
         return new
+
+
+def _supersede(
+    session: Session, old: CreditRecord, now: dt.datetime, **changes: Any
+) -> CreditRecord:
+    """Close `old` and add its next version with `changes`: nothing is overwritten or deleted."""
+    session.execute(
+        update(CreditRecord)
+        .where(CreditRecord.id == old.id)
+        .values(is_current=False, superseded_at=now)
+    )
+    values: dict[str, Any] = {
+        "subject_key": old.subject_key,
+        "provider_code": old.provider_code,
+        "item_code": old.item_code,
+        "item_version": old.item_version,
+        "record_key": old.record_key,
+        "version": old.version + 1,
+        "is_current": True,
+        "category": old.category,
+        "nature": old.nature,
+        "severity": old.severity,
+        "title": old.title,
+        "decided_on": old.decided_on,
+        "payload_json": old.payload_json,
+        "payload_hash": old.payload_hash,
+        "state": old.state,
+        "valid_from": old.valid_from,
+        "valid_to": None,
+        "recorded_at": now,
+        "synthetic": old.synthetic,
+        **changes,
+    }
+    new = CreditRecord(**values)
+    session.add(new)
+    session.flush()
+    return new
+
+
+def change_state(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    record_id: int,
+    state: str,
+    change: str,
+    reason: str,
+    legal_basis: str,
+) -> CreditRecord:
+    """A new version of a current record in another state (e.g. `repaired` after a repair,
+    `withdrawn` after an upheld objection); the record's history shows what changed and why."""
+    old = session.get(CreditRecord, record_id)
+    if old is None or not old.is_current:
+        raise NotFound("records.unknown", "未找到该信用记录的现行版本")
+    new = _supersede(session, old, ctx.clock.now(), state=state, change=change, reason=reason)
+    ctx.log(
+        session,
+        actor=actor,
+        action=f"records:record:{change}",
+        object_type="credit_record",
+        object_id=f"{old.provider_code}/{old.item_code}/{old.record_key}",
+        subject_key=old.subject_key,
+        legal_basis=legal_basis[:400],
+        detail={"version": new.version, "state": state, "reason": reason},
+    )
+    return new
 
 
 def history(
