@@ -528,3 +528,16 @@ def lists_check(
     for row in as_csv_rows(answer):
         typer.echo(",".join(row))
     typer.echo(f"核查编号{answer.check.id}，摘要{answer.check.digest}", err=True)
+
+
+jobs_app = typer.Typer(help="定时任务", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("run")
+def jobs_run() -> None:
+    """执行全部定时工作（逾期标记、名单期限届满移出、失信被执行人同步）；可重复、可并发运行。"""
+    from xinyong.cases.jobs import run_jobs
+
+    done = run_jobs(_ctx())
+    typer.echo(json.dumps(done, ensure_ascii=False))

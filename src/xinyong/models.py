@@ -3,6 +3,7 @@
 from xinyong.accounts.models import ApiKey, AuthSession, User
 from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from xinyong.authorisations.models import Authorisation, SubjectPreference
+from xinyong.cases.models import Case, CaseEvent, CaseNotice
 from xinyong.catalog.models import CatalogItem
 from xinyong.consents.models import Consent
 from xinyong.db import Base
@@ -32,6 +33,9 @@ __all__ = [
     "Authorisation",
     "Base",
     "CalendarNotice",
+    "Case",
+    "CaseEvent",
+    "CaseNotice",
     "CatalogItem",
     "Consent",
     "CreditCheck",

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.common.errors import DomainError
@@ -66,6 +66,16 @@ def _pauses(raw: str) -> list[Pause]:
     ]
 
 
+def _pauses_json(pauses: Sequence[Pause]) -> str:
+    return json.dumps(
+        [
+            {"start": p.start.isoformat(), "end": p.end.isoformat(), "reason": p.reason}
+            for p in pauses
+        ],
+        ensure_ascii=False,
+    )
+
+
 def _due(
     calendar: WorkdayCalendar, start: dt.date, amount: int, unit: str, pauses: Sequence[Pause]
 ) -> tuple[dt.date, bool]:
@@ -102,13 +112,7 @@ def start_deadline(
         started_on=started_on,
         amount=int(answer.value),
         unit=answer.unit,
-        pauses_json=json.dumps(
-            [
-                {"start": p.start.isoformat(), "end": p.end.isoformat(), "reason": p.reason}
-                for p in pauses
-            ],
-            ensure_ascii=False,
-        ),
+        pauses_json=_pauses_json(pauses),
         due_on=due,
         provisional=provisional,
         citations_json=json.dumps(
@@ -219,3 +223,58 @@ def import_calendar_notice(
         },
     )
     return row, recompute_provisional(session, ctx, actor=actor)
+
+
+def clocks_of(session: Session, object_type: str, object_id: str) -> list[StatutoryDeadline]:
+    return list(
+        session.scalars(
+            select(StatutoryDeadline)
+            .where(
+                StatutoryDeadline.object_type == object_type,
+                StatutoryDeadline.object_id == object_id,
+            )
+            .order_by(StatutoryDeadline.id)
+        )
+    )
+
+
+def settle(row: StatutoryDeadline, on: dt.date, state: str | None = None) -> None:
+    """Stop a running clock: met on or before its due day, late after it (or `state`)."""
+    if row.state in ("running", "overdue"):
+        row.state = state or ("met" if on <= row.due_on else "late")
+
+
+def pause_clock(
+    session: Session, ctx: Context, *, actor: Actor, row: StatutoryDeadline, pause: Pause
+) -> StatutoryDeadline:
+    """An interval the law excludes (HLJ 39 ¶2: testing, inspection, ...): the due day moves."""
+    pauses = [*_pauses(row.pauses_json), pause]
+    calendar = load_calendar(session)
+    old = row.due_on
+    row.due_on, row.provisional = _due(calendar, row.started_on, row.amount, row.unit, pauses)
+    row.pauses_json = _pauses_json(pauses)
+    row.recomputed_at = ctx.clock.now()
+    ctx.log(
+        session,
+        actor=actor,
+        action="deadlines:deadline:pause",
+        object_type=row.object_type,
+        object_id=row.object_id,
+        subject_key=row.subject_key,
+        detail={"deadline_id": row.id, "old_due_on": str(old), "due_on": str(row.due_on)},
+    )
+    return row
+
+
+def mark_overdue(session: Session, ctx: Context, *, actor: Actor) -> int:
+    """Flag every running clock whose due day has passed (HLJ 51); idempotent, set-based."""
+    today = ctx.today()
+    done = session.execute(
+        update(StatutoryDeadline)
+        .where(StatutoryDeadline.state == "running", StatutoryDeadline.due_on < today)
+        .values(state="overdue")
+    )
+    count = int(getattr(done, "rowcount", 0) or 0)
+    if count:
+        ctx.log(session, actor=actor, action="deadlines:overdue", detail={"count": count})
+    return count

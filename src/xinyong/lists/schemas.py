@@ -59,6 +59,7 @@ class RecognitionIn(BaseModel):
     related_persons: list[RelatedPerson] = Field(default_factory=list)
     notify: dict[str, str] = Field(default_factory=dict)  # HLJ 32 recipient kind -> name
     measures: list[str] = Field(default_factory=list)  # the measures decided; [] = all linked
+    record_id: int | None = None  # the credit record the listing rests on, if on the platform
 
 
 class RemovalIn(BaseModel):

@@ -471,12 +471,24 @@ def recognise(
         cites=cites,
         valid_from=None if notice else on,
         emergency=emergency,
+        source_record_id=_resting_on(session, body.record_id, check.value),
     )
     if list_kind == "serious":
         _notify_state_units(session, ctx, entry, body, on)
         if not natural and body.entity_type == "market":
             _related_persons(session, ctx, actor, entry, body, on)
     return entry
+
+
+def _resting_on(session: Session, record_id: int | None, subject_key: str) -> int | None:
+    """The record a listing rests on must be the same subject's; its repair, upheld objection
+    or revoked basis then ends the listing too."""
+    if record_id is None:
+        return None
+    record = session.get(CreditRecord, record_id)
+    if record is None or record.subject_key != subject_key:
+        raise DomainError(code="lists.record", message="认定所依据的信用信息不属于该主体")
+    return record_id
 
 
 def _check_measures(

@@ -117,6 +117,13 @@ def profile(ctx: Context, *, viewer: Viewer, subject_key: str) -> Profile:
             view = view_record(viewer, record, spec, ctx.rules, today)
             if view is not None:
                 views.append(view)
+        if views:
+            from xinyong.cases.service import open_objection_records
+
+            under_objection = open_objection_records(session, key)
+            for view in views:
+                if view.record_id in under_objection:
+                    view.marks.append("异议处理中")  # HLJ 39 ¶2, wherever the record is shown
         actor = viewer.actor
         trusted = actor.role in TRUSTED or (actor.role is Role.SUBJECT and actor.subject_key == key)
         natural = subject.kind == "natural_person"

@@ -78,6 +78,9 @@ class RecordView:
     personal: frozenset[str] = frozenset()  # the natural person's personal fields of this record
     fields: dict[str, Any] = field(default_factory=dict)
     levels: dict[str, Level] = field(default_factory=dict)
+    record_id: int = 0
+    repair_from: dt.date | None = None  # dishonesty: first day a repair may be applied for
+    marks: list[str] = field(default_factory=list)  # e.g. 异议处理中 (HLJ 39 ¶2)
 
     @property
     def personal_shown(self) -> list[str]:
@@ -105,6 +108,9 @@ class RecordView:
             "unverified": self.decision.unverified,
             "fields": self.fields,
             "masked": [n for n, lv in self.levels.items() if lv is Level.MASKED],
+            "record_id": self.record_id,
+            "repair_from": self.repair_from.isoformat() if self.repair_from else None,
+            "marks": self.marks,
         }
 
 
@@ -140,6 +146,8 @@ def decide_record(
         return Decision(True, "公共信用工作机构依职责查看", (), expired, unverified, ends)
     if actor.role is Role.PROVIDER and actor.provider_code == record.provider_code:
         return Decision(True, "提供单位查看本单位推送的信息", (), expired, unverified, ends)
+    if record.state == "repaired":
+        return Decision(False, "已完成信用修复，停止公示和共享", ())
     if record.state != "active":
         return Decision(False, "信息已撤回", ())
     if expired:
@@ -229,7 +237,12 @@ def view_record(
         decision=decision,
         publicity_ends_on=decision.publicity_ends_on,
         personal=frozenset(personal),
+        record_id=record.id,
     )
+    if trusted and record.nature == "dishonesty" and record.state == "active":
+        window = _window(record, rules)  # the subject learns when it may apply for repair
+        if window is not None and window.min_end is not None:
+            view.repair_from = window.min_end + dt.timedelta(days=1)
     for name in (f.name for f in spec.fields):  # in the catalog's order, as readers expect
         value = payload.get(name)
         if value is None:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__
+from xinyong.cases import api as cases_api
 from xinyong.catalog import api as catalog_api
 from xinyong.context import Context, build_context
 from xinyong.ingest import api as ingest_api
@@ -32,6 +33,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     for domain in (
+        cases_api,
         catalog_api,
         ingest_api,
         lists_api,

@@ -1,0 +1,1 @@
+"""Rights under statutory clocks: objections, repair, complaints, revoked bases (HLJ 35-41)."""

@@ -1,0 +1,239 @@
+"""/api/me/objections, /api/me/repairs, /api/me/complaints, /api/basis-changes, /api/cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from xinyong.cases import service
+from xinyong.common.errors import DomainError, Forbidden
+from xinyong.common.roles import Actor, Role
+from xinyong.deadlines.service import clocks_of, pause_clock
+from xinyong.law.workdays import Pause
+from xinyong.web.deps import ContextDep, SessionDep, require
+
+router = APIRouter(tags=["异议、修复与投诉"])
+SUBJECT = require(Role.SUBJECT)
+STAFF = require(Role.STAFF, Role.ADMIN)
+
+
+class ObjectionIn(BaseModel):
+    record_id: int
+    request: str
+    attachments: list[str] = Field(default_factory=list)
+
+
+class ListObjectionIn(BaseModel):
+    entry_number: str
+    request: str
+
+
+class RepairIn(BaseModel):
+    record_id: int
+    request: str
+    conditions: list[str] = Field(default_factory=list)
+    commitment: str = ""
+    entry_number: str | None = None
+
+
+class ComplaintIn(BaseModel):
+    request: str
+
+
+class BasisChangeIn(BaseModel):
+    record_id: int
+    learned_on: dt.date
+    request: str
+
+
+class TransitionIn(BaseModel):
+    to: str
+    reasons: str | None = None
+    competent_unit: str | None = None
+
+
+class PauseIn(BaseModel):
+    start: dt.date
+    end: dt.date
+    reason: str
+
+
+@router.post("/api/me/objections", status_code=201)
+def objection(
+    body: ObjectionIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = SUBJECT,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """HLJ 39: object to specific information of mine; the clocks start today."""
+    case = service.file_objection(
+        session,
+        ctx,
+        actor=actor,
+        record_id=body.record_id,
+        request=body.request,
+        attachments=body.attachments,
+    )
+    return service.describe(session, ctx, case)
+
+
+@router.post("/api/me/list-objections", status_code=201)
+def list_objection(
+    body: ListObjectionIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = SUBJECT,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """HLJ 35 ¶2: object to my serious-dishonesty listing."""
+    case = service.file_list_objection(
+        session, ctx, actor=actor, entry_number=body.entry_number, request=body.request
+    )
+    return service.describe(session, ctx, case)
+
+
+@router.post("/api/me/repairs", status_code=201)
+def repair(
+    body: RepairIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = SUBJECT,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """Apply for credit repair (HLJ 40, HRB 37, national repair rules)."""
+    case = service.file_repair(
+        session,
+        ctx,
+        actor=actor,
+        record_id=body.record_id,
+        request=body.request,
+        conditions=body.conditions,
+        commitment=body.commitment,
+        entry_number=body.entry_number,
+    )
+    return service.describe(session, ctx, case)
+
+
+@router.post("/api/me/complaints", status_code=201)
+def complaint(
+    body: ComplaintIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = SUBJECT,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """HLJ 41: a complaint; a written answer within 20 working days."""
+    return service.describe(
+        session, ctx, service.file_complaint(session, ctx, actor=actor, request=body.request)
+    )
+
+
+@router.post("/api/basis-changes", status_code=201)
+def basis_change(
+    body: BasisChangeIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = require(Role.PROVIDER, Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """HLJ 38 ¶3: a provider reports that a record's basis was revoked, changed or voided."""
+    case = service.report_basis_change(
+        session,
+        ctx,
+        actor=actor,
+        record_id=body.record_id,
+        learned_on=body.learned_on,
+        request=body.request,
+    )
+    return service.describe(session, ctx, case)
+
+
+@router.get("/api/me/cases")
+def my_cases(
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = SUBJECT,  # type: ignore[assignment]
+) -> list[dict[str, Any]]:
+    return [service.describe(session, ctx, c) for c in service.my_cases(session, actor)]
+
+
+@router.get("/api/cases")
+def staff_queue(
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> list[dict[str, Any]]:
+    """Open cases by nearest due date, overdue flagged (HLJ 51)."""
+    return service.queue(session, ctx)
+
+
+@router.get("/api/cases/{number}")
+def case_detail(
+    number: str,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = require(Role.SUBJECT, Role.STAFF, Role.ADMIN, Role.PROVIDER),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    case = service.get_case(session, number)
+    if (
+        actor.role not in service.STAFF
+        and case.subject_key != actor.subject_key
+        and case.applicant != actor.username
+    ):
+        raise Forbidden("cases.not_own", "只能查看本人的案件")
+    return service.describe(session, ctx, case)
+
+
+@router.post("/api/cases/{number}/transition")
+def case_transition(
+    number: str,
+    body: TransitionIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    case = service.transition(
+        session,
+        ctx,
+        actor=actor,
+        number=number,
+        to=body.to,
+        reasons=body.reasons,
+        competent_unit=body.competent_unit,
+    )
+    return service.describe(session, ctx, case)
+
+
+@router.post("/api/cases/{number}/pauses")
+def case_pause(
+    number: str,
+    body: PauseIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = STAFF,  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """An excluded interval (HLJ 39 ¶2: testing, inspection, ...) extends the decision clock."""
+    rule = ctx.rules.get("objection.excluded_intervals", ctx.today())
+    if body.reason not in ctx.rules.codes("objection.excluded_intervals", ctx.today()):
+        raise DomainError(
+            code="cases.pause_reason",
+            message="只有检验、检测、检疫、鉴定、专家评审期间不计入处理时间",
+            citations=list(rule.citations),
+        )
+    case = service.get_case(session, number)
+    for row in clocks_of(session, "case", case.number):
+        if row.state in ("running", "overdue") and "decide" in row.rule_key:
+            pause_clock(
+                session, ctx, actor=actor, row=row, pause=Pause(body.start, body.end, body.reason)
+            )
+    return service.describe(session, ctx, case)
+
+
+@router.post("/api/case-notices/{notice_id}/acted")
+def notice_acted(
+    notice_id: int,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = require(Role.AGENCY, Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    n = service.notice_acted(session, ctx, actor=actor, notice_id=notice_id)
+    return {"id": n.id, "acted_at": n.acted_at.isoformat() if n.acted_at else None}

@@ -1,0 +1,750 @@
+"""One case engine for every remedy (HLJ 35, 38-41, HRB 37-39, national repair rules).
+
+Each kind has explicit states and allowed transitions. Entering a state may start statutory
+clocks: due dates are computed once from the rule in force on the day of receipt (working days,
+that day not counted, provisional where the year's calendar is not yet official) and stored with
+their citations; a transition stops them (met or late). Every transition records actor, time,
+reasons and article, in the case and in the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyong.audit.models import AuditEvent
+from xinyong.cases.models import Case, CaseEvent, CaseNotice
+from xinyong.common.errors import DomainError, Forbidden, NotFound
+from xinyong.common.identifiers import check_identifier
+from xinyong.common.roles import Actor, Role
+from xinyong.context import Context
+from xinyong.deadlines.models import StatutoryDeadline
+from xinyong.deadlines.service import clocks_of, settle, start_deadline
+from xinyong.lists import service as lists
+from xinyong.lists.models import ListEntry
+from xinyong.records.models import CreditRecord
+from xinyong.records.service import change_state
+from xinyong.sharing.publicity import publicity_window
+
+
+@dataclass(frozen=True)
+class Flow:
+    label: str
+    first: str
+    transitions: dict[str, frozenset[str]]
+    clocks: dict[str, tuple[str, ...]]  # state entered -> rule keys of the clocks it starts
+    needs_reasons: frozenset[str] = frozenset({"rejected"})
+
+
+def _t(**moves: set[str]) -> dict[str, frozenset[str]]:
+    return {state: frozenset(targets) for state, targets in moves.items()}
+
+
+FLOWS: dict[str, Flow] = {
+    "objection": Flow(
+        "异议",
+        "filed",
+        _t(
+            filed={"marked", "redirected"},
+            marked={"assisting", "upheld", "rejected"},
+            assisting={"upheld", "rejected"},
+        ),
+        {
+            "filed": ("objection.mark", "objection.decide"),
+            "assisting": ("objection.decide_with_assistance", "objection.assistant_reply"),
+        },
+    ),
+    "serious_objection": Flow(
+        "严重失信主体名单异议",
+        "filed",
+        _t(filed={"upheld", "rejected"}),
+        {"filed": ("serious_dishonesty.objection.decide",)},
+    ),
+    "repair": Flow(
+        "信用修复", "filed", _t(filed={"approved", "rejected"}), {"filed": ("repair.decide",)}
+    ),
+    "complaint": Flow(
+        "投诉",
+        "filed",
+        _t(filed={"answered"}),
+        {"filed": ("complaint.answer",)},
+        needs_reasons=frozenset({"answered"}),
+    ),
+    "basis_change": Flow(
+        "认定依据变更",
+        "reported",
+        _t(reported={"acted"}),
+        {"reported": ("correction.basis_changed.platform_act",)},
+    ),
+}
+STATE_LABELS = {
+    "filed": "已受理",
+    "marked": "已标注“异议处理中”",
+    "assisting": "协助核查中",
+    "redirected": "已告知有权处理的单位",
+    "upheld": "异议成立，已更正",
+    "rejected": "不予支持",
+    "approved": "修复完成",
+    "answered": "已书面答复",
+    "reported": "已报告",
+    "acted": "已处理",
+}
+OPEN_STATES = frozenset({"filed", "marked", "assisting", "reported"})
+STAFF = (Role.STAFF, Role.ADMIN)
+
+
+def _label(answer_citations: Any) -> str:
+    return "；".join(c.label() for c in answer_citations)
+
+
+def _number(kind: str, on: dt.date) -> str:
+    return f"{kind[:2].upper()}{on:%Y%m%d}{secrets.token_hex(3).upper()}"
+
+
+def _open_case(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    kind: str,
+    subject_key: str,
+    request: str,
+    record_id: int | None = None,
+    entry_number: str | None = None,
+    attachments: list[str] | None = None,
+    conditions: list[str] | None = None,
+    clock_rules: tuple[str, ...] | None = None,
+) -> Case:
+    flow = FLOWS[kind]
+    if not request.strip():
+        raise DomainError(
+            code="cases.request_required", message=f"{flow.label}申请须写明事实和理由"
+        )
+    received = ctx.today()
+    case = Case(
+        number=_number(kind, received),
+        kind=kind,
+        state=flow.first,
+        subject_key=subject_key,
+        applicant=actor.username or actor.role.value,
+        record_id=record_id,
+        entry_number=entry_number,
+        received_on=received,
+        request=request.strip(),
+        attachments_json=json.dumps(attachments or [], ensure_ascii=False),
+        conditions_json=json.dumps(conditions or [], ensure_ascii=False),
+        created_at=ctx.clock.now(),
+    )
+    session.add(case)
+    session.flush()
+    _event(session, ctx, actor, case, None, flow.first, request, None)
+    for key in clock_rules if clock_rules is not None else flow.clocks.get(flow.first, ()):
+        _clock(session, ctx, actor, case, key, received)
+    return case
+
+
+def _clock(
+    session: Session, ctx: Context, actor: Actor, case: Case, key: str, start: dt.date
+) -> StatutoryDeadline:
+    return start_deadline(
+        session,
+        ctx,
+        actor=actor,
+        rule_key=key,
+        object_type="case",
+        object_id=case.number,
+        started_on=start,
+        subject_key=case.subject_key,
+    )
+
+
+def _event(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    case: Case,
+    from_state: str | None,
+    to_state: str,
+    reasons: str | None,
+    article: str | None,
+) -> None:
+    audit = ctx.log(
+        session,
+        actor=actor,
+        action=f"cases:{case.kind}:{to_state}",
+        object_type="case",
+        object_id=case.number,
+        subject_key=case.subject_key,
+        legal_basis=article,
+        detail={"from": from_state, "to": to_state, "reasons": reasons},
+    )
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=ctx.clock.now(),
+            actor=actor.username or actor.role.value,
+            from_state=from_state,
+            to_state=to_state,
+            reasons=reasons,
+            article=article,
+            audit_id=audit.id,
+        )
+    )
+
+
+def get_case(session: Session, number: str) -> Case:
+    case = session.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        raise NotFound("cases.unknown", f"未找到案件{number}")
+    return case
+
+
+def _own_record(session: Session, actor: Actor, record_id: int) -> CreditRecord:
+    record = session.get(CreditRecord, record_id)
+    if record is None or not record.is_current:
+        raise NotFound("cases.unknown_record", "未找到该信用信息的现行版本")
+    if actor.role is Role.SUBJECT and actor.subject_key != record.subject_key:
+        raise Forbidden("cases.not_own", "只能对本人（本单位）的信用信息提出申请")
+    return record
+
+
+# ---------------------------------------------------------------- filing
+
+
+def file_objection(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    record_id: int,
+    request: str,
+    attachments: list[str] | None = None,
+) -> Case:
+    """HLJ 39: a written objection to specific information; marked within 1 working day and
+    decided within 3 (the packs; on the Harbin platform the province's shorter term binds)."""
+    record = _own_record(session, actor, record_id)
+    return _open_case(
+        session,
+        ctx,
+        actor=actor,
+        kind="objection",
+        subject_key=record.subject_key,
+        request=request,
+        record_id=record.id,
+        attachments=attachments,
+    )
+
+
+def file_list_objection(
+    session: Session, ctx: Context, *, actor: Actor, entry_number: str, request: str
+) -> Case:
+    """HLJ 35 ¶2: an objection to a serious-dishonesty listing, reviewed within 3 working days."""
+    entry = lists.get_entry(session, entry_number)
+    if actor.role is Role.SUBJECT and actor.subject_key != entry.subject_key:
+        raise Forbidden("cases.not_own", "只能对本人（本单位）的名单认定提出异议")
+    return _open_case(
+        session,
+        ctx,
+        actor=actor,
+        kind="serious_objection",
+        subject_key=entry.subject_key,
+        request=request,
+        entry_number=entry.number,
+        record_id=entry.source_record_id,
+    )
+
+
+def repair_eligibility(ctx: Context, record: CreditRecord, on: dt.date) -> dt.date | None:
+    """The first day a repair may be applied for: after the minimum publicity period."""
+    window = publicity_window(ctx.rules, record.severity, record.decided_on)
+    if window.min_end is None:
+        return None
+    return window.min_end + dt.timedelta(days=1)
+
+
+def file_repair(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    record_id: int,
+    request: str,
+    conditions: list[str],
+    commitment: str,
+    entry_number: str | None = None,
+) -> Case:
+    """National repair rules, HLJ 40, HRB 37: after the minimum publicity period, the conduct
+    corrected and obligations fulfilled, a public credit commitment signed."""
+    record = _own_record(session, actor, record_id)
+    today = ctx.today()
+    rule = ctx.rules.get("repair.conditions", today)
+    if record.nature != "dishonesty" or record.state != "active":
+        raise DomainError(
+            code="cases.repair_not_applicable", message="只有公示中的失信信息可以申请信用修复"
+        )
+    first = repair_eligibility(ctx, record, today)
+    if first is not None and today < first:
+        raise DomainError(
+            code="cases.repair_too_early",
+            message=f"最短公示期届满后方可申请信用修复：自{first.isoformat()}起可以申请",
+            citations=list(rule.citations),
+            details={"from": first.isoformat()},
+        )
+    declared = set(conditions)
+    required = {"conduct_corrected", "public_commitment"}
+    missing = [e for e in rule.value if e["code"] in required - declared]
+    if missing or not commitment.strip():
+        raise DomainError(
+            code="cases.repair_conditions",
+            message="申请信用修复须满足："
+            + "、".join(str(e["name"]) for e in rule.value if e["code"] in required),
+            citations=list(rule.citations),
+        )
+    if entry_number is not None:
+        entry = lists.get_entry(session, entry_number)
+        if entry.subject_key != record.subject_key:
+            raise Forbidden("cases.not_own", "名单认定与信用信息不属于同一主体")
+    emergency = lists.emergency_for(session, _region(record), today)
+    clocks = ("emergency.repair_decide",) if emergency else None
+    return _open_case(
+        session,
+        ctx,
+        actor=actor,
+        kind="repair",
+        subject_key=record.subject_key,
+        request=f"{request.strip()}\n信用承诺：{commitment.strip()}",
+        record_id=record.id,
+        entry_number=entry_number,
+        conditions=sorted(declared),
+        clock_rules=clocks,
+    )
+
+
+def _region(record: CreditRecord) -> str | None:
+    check = check_identifier(record.subject_key, record.recorded_at.date())
+    if not check.valid:
+        return None
+    return check.value[2:8] if check.kind == "uscc" else check.value[:6]
+
+
+def file_complaint(session: Session, ctx: Context, *, actor: Actor, request: str) -> Case:
+    """HLJ 41: a complaint about a collector of non-public credit information; a written
+    answer within 20 working days."""
+    return _open_case(
+        session,
+        ctx,
+        actor=actor,
+        kind="complaint",
+        subject_key=actor.subject_key or actor.username or "",
+        request=request,
+    )
+
+
+def report_basis_change(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    record_id: int,
+    learned_on: dt.date,
+    request: str,
+) -> Case:
+    """HLJ 38 ¶3, HRB 38: the provider reports a revoked, changed or voided basis within its
+    clock from the day it learned of it; the platform acts within its own."""
+    record = session.get(CreditRecord, record_id)
+    if record is None or not record.is_current:
+        raise NotFound("cases.unknown_record", "未找到该信用信息的现行版本")
+    if actor.role is Role.PROVIDER and actor.provider_code != record.provider_code:
+        raise Forbidden("cases.other_provider", "只能报告本单位推送信息的依据变更")
+    case = _open_case(
+        session,
+        ctx,
+        actor=actor,
+        kind="basis_change",
+        subject_key=record.subject_key,
+        request=request,
+        record_id=record.id,
+    )
+    report = _clock(
+        session, ctx, actor, case, "correction.basis_changed.provider_report", learned_on
+    )
+    settle(report, ctx.today())  # the report arrives now: on time or late, recorded
+    return case
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def transition(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    number: str,
+    to: str,
+    reasons: str | None = None,
+    competent_unit: str | None = None,
+) -> Case:
+    if actor.role not in STAFF:
+        raise Forbidden("cases.role", "只有公共信用工作机构工作人员可以办理")
+    case = get_case(session, number)
+    flow = FLOWS[case.kind]
+    if to not in flow.transitions.get(case.state, frozenset()):
+        raise DomainError(
+            code="cases.transition",
+            message=f"{flow.label}案件不能从“{STATE_LABELS.get(case.state, case.state)}”"
+            f"转为“{STATE_LABELS.get(to, to)}”",
+            status=409,
+        )
+    if to in flow.needs_reasons and not (reasons and reasons.strip()):
+        raise DomainError(code="cases.reasons_required", message="不予支持或书面答复必须写明理由")
+    if to == "redirected" and not (competent_unit and competent_unit.strip()):
+        raise DomainError(
+            code="cases.competent_unit_required", message="须告知申请人有权处理的单位"
+        )
+    today = ctx.today()
+    clocks = clocks_of(session, "case", case.number)
+    article = (
+        "；".join(
+            dict.fromkeys(
+                c["label"] for row in clocks for c in json.loads(row.citations_json)["citations"]
+            )
+        )[:400]
+        or None
+    )
+    if to == "assisting":  # the 3-day clock gives way to the 7-day one with assistance
+        for row in clocks:
+            if row.rule_key == "objection.decide":
+                settle(row, today, "superseded")
+        for key in flow.clocks["assisting"]:
+            _clock(
+                session,
+                ctx,
+                actor,
+                case,
+                key,
+                case.received_on if key.endswith("assistance") else today,
+            )
+    else:
+        for row in clocks:
+            if to == "marked" and row.rule_key != "objection.mark":
+                continue
+            settle(row, today)
+    _apply(session, ctx, actor, case, to, reasons)
+    previous, case.state = case.state, to
+    if to not in OPEN_STATES and to != "marked":
+        case.outcome, case.outcome_reasons, case.decided_at = to, reasons, ctx.clock.now()
+    if competent_unit:
+        case.competent_unit = competent_unit.strip()
+    _event(session, ctx, actor, case, previous, to, reasons, article)
+    if to not in OPEN_STATES and to != "marked":
+        _notify(
+            session,
+            ctx,
+            case,
+            "subject",
+            case.applicant,
+            f"您的{flow.label}申请（{case.number}）：{STATE_LABELS[to]}"
+            + (f"。理由：{reasons}" if reasons else "")
+            + (f"。有权处理的单位：{competent_unit}" if competent_unit else ""),
+        )
+    return case
+
+
+def _apply(
+    session: Session, ctx: Context, actor: Actor, case: Case, to: str, reasons: str | None
+) -> None:
+    """What an outcome does, in the same transaction as the transition: all or nothing."""
+    today = ctx.today()
+    if case.kind == "objection" and to == "upheld" and case.record_id:
+        rule = ctx.rules.get("objection.decide", today)
+        change_state(
+            session,
+            ctx,
+            actor=actor,
+            record_id=case.record_id,
+            state="withdrawn",
+            change="objection_upheld",
+            reason=reasons or "异议成立",
+            legal_basis=_label(rule.citations),
+        )
+        _end_entries(session, ctx, actor, case, "objection_upheld")
+        _downstream(session, ctx, actor, case)
+    elif case.kind == "serious_objection" and to == "upheld":
+        _end_entries(session, ctx, actor, case, "objection_upheld")
+        _downstream(session, ctx, actor, case)
+    elif case.kind == "repair" and to == "approved" and case.record_id:
+        rule = ctx.rules.get("repair.end_measures", today)
+        change_state(
+            session,
+            ctx,
+            actor=actor,
+            record_id=case.record_id,
+            state="repaired",
+            change="repaired",
+            reason=reasons or "信用修复",
+            legal_basis=_label(rule.citations),
+        )
+        _end_entries(session, ctx, actor, case, "repaired")
+        _upper_platform(session, ctx, case, "信用修复完成，请同步停止公示和共享")
+    elif case.kind == "basis_change" and to == "acted" and case.record_id:
+        rule = ctx.rules.get("correction.basis_changed.platform_act", today)
+        change_state(
+            session,
+            ctx,
+            actor=actor,
+            record_id=case.record_id,
+            state="withdrawn",
+            change="basis_revoked",
+            reason=reasons or case.request,
+            legal_basis=_label(rule.citations),
+        )
+        _end_entries(session, ctx, actor, case, "basis_revoked")
+        _upper_platform(session, ctx, case, "认定依据已撤销或变更，请同步处理")
+
+
+def _end_entries(session: Session, ctx: Context, actor: Actor, case: Case, reason: str) -> None:
+    """Remove from any list the entries resting on the record (or named in the case); every
+    measure based on them ends at the same moment (HLJ 40 ¶2)."""
+    numbers = set()
+    if case.entry_number:
+        numbers.add(case.entry_number)
+    if case.record_id:
+        record = session.get(CreditRecord, case.record_id)
+        ids = [case.record_id]
+        if record is not None:  # every version of the record
+            ids = list(
+                session.scalars(
+                    select(CreditRecord.id).where(
+                        CreditRecord.provider_code == record.provider_code,
+                        CreditRecord.item_code == record.item_code,
+                        CreditRecord.record_key == record.record_key,
+                    )
+                )
+            )
+        numbers |= set(
+            session.scalars(select(ListEntry.number).where(ListEntry.source_record_id.in_(ids)))
+        )
+    for number in sorted(numbers):
+        entry = lists.get_entry(session, number)
+        if entry.state in ("active", "notice_pending"):
+            lists.remove_entry(
+                session,
+                ctx,
+                actor=actor,
+                number=number,
+                reason=reason,
+                note=f"案件{case.number}：{STATE_LABELS.get(case.state, case.state)}",
+            )
+
+
+def _notify(
+    session: Session,
+    ctx: Context,
+    case: Case,
+    kind: str,
+    recipient: str,
+    message: str,
+    deadline: StatutoryDeadline | None = None,
+) -> None:
+    session.add(
+        CaseNotice(
+            case_id=case.id,
+            recipient_kind=kind,
+            recipient=recipient,
+            message=message,
+            deadline_id=deadline.id if deadline else None,
+            sent_at=ctx.clock.now(),
+        )
+    )
+
+
+def _downstream(session: Session, ctx: Context, actor: Actor, case: Case) -> None:
+    """HLJ 39 ¶3: every agency that received the information is told and must fix it within
+    its clock; tracked like any other."""
+    agencies = session.scalars(
+        select(AuditEvent.actor_username)
+        .distinct()
+        .where(
+            AuditEvent.subject_key == case.subject_key,
+            AuditEvent.actor_role == Role.AGENCY.value,
+            AuditEvent.action == "sharing:profile:read",
+        )
+    )
+    for username in sorted(a for a in agencies if a):
+        clock = _clock(session, ctx, actor, case, "objection.downstream_fix", ctx.today())
+        _notify(
+            session,
+            ctx,
+            case,
+            "agency",
+            username,
+            f"信用信息已依异议更正（{case.number}），请同步更正",
+            clock,
+        )
+    _upper_platform(session, ctx, case, "信用信息已依异议更正，请同步更正")
+
+
+def _upper_platform(session: Session, ctx: Context, case: Case, message: str) -> None:
+    parent = ctx.platform.parent
+    if parent:
+        _notify(session, ctx, case, "platform", parent, f"{message}（{case.number}）")
+
+
+def notice_acted(session: Session, ctx: Context, *, actor: Actor, notice_id: int) -> CaseNotice:
+    notice = session.get(CaseNotice, notice_id)
+    if notice is None:
+        raise NotFound("cases.unknown_notice", "未找到该通知")
+    if actor.role is Role.AGENCY and actor.username != notice.recipient:
+        raise Forbidden("cases.other_notice", "只能确认发给本机关的通知")
+    notice.acted_at = ctx.clock.now()
+    if notice.deadline_id:
+        row = session.get(StatutoryDeadline, notice.deadline_id)
+        if row is not None:
+            settle(row, ctx.today())
+    ctx.log(
+        session,
+        actor=actor,
+        action="cases:notice:acted",
+        object_type="case_notice",
+        object_id=notice_id,
+    )
+    return notice
+
+
+# ---------------------------------------------------------------- reading
+
+
+def describe(session: Session, ctx: Context, case: Case) -> dict[str, Any]:
+    today = ctx.today()
+    from xinyong.deadlines.service import load_calendar
+
+    calendar = load_calendar(session)
+    clocks = []
+    for row in clocks_of(session, "case", case.number):
+        meta = json.loads(row.citations_json)
+        left = None
+        if row.state in ("running", "overdue"):
+            left = (
+                calendar.working_days_between(today, row.due_on)
+                if row.due_on >= today
+                else -calendar.working_days_between(row.due_on, today)
+            )
+        clocks.append(
+            {
+                "rule": row.rule_key,
+                "started_on": row.started_on.isoformat(),
+                "due_on": row.due_on.isoformat(),
+                "amount": row.amount,
+                "unit": row.unit,
+                "provisional": row.provisional,
+                "state": row.state,
+                "working_days_left": left,
+                "citations": [c["label"] for c in meta["citations"]],
+                "notes": meta.get("notes", []),
+                "unverified": meta.get("unverified", False),
+            }
+        )
+    events = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    )
+    notices = session.scalars(
+        select(CaseNotice).where(CaseNotice.case_id == case.id).order_by(CaseNotice.id)
+    )
+    return {
+        "number": case.number,
+        "kind": case.kind,
+        "kind_label": FLOWS[case.kind].label,
+        "state": case.state,
+        "state_label": STATE_LABELS.get(case.state, case.state),
+        "subject_key": case.subject_key,
+        "applicant": case.applicant,
+        "record_id": case.record_id,
+        "entry_number": case.entry_number,
+        "received_on": case.received_on.isoformat(),
+        "request": case.request,
+        "outcome": case.outcome,
+        "outcome_reasons": case.outcome_reasons,
+        "competent_unit": case.competent_unit,
+        "allowed": sorted(FLOWS[case.kind].transitions.get(case.state, ())),
+        "clocks": clocks,
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "from": e.from_state,
+                "to": e.to_state,
+                "reasons": e.reasons,
+                "article": e.article,
+            }
+            for e in events
+        ],
+        "notices": [
+            {
+                "id": n.id,
+                "to": n.recipient,
+                "kind": n.recipient_kind,
+                "message": n.message,
+                "acted_at": n.acted_at.isoformat() if n.acted_at else None,
+            }
+            for n in notices
+        ],
+    }
+
+
+def my_cases(session: Session, actor: Actor) -> list[Case]:
+    return list(
+        session.scalars(
+            select(Case)
+            .where((Case.subject_key == actor.subject_key) | (Case.applicant == actor.username))
+            .order_by(Case.id.desc())
+        )
+    )
+
+
+def queue(session: Session, ctx: Context) -> list[dict[str, Any]]:
+    """Open cases for staff, by their nearest due date; overdue first (HLJ 51)."""
+    rows = session.execute(
+        select(Case, StatutoryDeadline)
+        .join(
+            StatutoryDeadline,
+            (StatutoryDeadline.object_type == "case")
+            & (StatutoryDeadline.object_id == Case.number),
+        )
+        .where(StatutoryDeadline.state.in_(("running", "overdue")))
+        .order_by(StatutoryDeadline.due_on, Case.id)
+    )
+    today = ctx.today()
+    seen: dict[str, dict[str, Any]] = {}
+    for case, clock in rows:
+        if case.number in seen:
+            continue
+        seen[case.number] = {
+            "number": case.number,
+            "kind": FLOWS[case.kind].label,
+            "state": STATE_LABELS.get(case.state, case.state),
+            "subject_key": case.subject_key,
+            "rule": clock.rule_key,
+            "due_on": clock.due_on.isoformat(),
+            "overdue": clock.due_on < today,
+            "due_today": clock.due_on == today,
+            "provisional": clock.provisional,
+        }
+    return list(seen.values())
+
+
+def open_objection_records(session: Session, subject_key: str) -> set[int]:
+    """Records under an objection that has been marked (HLJ 39 ¶2: 异议处理中)."""
+    found = session.scalars(
+        select(Case.record_id).where(
+            Case.subject_key == subject_key,
+            Case.kind == "objection",
+            Case.state.in_(("marked", "assisting")),
+        )
+    )
+    return {rid for rid in found if rid is not None}
