@@ -5,7 +5,11 @@ Each scenario has a `name`, one question, and `expect`:
   and optionally `unverified`, `not_applied`;
 - `workdays_add: {start, days, pauses}` expects `due` and `provisional`;
 - `period_add: {start, amount, unit}` expects `end`;
-- `identifier: VALUE` expects `valid` and, when invalid, the first failing `rule`.
+- `identifier: VALUE` expects `valid` and, when invalid, the first failing `rule`;
+- `deadline: {rule, start, pauses}` (+ `platform`): a statutory clock started on `start` as the
+  case engine starts it (the rule in force that day, working days, start not counted) expects
+  `due`, `provisional` and optionally `amount`;
+- `publicity: {severity, decided_on}` expects `max_end`, `min_end` and `public: {DATE: bool}`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from xinyong.common.errors import Citation
 from xinyong.common.identifiers import check_identifier
 from xinyong.law.rules import default_library, load_yaml
 from xinyong.law.workdays import Pause, WorkdayCalendar, add_period
+from xinyong.sharing.publicity import publicity_window
 
 SCENARIO_KEYS = {
     "name",
@@ -30,6 +35,8 @@ SCENARIO_KEYS = {
     "workdays_add",
     "period_add",
     "identifier",
+    "deadline",
+    "publicity",
     "expect",
 }
 
@@ -94,6 +101,26 @@ class ScenarioItem(pytest.Item):
         elif "period_add" in spec:
             q = spec["period_add"]
             assert add_period(q["start"], q["amount"], q["unit"]) == expect["end"]
+        elif "deadline" in spec:
+            q = spec["deadline"]
+            rule = (
+                default_library().ruleset(spec.get("platform", "230000")).get(q["rule"], q["start"])
+            )
+            pauses = [Pause(p[0], p[1]) for p in q.get("pauses", [])]
+            due = WorkdayCalendar().add_working_days(q["start"], int(rule.value), pauses)
+            assert due.due == expect["due"], (rule.summary(), due)
+            assert due.provisional is expect.get("provisional", False)
+            if "amount" in expect:
+                assert rule.value == expect["amount"]
+        elif "publicity" in spec:
+            q = spec["publicity"]
+            rules = default_library().ruleset(spec.get("platform", "230000"))
+            window = publicity_window(rules, q["severity"], q["decided_on"])
+            assert window.max_end == expect["max_end"]
+            if "min_end" in expect:
+                assert window.min_end == expect["min_end"]
+            for day, public in expect.get("public", {}).items():
+                assert window.public_on(day) is public, day
         elif "identifier" in spec:
             result = check_identifier(str(spec["identifier"]), on)
             assert result.valid is expect["valid"], result.as_dict()
