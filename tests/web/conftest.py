@@ -19,7 +19,7 @@ from tests.ingest.conftest import push_as_system
 from xinyong.common.clock import FixedClock
 from xinyong.context import Context, build_context
 from xinyong.demo.rows import penalty_row
-from xinyong.demo.seed import DEMO_PASSWORD, load_demo
+from xinyong.demo.seed import DEMO_COMPANY, DEMO_PASSWORD, load_demo
 from xinyong.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -50,7 +50,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         penalty_row(i, NOW.date()) | {"行政相对人名称": f"哈尔滨龙江乳业有限公司{i}号店"}
         for i in range(3)
     ]
-    push_as_system(ctx, rows, item="HLJ-CF-001", provider="HRB-SCJG")
+    own = penalty_row(200, NOW.date()) | {  # the demo company's own penalty, 201 days old
+        "行政相对人名称": "哈尔滨示范科技有限公司（演示）",
+        "统一社会信用代码": DEMO_COMPANY,
+    }
+    push_as_system(ctx, [*rows, own], item="HLJ-CF-001", provider="HRB-SCJG")
     port = _free_port()
     config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__
 from xinyong.cases import api as cases_api
+from xinyong.cases import pages as cases_pages
 from xinyong.catalog import api as catalog_api
 from xinyong.context import Context, build_context
 from xinyong.ingest import api as ingest_api
@@ -45,6 +46,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     ):
         app.include_router(domain.router)
     app.include_router(lists_pages.router)
+    app.include_router(cases_pages.router)
     app.include_router(pages.router)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"

@@ -1,0 +1,140 @@
+"""Chinese pages for remedies: the subject files and follows objections and repairs with their
+working-day due dates; staff work a queue sorted by due date and decide with reasons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from xinyong.cases import service
+from xinyong.common.errors import DomainError
+from xinyong.common.roles import Role
+from xinyong.sharing.service import profile
+from xinyong.sharing.visibility import Viewer
+from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.pages import templates
+
+router = APIRouter(include_in_schema=False)
+
+
+def _mine(request: Request, ctx: Any, actor: Any, error: DomainError | None = None) -> Response:
+    assert actor.subject_key is not None
+    shown = profile(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key)
+    with ctx.sessions() as session:
+        cases = [service.describe(session, ctx, c) for c in service.my_cases(session, actor)]
+    conditions = ctx.rules.get("repair.conditions", ctx.today())
+    return templates.TemplateResponse(
+        request,
+        "my_cases.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "records": shown.records,
+            "cases": cases,
+            "error": error,
+            "conditions": conditions,
+            "today": ctx.today(),
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.get("/me/cases", response_class=HTMLResponse)
+def my_cases(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    if actor.role is not Role.SUBJECT:
+        return RedirectResponse("/login", status_code=303)
+    return _mine(request, ctx, actor)
+
+
+@router.post("/me/cases", response_class=HTMLResponse)
+def file_case(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    kind: Annotated[str, Form()],
+    record_id: Annotated[int, Form()],
+    request_text: Annotated[str, Form(alias="request")] = "",
+    commitment: Annotated[str, Form()] = "",
+    conditions: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    if actor.role is not Role.SUBJECT:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        with ctx.sessions() as session, session.begin():
+            if kind == "repair":
+                service.file_repair(
+                    session,
+                    ctx,
+                    actor=actor,
+                    record_id=record_id,
+                    request=request_text,
+                    conditions=conditions or [],
+                    commitment=commitment,
+                )
+            else:
+                service.file_objection(
+                    session, ctx, actor=actor, record_id=record_id, request=request_text
+                )
+    except DomainError as refused:
+        return _mine(request, ctx, actor, refused)
+    return RedirectResponse("/me/cases", status_code=303)
+
+
+def _queue(request: Request, ctx: Any, actor: Any, error: DomainError | None = None) -> Response:
+    with ctx.sessions() as session:
+        queue = service.queue(session, ctx)
+        details = {
+            q["number"]: service.describe(session, ctx, service.get_case(session, q["number"]))
+            for q in queue
+        }
+    return templates.TemplateResponse(
+        request,
+        "staff_cases.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "queue": queue,
+            "details": details,
+            "error": error,
+            "labels": service.STATE_LABELS,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.get("/staff/cases", response_class=HTMLResponse)
+def staff_cases(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    if actor.role not in service.STAFF:
+        return RedirectResponse("/login", status_code=303)
+    return _queue(request, ctx, actor)
+
+
+@router.post("/staff/cases/{number}", response_class=HTMLResponse)
+def staff_decide(
+    request: Request,
+    number: str,
+    ctx: ContextDep,
+    actor: ActorDep,
+    to: Annotated[str, Form()],
+    reasons: Annotated[str, Form()] = "",
+    competent_unit: Annotated[str, Form()] = "",
+) -> Response:
+    """The decision form: a rejection without reasons is refused."""
+    if actor.role not in service.STAFF:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        with ctx.sessions() as session, session.begin():
+            service.transition(
+                session,
+                ctx,
+                actor=actor,
+                number=number,
+                to=to,
+                reasons=reasons or None,
+                competent_unit=competent_unit or None,
+            )
+    except DomainError as refused:
+        return _queue(request, ctx, actor, refused)
+    return RedirectResponse("/staff/cases", status_code=303)
