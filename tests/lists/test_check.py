@@ -174,3 +174,17 @@ def test_a_court_pushed_debtor_is_listed_with_its_legal_representative(seeded: C
     assert [i["measure"] for i in boss["restrictions"]] == ["REL-CONSUME"]  # type: ignore[index]
     with ctx.sessions() as session, session.begin():  # running the sync again changes nothing
         assert service.sync_court_debtors(session, ctx, actor=SYSTEM) == {"added": 0, "removed": 0}
+
+
+def test_the_digest_is_over_each_answers_canonical_json(measures: Context) -> None:
+    import hashlib
+
+    ctx = measures
+    _list(ctx)
+    keys = [COMPANY, OTHER_COMPANY, 'ODD"KEY']
+    with ctx.sessions() as session, session.begin():
+        answer = run_check(session, ctx, actor=AGENCY, scenario="procurement", subject_keys=keys)
+    digest = hashlib.sha256()
+    for result in answer.results:
+        digest.update(json.dumps(result, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    assert answer.check.digest == digest.hexdigest()

@@ -456,56 +456,68 @@ def transition(
     return case
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What an outcome does to the record and the lists, and whom it tells."""
+
+    rule_key: str  # the rule the record change cites
+    record_state: str | None  # the record's new state (None: the record is left as it is)
+    change: str  # the record version's change label, and the lists' removal reason
+    default_reason: str
+    tell: str  # downstream: every receiving system (HLJ 39 ¶3); upper: the upper platform
+    message: str = ""
+
+
+OUTCOMES: dict[tuple[str, str], Outcome] = {
+    ("objection", "upheld"): Outcome(
+        "objection.decide", "withdrawn", "objection_upheld", "异议成立", "downstream"
+    ),
+    ("serious_objection", "upheld"): Outcome(
+        "serious_dishonesty.objection.decide", None, "objection_upheld", "异议成立", "downstream"
+    ),
+    ("repair", "approved"): Outcome(
+        "repair.end_measures",
+        "repaired",
+        "repaired",
+        "信用修复",
+        "upper",
+        "信用修复完成，请同步停止公示和共享",
+    ),
+    ("basis_change", "acted"): Outcome(
+        "correction.basis_changed.platform_act",
+        "withdrawn",
+        "basis_revoked",
+        "认定依据变更",
+        "upper",
+        "认定依据已撤销或变更，请同步处理",
+    ),
+}
+
+
 def _apply(
     session: Session, ctx: Context, actor: Actor, case: Case, to: str, reasons: str | None
 ) -> None:
     """What an outcome does, in the same transaction as the transition: all or nothing."""
-    today = ctx.today()
-    if case.kind == "objection" and to == "upheld" and case.record_id:
-        rule = ctx.rules.get("objection.decide", today)
+    outcome = OUTCOMES.get((case.kind, to))
+    if outcome is None:
+        return
+    if outcome.record_state and case.record_id:
+        rule = ctx.rules.get(outcome.rule_key, ctx.today())
         change_state(
             session,
             ctx,
             actor=actor,
             record_id=case.record_id,
-            state="withdrawn",
-            change="objection_upheld",
-            reason=reasons or "异议成立",
+            state=outcome.record_state,
+            change=outcome.change,
+            reason=reasons or outcome.default_reason,
             legal_basis=_label(rule.citations),
         )
-        _end_entries(session, ctx, actor, case, "objection_upheld")
+    _end_entries(session, ctx, actor, case, outcome.change)
+    if outcome.tell == "downstream":
         _downstream(session, ctx, actor, case)
-    elif case.kind == "serious_objection" and to == "upheld":
-        _end_entries(session, ctx, actor, case, "objection_upheld")
-        _downstream(session, ctx, actor, case)
-    elif case.kind == "repair" and to == "approved" and case.record_id:
-        rule = ctx.rules.get("repair.end_measures", today)
-        change_state(
-            session,
-            ctx,
-            actor=actor,
-            record_id=case.record_id,
-            state="repaired",
-            change="repaired",
-            reason=reasons or "信用修复",
-            legal_basis=_label(rule.citations),
-        )
-        _end_entries(session, ctx, actor, case, "repaired")
-        _upper_platform(session, ctx, case, "信用修复完成，请同步停止公示和共享")
-    elif case.kind == "basis_change" and to == "acted" and case.record_id:
-        rule = ctx.rules.get("correction.basis_changed.platform_act", today)
-        change_state(
-            session,
-            ctx,
-            actor=actor,
-            record_id=case.record_id,
-            state="withdrawn",
-            change="basis_revoked",
-            reason=reasons or case.request,
-            legal_basis=_label(rule.citations),
-        )
-        _end_entries(session, ctx, actor, case, "basis_revoked")
-        _upper_platform(session, ctx, case, "认定依据已撤销或变更，请同步处理")
+    else:
+        _upper_platform(session, ctx, case, outcome.message)
 
 
 def _end_entries(session: Session, ctx: Context, actor: Actor, case: Case, reason: str) -> None:
