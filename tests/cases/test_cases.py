@@ -211,6 +211,8 @@ def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
     assert (
         caught.value.code == "cases.repair_too_early" and "自2027-02-23起" in caught.value.message
     )
+    own_view = profile(ctx, viewer=Viewer(actor=_subject(early)), subject_key=early.subject_key)
+    assert [v.repair_from for v in own_view.records] == [dt.date(2027, 2, 23)]  # shown in advance
     record = _push(ctx, 200)  # decided 201 days ago
     number = _listing(ctx, record)
     with ctx.sessions() as session:

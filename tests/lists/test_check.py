@@ -47,6 +47,7 @@ def test_a_check_lists_what_applies_with_its_basis_and_article(measures: Context
     assert punishment["basis"] == "黑市监罚〔2026〕12号行政处罚决定书"
     assert punishment["until"] == "2027-11-23"  # the 1-year term ends with the entry's term
     assert any("第二十九条" in c for c in punishment["citations"])
+    assert punishment["remedies"] and punishment["removal_conditions"]  # HRB 31 ¶3
     assert _check(ctx, [COMPANY], scenario="awards")[0]["restrictions"] == []  # other scenario
 
 

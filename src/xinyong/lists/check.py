@@ -86,6 +86,8 @@ def _item(m: Measure, entry: ListEntry, ends: dt.date) -> dict[str, Any]:
         "relation": entry.relation,
         "basis": entry.basis_document,
         "until": ends.isoformat(),
+        "removal_conditions": entry.removal_conditions,  # HRB 31 ¶3: how the measure is lifted
+        "remedies": entry.remedies,
         "citations": [c["label"] for c in json.loads(entry.citations)],
     }
 
