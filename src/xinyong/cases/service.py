@@ -24,7 +24,7 @@ from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.deadlines.models import StatutoryDeadline
-from xinyong.deadlines.service import clocks_of, settle, start_deadline
+from xinyong.deadlines.service import clocks_of, load_calendar, settle, start_deadline
 from xinyong.lists import service as lists
 from xinyong.lists.models import ListEntry
 from xinyong.records.models import CreditRecord
@@ -259,12 +259,9 @@ def file_list_objection(
     )
 
 
-def repair_eligibility(ctx: Context, record: CreditRecord, on: dt.date) -> dt.date | None:
+def repair_eligibility(ctx: Context, record: CreditRecord) -> dt.date | None:
     """The first day a repair may be applied for: after the minimum publicity period."""
-    window = publicity_window(ctx.rules, record.severity, record.decided_on)
-    if window.min_end is None:
-        return None
-    return window.min_end + dt.timedelta(days=1)
+    return publicity_window(ctx.rules, record.severity, record.decided_on).repair_from
 
 
 def file_repair(
@@ -287,7 +284,7 @@ def file_repair(
         raise DomainError(
             code="cases.repair_not_applicable", message="只有公示中的失信信息可以申请信用修复"
         )
-    first = repair_eligibility(ctx, record, today)
+    first = repair_eligibility(ctx, record)
     if first is not None and today < first:
         raise DomainError(
             code="cases.repair_too_early",
@@ -327,9 +324,7 @@ def file_repair(
 
 def _region(record: CreditRecord) -> str | None:
     check = check_identifier(record.subject_key, record.recorded_at.date())
-    if not check.valid:
-        return None
-    return check.value[2:8] if check.kind == "uscc" else check.value[:6]
+    return lists.region_of(check) if check.valid else None
 
 
 def file_complaint(session: Session, ctx: Context, *, actor: Actor, request: str) -> Case:
@@ -437,12 +432,13 @@ def transition(
             settle(row, today)
     _apply(session, ctx, actor, case, to, reasons)
     previous, case.state = case.state, to
-    if to not in OPEN_STATES and to != "marked":
+    final = to not in OPEN_STATES and to != "marked"
+    if final:
         case.outcome, case.outcome_reasons, case.decided_at = to, reasons, ctx.clock.now()
     if competent_unit:
         case.competent_unit = competent_unit.strip()
     _event(session, ctx, actor, case, previous, to, reasons, article)
-    if to not in OPEN_STATES and to != "marked":
+    if final:
         _notify(
             session,
             ctx,
@@ -634,8 +630,6 @@ def notice_acted(session: Session, ctx: Context, *, actor: Actor, notice_id: int
 
 def describe(session: Session, ctx: Context, case: Case) -> dict[str, Any]:
     today = ctx.today()
-    from xinyong.deadlines.service import load_calendar
-
     calendar = load_calendar(session)
     clocks = []
     for row in clocks_of(session, "case", case.number):

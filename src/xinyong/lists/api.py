@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from xinyong.common.roles import Actor, Role
 from xinyong.lists import service
@@ -78,8 +79,6 @@ def withdraw_measure(
 @router.get("/api/red-list-criteria")
 def criteria(session: SessionDep) -> list[dict[str, Any]]:
     """Published red-list criteria (HLJ 25 ¶1)."""
-    from sqlalchemy import select
-
     return [
         {
             "code": c.code,
@@ -109,10 +108,6 @@ def define_criteria(
 def public_list(list_kind: str, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
     """The red list or the serious-dishonesty list: entries within their term, each with its
     written decision; natural persons masked."""
-    if list_kind not in service.LIST_LABELS:
-        from xinyong.common.errors import NotFound
-
-        raise NotFound("lists.unknown_list", "名单只能是 red 或 serious")
     today = ctx.today()
     return [
         service.describe_entry(e, today, full=False)
@@ -137,14 +132,7 @@ def recognise(
 @router.get("/api/list-entries/{number}")
 def entry(number: str, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A written decision: public while in force; always to the subject and to staff."""
-    found = service.get_entry(session, number)
-    today = ctx.today()
-    if not service.visible_to(found, actor, today):
-        from xinyong.common.errors import NotFound
-
-        raise NotFound("lists.unknown_entry", f"未找到认定决定{number}")
-    full = actor.role in (Role.STAFF, Role.ADMIN) or actor.subject_key == found.subject_key
-    return service.describe_entry(found, today, full=full)
+    return service.shown_entry(session, number, actor, ctx.today())
 
 
 class NoticeIn(BaseModel):

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from xinyong.common.errors import DomainError, NotFound
+from xinyong.common.errors import DomainError
 from xinyong.common.roles import Role
 from xinyong.lists import service
 from xinyong.lists.check import run_check
@@ -26,8 +27,6 @@ STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 @router.get("/lists/{list_kind}", response_class=HTMLResponse)
 def list_page(request: Request, list_kind: str, ctx: ContextDep, actor: ActorDep) -> Response:
-    if list_kind not in service.LIST_LABELS:
-        raise NotFound("lists.unknown_list", "名单只能是 red 或 serious")
     today = ctx.today()
     with ctx.sessions() as session:
         entries = [
@@ -52,11 +51,7 @@ def entry_page(request: Request, number: str, ctx: ContextDep, actor: ActorDep) 
     """The written decision (认定决定书) with the measures that apply today."""
     today = ctx.today()
     with ctx.sessions() as session:
-        entry = service.get_entry(session, number)
-        if not service.visible_to(entry, actor, today):
-            raise NotFound("lists.unknown_entry", f"未找到认定决定{number}")
-        full = actor.role in STAFF_ROLES or actor.subject_key == entry.subject_key
-        shown = service.describe_entry(entry, today, full=full)
+        shown = service.shown_entry(session, number, actor, today)
     return templates.TemplateResponse(
         request, "list_entry.html", {"ctx": ctx, "actor": actor, "e": shown}
     )
@@ -269,7 +264,6 @@ async def agency_check(
         raw = await upload.read()
         text += "\n" + raw.decode("utf-8-sig", errors="replace")
     keys = _codes(text)
-    from starlette.concurrency import run_in_threadpool
 
     def work() -> dict[str, Any]:
         with ctx.sessions() as session, session.begin():

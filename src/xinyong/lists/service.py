@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.common.errors import Citation, DomainError, Forbidden, NotFound
 from xinyong.common.identifiers import IdentifierCheck, check_identifier
-from xinyong.common.roles import Actor
+from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.law.rules import RuleAnswer
 from xinyong.law.workdays import add_period
@@ -28,6 +28,7 @@ from xinyong.lists.models import (
 )
 from xinyong.lists.schemas import CriteriaIn, EmergencyIn, MeasureIn, RecognitionIn
 from xinyong.records.models import CreditRecord
+from xinyong.sharing.masking import mask_id_number, mask_name
 from xinyong.subjects.models import Subject, SubjectLink
 
 #: The pack lists that bound each kind of measure (HLJ 26, HLJ 31 ¶1, HLJ 31 ¶2).
@@ -306,7 +307,8 @@ def emergency_for(session: Session, region: str | None, on: dt.date) -> Emergenc
     return None
 
 
-def _region(check: IdentifierCheck) -> str:
+def region_of(check: IdentifierCheck) -> str:
+    """The region code inside a USCC (characters 3-8) or a citizen ID number (1-6)."""
     return check.value[2:8] if check.kind == "uscc" else check.value[:6]
 
 
@@ -379,8 +381,7 @@ def recognise(
 ) -> ListEntry:
     """Recognise a subject for the red list (HLJ 25) or the serious-dishonesty list (HLJ 27-29),
     or record only a reminder where HLJ 30 ¶2 exempts the conduct."""
-    if list_kind not in LIST_LABELS:
-        raise NotFound("lists.unknown_list", "名单只能是 red 或 serious")
+    _known_list(list_kind)
     on = body.decided_on or ctx.today()
     check, subject = _subject(session, ctx, body.subject_key)
     name = (subject.name if subject else None) or body.subject_name
@@ -454,7 +455,7 @@ def recognise(
     if body.valid_until < on:
         raise DomainError(code="lists.term", message="名单期限不得早于认定日期")
     _check_measures(session, ctx, list_kind, body, on)
-    emergency = _prudent(session, ctx, actor, body, _region(check), on)
+    emergency = _prudent(session, ctx, actor, body, region_of(check), on)
     notice = _prior_notice(ctx, on) if natural and list_kind == "serious" else None
     if notice is not None:
         cites += notice.citations
@@ -758,8 +759,14 @@ def entry_status(entry: ListEntry, on: dt.date) -> str:
     return STATE_LABELS.get(entry.state, entry.state)
 
 
+def _known_list(list_kind: str) -> None:
+    if list_kind not in LIST_LABELS:
+        raise NotFound("lists.unknown_list", "名单只能是 red 或 serious")
+
+
 def public_list(session: Session, list_kind: str, on: dt.date, limit: int = 500) -> list[ListEntry]:
     """Entries within their term, for the public list pages."""
+    _known_list(list_kind)
     return list(
         session.scalars(
             select(ListEntry)
@@ -775,10 +782,18 @@ def public_list(session: Session, list_kind: str, on: dt.date, limit: int = 500)
     )
 
 
+def shown_entry(session: Session, number: str, actor: Actor, on: dt.date) -> dict[str, Any]:
+    """A written decision as `actor` may see it: unknown unless visible to them; in full to
+    staff and the subject itself, natural persons masked for everyone else."""
+    entry = get_entry(session, number)
+    if not visible_to(entry, actor, on):
+        raise NotFound("lists.unknown_entry", f"未找到认定决定{number}")
+    full = actor.role in (Role.STAFF, Role.ADMIN) or actor.subject_key == entry.subject_key
+    return describe_entry(entry, on, full=full)
+
+
 def visible_to(entry: ListEntry, actor: Actor, on: dt.date) -> bool:
     """Anyone sees an entry in force; the subject itself and staff see every entry."""
-    from xinyong.common.roles import Role
-
     if actor.role in (Role.STAFF, Role.ADMIN, Role.AGENCY):
         return True
     if actor.role is Role.SUBJECT and actor.subject_key == entry.subject_key:
@@ -788,8 +803,6 @@ def visible_to(entry: ListEntry, actor: Actor, on: dt.date) -> bool:
 
 def describe_entry(entry: ListEntry, on: dt.date, *, full: bool) -> dict[str, Any]:
     """The written decision (认定决定书). Natural persons' ID numbers are masked unless `full`."""
-    from xinyong.sharing.masking import mask_id_number, mask_name
-
     natural = entry.subject_kind == "natural_person"
     return {
         "number": entry.number,

@@ -21,6 +21,11 @@ class PublicityWindow:
     unverified: bool
     reason: str
 
+    @property
+    def repair_from(self) -> dt.date | None:
+        """The first day a repair may be applied for: the day after the minimum period."""
+        return self.min_end + dt.timedelta(days=1) if self.min_end is not None else None
+
     def public_on(self, day: dt.date) -> bool:
         return self.published and self.max_end is not None and day <= self.max_end
 

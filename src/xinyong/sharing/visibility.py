@@ -131,8 +131,18 @@ def _window(record: CreditRecord, rules: RuleSet) -> PublicityWindow | None:
 def decide_record(
     viewer: Viewer, record: CreditRecord, spec: CatalogItemSpec, rules: RuleSet, on: dt.date
 ) -> Decision:
+    return _decide(viewer, record, spec, rules, on, _window(record, rules))
+
+
+def _decide(
+    viewer: Viewer,
+    record: CreditRecord,
+    spec: CatalogItemSpec,
+    rules: RuleSet,
+    on: dt.date,
+    window: PublicityWindow | None,
+) -> Decision:
     actor = viewer.actor
-    window = _window(record, rules)
     # past its maximum period a dishonesty record is withdrawn from everyone but the subject and
     # staff (HLJ 37 ¶2); within it, only publication to the public depends on the window
     expired = window is not None and window.max_end is not None and on > window.max_end
@@ -208,7 +218,8 @@ def view_record(
 ) -> RecordView | None:
     """The record as this viewer may see it, or None. Personal fields of a natural person are
     shown in full only to the subject, staff, the provider and agencies."""
-    decision = decide_record(viewer, record, spec, rules, on)
+    window = _window(record, rules)  # computed once per record, for the decision and the view
+    decision = _decide(viewer, record, spec, rules, on, window)
     if not decision.visible:
         return None
     payload: dict[str, Any] = json.loads(record.payload_json)
@@ -239,10 +250,8 @@ def view_record(
         personal=frozenset(personal),
         record_id=record.id,
     )
-    if trusted and record.nature == "dishonesty" and record.state == "active":
-        window = _window(record, rules)  # the subject learns when it may apply for repair
-        if window is not None and window.min_end is not None:
-            view.repair_from = window.min_end + dt.timedelta(days=1)
+    if trusted and window is not None and record.state == "active":
+        view.repair_from = window.repair_from  # the subject learns when it may apply for repair
     for name in (f.name for f in spec.fields):  # in the catalog's order, as readers expect
         value = payload.get(name)
         if value is None:
