@@ -75,7 +75,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     with Session(engine) as session, session.begin():
-        ensure_head(session)
+        ensure_head(session.connection())
     engine.dispose()
 
 

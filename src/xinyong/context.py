@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.audit.models import AuditEvent
-from xinyong.audit.service import AuditLog
+from xinyong.audit.service import AuditLog, entry_values
+from xinyong.audit.writer import ReadAuditWriter
 from xinyong.common.clock import Clock, SystemClock, today
 from xinyong.common.roles import Actor
 from xinyong.config import Settings, get_settings
@@ -27,6 +28,7 @@ class Context:
     library: LawLibrary
     audit: AuditLog
     _rules: RuleSet | None = field(default=None, repr=False)
+    _reads: ReadAuditWriter | None = field(default=None, repr=False)
 
     @property
     def rules(self) -> RuleSet:
@@ -44,6 +46,17 @@ class Context:
     def log(self, session: Session, *, actor: Actor, action: str, **fields: Any) -> AuditEvent:
         """Append an audit entry at this context's clock (see AuditLog.record for the fields)."""
         return self.audit.record(session, clock=self.clock, actor=actor, action=action, **fields)
+
+    @property
+    def reads(self) -> ReadAuditWriter:
+        """Audit entries of reads that changed nothing, group-committed (see audit/writer.py)."""
+        if self._reads is None:
+            self._reads = ReadAuditWriter(self.engine, self.audit)
+        return self._reads
+
+    def read_entry(self, *, actor: Actor, action: str, **fields: Any) -> dict[str, Any]:
+        """The values of a read's audit entry, stamped now, for `reads` to commit."""
+        return entry_values(self.clock, actor, action, **fields)
 
 
 def build_context(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -70,14 +70,43 @@ def entry_hash(event: Any) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def ensure_head(session: Session) -> None:
+def entry_values(
+    clock: Clock,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    subject_key: str | None = None,
+    purpose: str | None = None,
+    legal_basis: str | None = None,
+    personal_read: bool = False,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The fields of one entry, stamped now; `AuditLog.append` numbers and chains them."""
+    return {
+        "occurred_at": clock.now(),
+        "action": action,
+        "actor_id": actor.user_id,
+        "actor_username": actor.username,
+        "actor_role": actor.role.value,
+        "purpose": purpose,
+        "legal_basis": legal_basis,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "subject_key": subject_key,
+        "personal_read": personal_read,
+        "detail_json": canonical_json(detail or {}),
+    }
+
+
+def ensure_head(conn: Connection) -> None:
     """Create the chain head if it is missing (a new database)."""
     values = {"id": HEAD_ID, "seq": 0, "last_hash": GENESIS}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(AuditHead).values(values).on_conflict_do_nothing())
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(AuditHead).values(values).on_conflict_do_nothing())
     else:
-        session.execute(sqlite.insert(AuditHead).values(values).on_conflict_do_nothing())
+        conn.execute(sqlite.insert(AuditHead).values(values).on_conflict_do_nothing())
 
 
 @dataclass(frozen=True)
@@ -119,54 +148,51 @@ class AuditLog:
         clock: Clock,
         actor: Actor,
         action: str,
-        object_type: str | None = None,
-        object_id: str | int | None = None,
-        subject_key: str | None = None,
-        purpose: str | None = None,
-        legal_basis: str | None = None,
-        personal_read: bool = False,
-        detail: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> AuditEvent:
-        """Append one entry inside the caller's transaction (it commits or rolls back with it)."""
-        conn = session.connection()
-        row = conn.execute(_NEXT_SEQ).first()
-        if row is None:
-            ensure_head(session)
-            row = conn.execute(_NEXT_SEQ).first()
-            assert row is not None
-        seq, prev = int(row[0]), str(row[1])
-        values: dict[str, Any] = {
-            "id": seq,
-            "occurred_at": clock.now(),
-            "action": action,
-            "actor_id": actor.user_id,
-            "actor_username": actor.username,
-            "actor_role": actor.role.value,
-            "purpose": purpose,
-            "legal_basis": legal_basis,
-            "object_type": object_type,
-            "object_id": None if object_id is None else str(object_id),
-            "subject_key": subject_key,
-            "personal_read": personal_read,
-            "detail_json": canonical_json(detail or {}),
-            "prev_hash": prev,
-        }
-        values["hash"] = entry_hash(SimpleNamespace(**values))
-        # Prebuilt Core statements: appends sit on every write path and must stay cheap.
-        conn.execute(_INSERT_EVENT, values)
-        conn.execute(_SET_LAST_HASH, {"new_hash": values["hash"]})
-        event = AuditEvent(**values)
-        if self.checkpoint_every and seq % self.checkpoint_every == 0:
-            self._add_checkpoint(session, clock, seq, values["hash"])
-        return event
+        """Append one entry inside the caller's transaction (it commits or rolls back with it).
+        `fields`: object_type, object_id, subject_key, purpose, legal_basis, personal_read,
+        detail (see `entry_values`)."""
+        values = entry_values(clock, actor, action, **fields)
+        self.append(session, [values])
+        return AuditEvent(**values)
 
-    def _add_checkpoint(self, session: Session, clock: Clock, upto: int, hash_: str) -> None:
-        session.add(
-            AuditCheckpoint(
-                upto_id=upto, hash=hash_, mac=self._mac(upto, hash_), created_at=clock.now()
+    def append(self, target: Session | Connection, entries: list[dict[str, Any]]) -> None:
+        """Chain `entries` (from `entry_values`) onto the log in the caller's transaction: one
+        head update for the whole batch, numbers without gaps, each hash over the previous."""
+        if not entries:
+            return
+        conn = target.connection() if isinstance(target, Session) else target
+        statement = _NEXT_SEQ
+        if len(entries) > 1:
+            statement = (
+                update(_head)
+                .where(_head.c.id == HEAD_ID)
+                .values(seq=_head.c.seq + len(entries))
+                .returning(_head.c.seq, _head.c.last_hash)
             )
-        )
-        session.flush()
+        row = conn.execute(statement).first()
+        if row is None:
+            ensure_head(conn)
+            row = conn.execute(statement).first()
+            assert row is not None
+        last, prev = int(row[0]), str(row[1])
+        first = last - len(entries) + 1
+        for seq, values in enumerate(entries, start=first):
+            values["id"], values["prev_hash"] = seq, prev
+            values["hash"] = prev = entry_hash(SimpleNamespace(**values))
+        # Prebuilt Core statements: appends sit on every write path and must stay cheap.
+        conn.execute(_INSERT_EVENT, entries)
+        conn.execute(_SET_LAST_HASH, {"new_hash": prev})
+        every = self.checkpoint_every
+        if every and last // every > (first - 1) // every:  # the batch holds a multiple of it
+            upto = last - last % every
+            signed = entries[upto - first]
+            self._add_checkpoint(conn, signed["occurred_at"], upto, signed["hash"])
+
+    def _add_checkpoint(self, conn: Connection, at: dt.datetime, upto: int, hash_: str) -> None:
+        values = {"upto_id": upto, "hash": hash_, "mac": self._mac(upto, hash_), "created_at": at}
+        conn.execute(insert(table_of(AuditCheckpoint)), values)
 
     def checkpoint(self, session: Session, clock: Clock) -> AuditCheckpoint | None:
         """Sign the chain at its newest entry (no-op if already signed there)."""
@@ -178,7 +204,7 @@ class AuditLog:
         )
         if existing is not None:
             return existing
-        self._add_checkpoint(session, clock, head.seq, head.last_hash)
+        self._add_checkpoint(session.connection(), clock.now(), head.seq, head.last_hash)
         return session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.upto_id == head.seq))
 
     def verify(self, session: Session, *, full: bool = False, batch: int = 5000) -> VerifyResult:

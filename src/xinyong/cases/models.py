@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, BigId, UTCDateTime
 
+#: an objection in these states marks its record 异议处理中 wherever it is shown (HLJ 39 ¶2)
+OBJECTION_MARKED_STATES = ("marked", "assisting")
+
 
 class Case(Base):
     """A remedy tracked under its statutory clocks (kept in `statutory_deadlines`)."""

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.models import AuditEvent
-from xinyong.cases.models import Case, CaseEvent, CaseNotice
+from xinyong.cases.models import OBJECTION_MARKED_STATES, Case, CaseEvent, CaseNotice
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor, Role
@@ -750,7 +750,7 @@ def open_objection_records(session: Session, subject_key: str) -> set[int]:
         select(Case.record_id).where(
             Case.subject_key == subject_key,
             Case.kind == "objection",
-            Case.state.in_(("marked", "assisting")),
+            Case.state.in_(OBJECTION_MARKED_STATES),
         )
     )
     return {rid for rid in found if rid is not None}

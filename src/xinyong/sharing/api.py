@@ -19,7 +19,7 @@ from xinyong.authorisations.service import (
 )
 from xinyong.common.roles import Actor, Role
 from xinyong.records.models import CreditRecord
-from xinyong.sharing.service import access_log, profile
+from xinyong.sharing.service import access_log, profile, profile_async
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
 
@@ -27,11 +27,12 @@ router = APIRouter(tags=["信用信息查询"])
 
 
 @router.get("/api/subjects/{key}/records", response_model=None)
-def subject_records(
+async def subject_records(
     key: str, ctx: ContextDep, actor: ActorDep, purpose: str | None = None
 ) -> JSONResponse:
     """A subject's credit information as the caller may see it (agencies state a purpose)."""
-    answer = profile(ctx, viewer=Viewer(actor=actor, purpose=purpose), subject_key=key)
+    viewer = Viewer(actor=actor, purpose=purpose)
+    answer = await profile_async(ctx, viewer=viewer, subject_key=key)
     return JSONResponse(answer.as_dict())
 
 

@@ -22,16 +22,50 @@ import datetime as dt
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from xinyong.authorisations.service import Grant
 from xinyong.catalog.schemas import SUBJECT_KINDS, CatalogItemSpec
 from xinyong.common.errors import Citation
 from xinyong.common.roles import Actor, Role
 from xinyong.law.rules import RuleSet
-from xinyong.records.models import CreditRecord
 from xinyong.sharing.masking import mask_for
 from xinyong.sharing.publicity import PublicityWindow, publicity_window
+
+
+class RecordLike(Protocol):
+    """What the engine reads of a record: a `CreditRecord`, or a Core row of `RECORD_COLUMNS`
+    (the read paths that must be fast select only these)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def record_key(self) -> str: ...
+    @property
+    def subject_key(self) -> str: ...
+    @property
+    def item_code(self) -> str: ...
+    @property
+    def item_version(self) -> int: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def nature(self) -> str: ...
+    @property
+    def severity(self) -> str | None: ...
+    @property
+    def decided_on(self) -> dt.date | None: ...
+    @property
+    def provider_code(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def payload_json(self) -> str: ...
+
+
+RECORD_COLUMNS = tuple(name for name in RecordLike.__dict__ if not name.startswith("_"))
 
 
 class Level(enum.StrEnum):
@@ -114,7 +148,7 @@ class RecordView:
         }
 
 
-def _own(actor: Actor, record: CreditRecord) -> bool:
+def _own(actor: Actor, record: RecordLike) -> bool:
     return (
         actor.role is Role.SUBJECT
         and actor.subject_key is not None
@@ -122,21 +156,21 @@ def _own(actor: Actor, record: CreditRecord) -> bool:
     )
 
 
-def _window(record: CreditRecord, rules: RuleSet) -> PublicityWindow | None:
+def _window(record: RecordLike, rules: RuleSet) -> PublicityWindow | None:
     if record.nature != "dishonesty":
         return None
     return publicity_window(rules, record.severity, record.decided_on)
 
 
 def decide_record(
-    viewer: Viewer, record: CreditRecord, spec: CatalogItemSpec, rules: RuleSet, on: dt.date
+    viewer: Viewer, record: RecordLike, spec: CatalogItemSpec, rules: RuleSet, on: dt.date
 ) -> Decision:
     return _decide(viewer, record, spec, rules, on, _window(record, rules))
 
 
 def _decide(
     viewer: Viewer,
-    record: CreditRecord,
+    record: RecordLike,
     spec: CatalogItemSpec,
     rules: RuleSet,
     on: dt.date,
@@ -214,7 +248,7 @@ def _decide(
 
 
 def view_record(
-    viewer: Viewer, record: CreditRecord, spec: CatalogItemSpec, rules: RuleSet, on: dt.date
+    viewer: Viewer, record: RecordLike, spec: CatalogItemSpec, rules: RuleSet, on: dt.date
 ) -> RecordView | None:
     """The record as this viewer may see it, or None. Personal fields of a natural person are
     shown in full only to the subject, staff, the provider and agencies."""

@@ -32,6 +32,8 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     errors.install(app)
+    # Routes match in order: the hot read path first (the paths do not overlap).
+    app.include_router(sharing_api.router)
     app.include_router(api.router)
     for domain in (
         cases_api,
@@ -41,7 +43,6 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         records_api,
         reports_api,
         search_api,
-        sharing_api,
         subjects_api,
     ):
         app.include_router(domain.router)

@@ -1,0 +1,122 @@
+"""Group commit for the audit entries of reads.
+
+A read (a profile, a report) must be on the log before its answer leaves the platform, but it
+changes nothing else, so its entry need not share a transaction with anything. Readers hand their
+entry to one writer thread per process and wait for its future; the thread chains whatever has
+queued up into one transaction (`AuditLog.append`) and resolves each future once that transaction
+has committed, or with its error, so no answer goes out unaudited. Under load one commit and one
+head update serve many reads, and an async endpoint waits without holding the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from sqlalchemy import Engine
+
+from xinyong.audit.service import AuditLog
+from xinyong.db import write_gate
+
+
+def _chain(source: Future[int], target: asyncio.Future[int]) -> None:
+    """Resolve an event loop's future from a thread's future, on that loop."""
+    loop = target.get_loop()
+
+    def copy(done: Future[int]) -> None:
+        error = done.exception()
+        if error is not None:
+            loop.call_soon_threadsafe(target.set_exception, error)
+        else:
+            loop.call_soon_threadsafe(target.set_result, done.result())
+
+    source.add_done_callback(copy)
+
+
+_Item = tuple[dict[str, Any], "Future[int]"]
+_LoopItem = tuple[dict[str, Any], "asyncio.Future[int]"]
+
+
+class ReadAuditWriter:
+    def __init__(
+        self, engine: Engine, log: AuditLog, *, max_batch: int = 500, idle_seconds: float = 5.0
+    ) -> None:
+        self._engine, self._log = engine, log
+        self._max_batch, self._idle = max_batch, idle_seconds
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._on_loop: dict[asyncio.AbstractEventLoop, list[_LoopItem]] = {}
+
+    def submit(self, values: dict[str, Any]) -> Future[int]:
+        """Queue one entry (from `entry_values`); the future gives its number once committed."""
+        future: Future[int] = Future()
+        self._queue.put((values, future))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="xinyong-read-audit", daemon=True
+                )
+                self._thread.start()
+        return future
+
+    def write(self, values: dict[str, Any]) -> int:
+        return self.submit(values).result()
+
+    async def write_on_loop(self, values: dict[str, Any]) -> int:
+        """For embedded SQLite: the entries queued in one turn of the event loop are committed
+        together, on the loop, after that turn's other requests have been served. When another
+        thread of this process holds the write gate (an ingestion, say), the batch goes to the
+        writer thread instead, so the loop never waits on it."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        batch = self._on_loop.setdefault(loop, [])
+        batch.append((values, future))
+        if len(batch) == 1:
+            loop.call_soon(self._flush_on_loop, loop)
+        return await future
+
+    def _flush_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._on_loop.pop(loop, [])
+        gate = write_gate(self._engine)
+        if gate is not None and gate.locked():
+            for values, future in batch:
+                _chain(self.submit(values), future)
+            return
+        try:
+            with self._engine.begin() as conn:
+                self._log.append(conn, [values for values, _ in batch])
+        except Exception as exc:  # every reader of the batch fails with it
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for values, future in batch:
+            future.set_result(int(values["id"]))
+
+    def _run(self) -> None:
+        while True:
+            try:
+                batch = [self._queue.get(timeout=self._idle)]
+            except queue.Empty:
+                with self._lock:  # `submit` queues before it looks at the thread
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self._engine.begin() as conn:
+                    self._log.append(conn, [values for values, _ in batch])
+            except BaseException as exc:  # every reader of the batch fails with it
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for values, future in batch:
+                future.set_result(int(values["id"]))

@@ -1,0 +1,125 @@
+"""Group commit of read audits (audit/writer.py): entries from concurrent readers form one
+gap-free chain, a batch is signed at the checkpoint it crosses, and a reader whose entry could not
+be committed gets the error instead of an answer."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.ingest.conftest import push_as_system
+from xinyong.audit.models import AuditCheckpoint, AuditEvent
+from xinyong.audit.service import AuditLog, entry_values
+from xinyong.audit.writer import ReadAuditWriter
+from xinyong.common.roles import ANONYMOUS, Actor, Role
+from xinyong.context import Context
+from xinyong.db import write_gate
+from xinyong.demo.rows import penalty_row
+from xinyong.sharing.service import profile, profile_async
+from xinyong.sharing.visibility import Viewer
+
+READER = Actor(role=Role.AGENCY, user_id=3, username="agency")
+
+
+def _entry(ctx: Context, i: int) -> dict[str, object]:
+    return entry_values(ctx.clock, READER, "test:read", object_id=i, detail={"i": i})
+
+
+def _numbers(ctx: Context) -> list[int]:
+    with ctx.sessions() as session:
+        return list(session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
+
+
+def test_concurrent_threads_form_one_gap_free_chain(ctx: Context) -> None:
+    writer = ReadAuditWriter(ctx.engine, ctx.audit)
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(lambda i: writer.write(_entry(ctx, i)), range(200)))
+    assert sorted(got) == _numbers(ctx) == list(range(1, 201))
+    with ctx.sessions() as session:
+        assert ctx.audit.verify(session, full=True).ok
+
+
+def test_reads_on_one_event_loop_turn_share_a_commit(ctx: Context) -> None:
+    writer = ReadAuditWriter(ctx.engine, ctx.audit)
+    commits = 0
+    original = ctx.audit.append
+
+    def counting(target, entries):  # type: ignore[no-untyped-def]
+        nonlocal commits
+        commits += 1
+        return original(target, entries)
+
+    ctx.audit.append = counting  # type: ignore[method-assign]
+
+    async def readers() -> list[int]:
+        return await asyncio.gather(*(writer.write_on_loop(_entry(ctx, i)) for i in range(50)))
+
+    got = asyncio.run(readers())
+    assert sorted(got) == list(range(1, 51)) and commits == 1
+    with ctx.sessions() as session:
+        assert ctx.audit.verify(session, full=True).ok
+
+
+def test_a_batch_is_signed_at_the_checkpoint_it_crosses(ctx: Context) -> None:
+    ctx.audit = AuditLog("test-secret-key", checkpoint_every=10)
+    with ctx.sessions() as session, session.begin():
+        ctx.audit.append(session, [_entry(ctx, i) for i in range(7)])
+    with ctx.sessions() as session, session.begin():
+        ctx.audit.append(session, [_entry(ctx, i) for i in range(6)])  # entries 8-13
+    with ctx.sessions() as session:
+        signed = list(session.scalars(select(AuditCheckpoint.upto_id)))
+        routine = ctx.audit.verify(session)
+    assert signed == [10] and routine.ok and routine.started_at == 11
+
+
+def test_no_answer_leaves_when_its_audit_entry_fails(seeded: Context) -> None:
+    ctx = seeded
+    row = penalty_row(1, ctx.today())
+    push_as_system(ctx, [row])
+    key = row["统一社会信用代码"]
+    before = len(_numbers(ctx))
+
+    def failing(target, entries):  # type: ignore[no-untyped-def]
+        raise RuntimeError("audit store unavailable")
+
+    ctx.audit.append = failing  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="audit store unavailable"):
+        profile(ctx, viewer=Viewer(actor=ANONYMOUS), subject_key=key)
+    with pytest.raises(RuntimeError, match="audit store unavailable"):
+        asyncio.run(profile_async(ctx, viewer=Viewer(actor=ANONYMOUS), subject_key=key))
+    assert len(_numbers(ctx)) == before
+
+
+def test_profile_async_answers_with_its_committed_receipt(seeded: Context) -> None:
+    ctx = seeded
+    row = penalty_row(2, ctx.today())
+    push_as_system(ctx, [row])
+    answer = asyncio.run(
+        profile_async(ctx, viewer=Viewer(actor=ANONYMOUS), subject_key=row["统一社会信用代码"])
+    )
+    with ctx.sessions() as session:
+        event = session.get(AuditEvent, answer.audit_id)
+        assert session.scalar(select(func.max(AuditEvent.id))) == answer.audit_id
+    assert event is not None and event.action == "sharing:profile:read"
+    assert [r.record_key for r in answer.records] == [row["处罚决定书文号"]]
+
+
+def test_the_loop_never_waits_on_another_writer(ctx: Context) -> None:
+    gate = write_gate(ctx.engine)
+    if gate is None:
+        pytest.skip("the write gate is SQLite's")
+    writer = ReadAuditWriter(ctx.engine, ctx.audit)
+
+    async def main() -> int:
+        assert gate.acquire(timeout=1)  # an ingestion in another thread is writing
+        pending = asyncio.ensure_future(writer.write_on_loop(_entry(ctx, 1)))
+        for _ in range(5):
+            await asyncio.sleep(0)  # the loop keeps turning meanwhile
+        assert not pending.done()  # handed to the writer thread, which waits for the gate
+        gate.release()
+        return await pending
+
+    assert asyncio.run(main()) == 1 and _numbers(ctx) == [1]
