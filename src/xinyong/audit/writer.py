@@ -1,11 +1,14 @@
 """Group commit for the audit entries of reads.
 
 A read (a profile, a report) must be on the log before its answer leaves the platform, but it
-changes nothing else, so its entry need not share a transaction with anything. Readers hand their
-entry to one writer thread per process and wait for its future; the thread chains whatever has
-queued up into one transaction (`AuditLog.append`) and resolves each future once that transaction
-has committed, or with its error, so no answer goes out unaudited. Under load one commit and one
-head update serve many reads, and an async endpoint waits without holding the event loop.
+changes nothing else, so its entry need not share a transaction with anything. Three ways in:
+- `write_on_loop` (async endpoints on embedded SQLite): the entries queued during one turn of the
+  event loop are chained into one transaction after that turn;
+- `submit` (async endpoints on a database server): one writer thread per process chains whatever
+  has queued up into one transaction and resolves each reader's future;
+- `write` (sync callers in worker threads): the entry's own short transaction.
+Each reader gets its entry's number only once the transaction holding it has committed, or the
+error, so no answer goes out unaudited.
 """
 
 from __future__ import annotations
@@ -64,7 +67,11 @@ class ReadAuditWriter:
         return future
 
     def write(self, values: dict[str, Any]) -> int:
-        return self.submit(values).result()
+        """For a caller in a worker thread: its own short transaction, in this thread (a hand-off
+        to the writer thread would cost more than it saves when the caller blocks anyway)."""
+        with self._engine.begin() as conn:
+            self._log.append(conn, [values])
+        return int(values["id"])
 
     async def write_on_loop(self, values: dict[str, Any]) -> int:
         """For embedded SQLite: the entries queued in one turn of the event loop are committed
