@@ -101,6 +101,18 @@ def test_an_objection_is_marked_decided_and_corrected_downstream(seeded: Context
     downstream = _clocks(described)["objection.downstream_fix"]
     assert downstream["due_on"] == "2026-11-26" and downstream["state"] == "running"
     assert [e["to"] for e in described["events"]] == ["filed", "marked", "upheld"]
+    with ctx.sessions() as session:
+        mine = service.notices_for(session, ctx, AGENCY)  # what the agency must act on
+        other = Actor(role=Role.AGENCY, user_id=3, username="other-agency")
+        assert service.notices_for(session, ctx, other) == []
+    assert [(n["case"], n["due_on"], n["overdue"]) for n in mine] == [(number, "2026-11-26", False)]
+    assert "第三十九条" in mine[0]["citations"][0]
+    with ctx.sessions() as session, session.begin():
+        service.notice_acted(session, ctx, actor=AGENCY, notice_id=mine[0]["id"])
+    with ctx.sessions() as session:
+        assert service.notices_for(session, ctx, AGENCY)[0]["acted_at"] is not None
+        fixed = _clocks(service.describe(session, ctx, service.get_case(session, number)))
+    assert fixed["objection.downstream_fix"]["state"] == "met"
 
 
 @pytest.fixture

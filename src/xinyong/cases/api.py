@@ -228,6 +228,16 @@ def case_pause(
     return service.describe(session, ctx, case)
 
 
+@router.get("/api/case-notices")
+def case_notices(
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Actor = require(Role.AGENCY, Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+) -> list[dict[str, Any]]:
+    """Notices to act on after an upheld objection or a repair, with their due dates (HLJ 39 ¶3)."""
+    return service.notices_for(session, ctx, actor)
+
+
 @router.post("/api/case-notices/{notice_id}/acted")
 def notice_acted(
     notice_id: int,

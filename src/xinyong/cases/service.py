@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.models import AuditEvent
-from xinyong.cases.models import OBJECTION_MARKED_STATES, Case, CaseEvent, CaseNotice
+from xinyong.cases.models import Case, CaseEvent, CaseNotice
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor, Role
@@ -744,13 +744,38 @@ def queue(session: Session, ctx: Context) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def open_objection_records(session: Session, subject_key: str) -> set[int]:
-    """Records under an objection that has been marked (HLJ 39 ¶2: 异议处理中)."""
-    found = session.scalars(
-        select(Case.record_id).where(
-            Case.subject_key == subject_key,
-            Case.kind == "objection",
-            Case.state.in_(OBJECTION_MARKED_STATES),
-        )
+def _labels(clock: StatutoryDeadline | None) -> list[str]:
+    return [c["label"] for c in json.loads(clock.citations_json)["citations"]] if clock else []
+
+
+def notices_for(session: Session, ctx: Context, actor: Actor) -> list[dict[str, Any]]:
+    """What a unit must act on after an outcome (HLJ 39 ¶3: fix within 3 working days): an
+    agency sees the notices sent to it, staff every notice; open ones first, by due date."""
+    query = select(CaseNotice, Case.number, StatutoryDeadline).join(
+        Case, Case.id == CaseNotice.case_id
     )
-    return {rid for rid in found if rid is not None}
+    query = query.outerjoin(StatutoryDeadline, StatutoryDeadline.id == CaseNotice.deadline_id)
+    if actor.role is Role.AGENCY:
+        query = query.where(
+            CaseNotice.recipient_kind == "agency", CaseNotice.recipient == actor.username
+        )
+    elif actor.role not in (Role.STAFF, Role.ADMIN):
+        raise Forbidden("cases.notices", "只有接收通知的机关和工作人员可以查看")
+    today = ctx.today()
+    answer = []
+    for notice, number, clock in session.execute(query.order_by(CaseNotice.id)):
+        answer.append(
+            {
+                "id": notice.id,
+                "case": number,
+                "recipient_kind": notice.recipient_kind,
+                "recipient": notice.recipient,
+                "message": notice.message,
+                "sent_at": notice.sent_at.isoformat(),
+                "acted_at": notice.acted_at.isoformat() if notice.acted_at else None,
+                "due_on": clock.due_on.isoformat() if clock else None,
+                "citations": _labels(clock),
+                "overdue": bool(clock and notice.acted_at is None and clock.due_on < today),
+            }
+        )
+    return sorted(answer, key=lambda n: (n["acted_at"] is not None, n["due_on"] or "9999"))
