@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.cases.helpers import STAFF, list_serious, owner, publish_measure, push_penalty
 from tests.conftest import make_settings
-from tests.ingest.conftest import push_as_system
 from xinyong.cases import service
 from xinyong.cases.jobs import run_jobs
 from xinyong.catalog.service import seed_catalog
@@ -20,35 +20,16 @@ from xinyong.common.errors import DomainError
 from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
 from xinyong.context import Context, build_context
 from xinyong.deadlines.service import import_calendar_notice
-from xinyong.demo.rows import penalty_row
 from xinyong.lists import service as lists
 from xinyong.lists.check import run_check
-from xinyong.lists.schemas import MeasureIn, RecognitionIn
+from xinyong.lists.schemas import RecognitionIn
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.service import profile
 from xinyong.sharing.visibility import Viewer
 
-STAFF = Actor(role=Role.STAFF, user_id=1, username="staff")
 AGENCY = Actor(role=Role.AGENCY, user_id=2, username="agency")
 TODAY = dt.date(2026, 11, 23)  # a Monday
 CALENDAR_2027 = Path(__file__).parent.parent / "fixtures" / "calendar-2027-test.yaml"
-
-
-def _push(ctx: Context, n: int) -> CreditRecord:
-    row = penalty_row(n, ctx.today())
-    push_as_system(ctx, [row])
-    with ctx.sessions() as session:
-        record = session.scalar(
-            select(CreditRecord).where(
-                CreditRecord.record_key == row["处罚决定书文号"], CreditRecord.is_current.is_(True)
-            )
-        )
-        assert record is not None
-        return record
-
-
-def _subject(record: CreditRecord) -> Actor:
-    return Actor(role=Role.SUBJECT, user_id=9, username="owner", subject_key=record.subject_key)
 
 
 def _clocks(described: dict[str, object]) -> dict[str, dict[str, object]]:
@@ -62,11 +43,11 @@ def _move(ctx: Context, number: str, to: str, reasons: str | None = None, **kw: 
 
 def test_an_objection_is_marked_decided_and_corrected_downstream(seeded: Context) -> None:
     ctx = seeded
-    record = _push(ctx, 3)
+    record = push_penalty(ctx, 3)
     profile(ctx, viewer=Viewer(actor=AGENCY, purpose="licensing"), subject_key=record.subject_key)
     with ctx.sessions() as session, session.begin():
         case = service.file_objection(
-            session, ctx, actor=_subject(record), record_id=record.id, request="罚款已撤销"
+            session, ctx, actor=owner(record), record_id=record.id, request="罚款已撤销"
         )
         clocks = _clocks(service.describe(session, ctx, case))
         number = case.number
@@ -125,10 +106,10 @@ def harbin(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Context]:
 
 
 def test_harbin_uses_the_provinces_shorter_deadline_and_shows_its_own(harbin: Context) -> None:
-    record = _push(harbin, 4)
+    record = push_penalty(harbin, 4)
     with harbin.sessions() as session, session.begin():
         case = service.file_objection(
-            session, harbin, actor=_subject(record), record_id=record.id, request="有误"
+            session, harbin, actor=owner(record), record_id=record.id, request="有误"
         )
         decide = _clocks(service.describe(session, harbin, case))["objection.decide"]
     assert decide["due_on"] == "2026-11-26" and decide["amount"] == 3
@@ -140,10 +121,10 @@ def test_an_excluded_interval_extends_the_decision(seeded: Context) -> None:
     from xinyong.law.workdays import Pause
 
     ctx = seeded
-    record = _push(ctx, 5)
+    record = push_penalty(ctx, 5)
     with ctx.sessions() as session, session.begin():
         case = service.file_objection(
-            session, ctx, actor=_subject(record), record_id=record.id, request="检测结论有误"
+            session, ctx, actor=owner(record), record_id=record.id, request="检测结论有误"
         )
         decide = next(
             r for r in clocks_of(session, "case", case.number) if r.rule_key == "objection.decide"
@@ -158,63 +139,16 @@ def test_an_excluded_interval_extends_the_decision(seeded: Context) -> None:
         assert decide.due_on == dt.date(2026, 11, 30)  # two paused working days added
 
 
-def _measure(ctx: Context, code: str, kind: str, list_kind: str) -> None:
-    with ctx.sessions() as session, session.begin():
-        lists.define_measure(
-            session,
-            ctx,
-            actor=STAFF,
-            body=MeasureIn(
-                code=code,
-                list_kind=list_kind,
-                kind=kind,
-                name=code,
-                legal_basis="演示",
-                scenarios=["procurement"],
-                conduct_categories=["market_order"],
-                implementing_agency="演示",
-                term_amount=2 if list_kind == "punishment" else None,
-                term_unit="year" if list_kind == "punishment" else None,
-            ),
-        )
-        lists.publish_measure(session, ctx, actor=STAFF, code=code, on=dt.date(2026, 1, 1))
-
-
-def _listing(ctx: Context, record: CreditRecord) -> str:
-    with ctx.sessions() as session, session.begin():
-        entry = lists.recognise(
-            session,
-            ctx,
-            actor=STAFF,
-            list_kind="serious",
-            body=RecognitionIn(
-                subject_key=record.subject_key,
-                subject_name="演示",
-                authority="演示",
-                conduct_category="market_order",
-                basis_type="administrative_penalty",
-                basis_document=record.record_key,
-                reasons="情节严重",
-                valid_until=dt.date(2028, 1, 1),
-                removal_conditions="修复",
-                remedies="复议",
-                decided_on=dt.date(2026, 5, 1),
-                record_id=record.id,
-            ),
-        )
-        return entry.number
-
-
 def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
     ctx = seeded
-    _measure(ctx, "C-1", "no_facilitation", "constraint")
-    _measure(ctx, "P-1", "procurement_restriction", "punishment")
-    early = _push(ctx, 0)  # decided yesterday: within the minimum publicity period
+    publish_measure(ctx, "C-1", "no_facilitation", "constraint")
+    publish_measure(ctx, "P-1", "procurement_restriction", "punishment")
+    early = push_penalty(ctx, 0)  # decided yesterday: within the minimum publicity period
     with pytest.raises(DomainError) as caught, ctx.sessions() as session:
         service.file_repair(
             session,
             ctx,
-            actor=_subject(early),
+            actor=owner(early),
             record_id=early.id,
             request="已整改",
             conditions=["conduct_corrected", "public_commitment"],
@@ -223,10 +157,10 @@ def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
     assert (
         caught.value.code == "cases.repair_too_early" and "自2027-02-23起" in caught.value.message
     )
-    own_view = profile(ctx, viewer=Viewer(actor=_subject(early)), subject_key=early.subject_key)
+    own_view = profile(ctx, viewer=Viewer(actor=owner(early)), subject_key=early.subject_key)
     assert [v.repair_from for v in own_view.records] == [dt.date(2027, 2, 23)]  # shown in advance
-    record = _push(ctx, 200)  # decided 201 days ago
-    number = _listing(ctx, record)
+    record = push_penalty(ctx, 200)  # decided 201 days ago
+    number = list_serious(ctx, record)
     with ctx.sessions() as session:
         before = run_check(
             session, ctx, actor=AGENCY, scenario="procurement", subject_keys=[record.subject_key]
@@ -237,7 +171,7 @@ def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
             service.file_repair(
                 session,
                 ctx,
-                actor=_subject(record),
+                actor=owner(record),
                 record_id=record.id,
                 request="已整改",
                 conditions=["conduct_corrected"],
@@ -247,7 +181,7 @@ def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
         case = service.file_repair(
             session,
             ctx,
-            actor=_subject(record),
+            actor=owner(record),
             record_id=record.id,
             request="已缴纳罚款",
             conditions=["conduct_corrected", "public_commitment"],
@@ -271,18 +205,18 @@ def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
     assert (
         profile(ctx, viewer=Viewer(actor=ANONYMOUS), subject_key=record.subject_key).records == []
     )
-    own = profile(ctx, viewer=Viewer(actor=_subject(record)), subject_key=record.subject_key)
+    own = profile(ctx, viewer=Viewer(actor=owner(record)), subject_key=record.subject_key)
     assert [v.state for v in own.records] == ["repaired"]  # archived for the subject
     assert {n["kind"] for n in described["notices"]} == {"subject"}  # province: no upper platform
 
 
-def test_a_list_objection_upheld_removes_the_listing(seeded: Context) -> None:
+def test_a_list_objection_upheld_removes_thelist_serious(seeded: Context) -> None:
     ctx = seeded
-    record = _push(ctx, 7)
-    number = _listing(ctx, record)
+    record = push_penalty(ctx, 7)
+    number = list_serious(ctx, record)
     with ctx.sessions() as session, session.begin():
         case = service.file_list_objection(
-            session, ctx, actor=_subject(record), entry_number=number, request="认定错误"
+            session, ctx, actor=owner(record), entry_number=number, request="认定错误"
         )
         decide = _clocks(service.describe(session, ctx, case))[
             "serious_dishonesty.objection.decide"
@@ -317,8 +251,8 @@ def test_complaint_answer_within_20_working_days_across_new_year(
 
 def test_a_revoked_basis_is_reported_and_acted_on(seeded: Context, clock: FixedClock) -> None:
     ctx = seeded
-    record = _push(ctx, 8)
-    number = _listing(ctx, record)
+    record = push_penalty(ctx, 8)
+    number = list_serious(ctx, record)
     provider = Actor(role=Role.PROVIDER, username="p", provider_code=record.provider_code)
     with ctx.sessions() as session, session.begin():
         case = service.report_basis_change(
@@ -341,10 +275,10 @@ def test_jobs_flag_overdue_clocks_and_end_terms_idempotently(
     seeded: Context, clock: FixedClock
 ) -> None:
     ctx = seeded
-    record = _push(ctx, 9)
+    record = push_penalty(ctx, 9)
     with ctx.sessions() as session, session.begin():
         service.file_objection(
-            session, ctx, actor=_subject(record), record_id=record.id, request="有误"
+            session, ctx, actor=owner(record), record_id=record.id, request="有误"
         )
         entry = lists.recognise(
             session,

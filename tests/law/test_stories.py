@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
+from tests.cases.helpers import STAFF, list_serious, owner, publish_measure, push_penalty
 from tests.conftest import make_settings
-from tests.ingest.conftest import push_as_system
 from xinyong.cases import service as cases
 from xinyong.catalog.service import seed_catalog
 from xinyong.common.clock import PLATFORM_TZ, FixedClock
@@ -36,19 +35,16 @@ from xinyong.common.errors import DomainError
 from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
 from xinyong.context import Context, build_context
 from xinyong.deadlines.service import clocks_of, import_calendar_notice, pause_clock
-from xinyong.demo.rows import penalty_row
 from xinyong.law.rules import load_yaml
 from xinyong.law.workdays import Pause
 from xinyong.lists import service as lists
 from xinyong.lists.check import run_check
-from xinyong.lists.schemas import MeasureIn, RecognitionIn
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.service import profile
 from xinyong.sharing.visibility import Viewer
 
 STORIES = Path(__file__).parent / "stories"
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-STAFF = Actor(role=Role.STAFF, user_id=1, username="staff")
 AGENCY = Actor(role=Role.AGENCY, user_id=2, username="agency")
 
 
@@ -83,10 +79,6 @@ def _iso(value: Any) -> Any:
     return value
 
 
-def _owner(record: CreditRecord) -> Actor:
-    return Actor(role=Role.SUBJECT, user_id=9, username="owner", subject_key=record.subject_key)
-
-
 @dataclass
 class Story:
     ctx: Context
@@ -101,60 +93,16 @@ class Story:
         self.clock.set(dt.datetime.combine(day, dt.time(10, 0), tzinfo=PLATFORM_TZ))
 
     def measure(self, code: str, kind: str, list: str) -> None:
-        with self.ctx.sessions() as session, session.begin():
-            body = MeasureIn(
-                code=code,
-                list_kind=list,
-                kind=kind,
-                name=code,
-                legal_basis="演示",
-                scenarios=["procurement"],
-                conduct_categories=["market_order"],
-                implementing_agency="演示",
-                term_amount=2 if list == "punishment" else None,
-                term_unit="year" if list == "punishment" else None,
-            )
-            lists.define_measure(session, self.ctx, actor=STAFF, body=body)
-            lists.publish_measure(session, self.ctx, actor=STAFF, code=code, on=dt.date(2026, 1, 1))
+        publish_measure(self.ctx, code, kind, list)
 
     def push(self, index: int, **alias: str) -> dict[str, Any]:
-        row = penalty_row(index, self.ctx.today())
-        push_as_system(self.ctx, [row])
-        with self.ctx.sessions() as session:
-            record = session.scalar(
-                select(CreditRecord).where(
-                    CreditRecord.record_key == row["处罚决定书文号"],
-                    CreditRecord.is_current.is_(True),
-                )
-            )
-        assert record is not None
-        self.records[alias["as"]] = record
+        record = self.records[alias["as"]] = push_penalty(self.ctx, index)
         return {"decided_on": record.decided_on}
 
     def list(self, record: str, **alias: str) -> None:
         found = self.records[record]
-        with self.ctx.sessions() as session, session.begin():
-            entry = lists.recognise(
-                session,
-                self.ctx,
-                actor=STAFF,
-                list_kind="serious",
-                body=RecognitionIn(
-                    subject_key=found.subject_key,
-                    subject_name="演示",
-                    authority="演示",
-                    conduct_category="market_order",
-                    basis_type="administrative_penalty",
-                    basis_document=found.record_key,
-                    reasons="情节严重",
-                    valid_until=dt.date(2028, 1, 1),
-                    removal_conditions="修复",
-                    remedies="复议",
-                    decided_on=found.decided_on or self.ctx.today(),
-                    record_id=found.id,
-                ),
-            )
-            self.entries[alias["as"]] = entry.number
+        decided = found.decided_on or self.ctx.today()
+        self.entries[alias["as"]] = list_serious(self.ctx, found, decided_on=decided)
 
     def check(self, record: str, scenario: str) -> dict[str, Any]:
         with self.ctx.sessions() as session:
@@ -195,7 +143,7 @@ class Story:
             lambda session: cases.file_repair(
                 session,
                 self.ctx,
-                actor=_owner(found),
+                actor=owner(found),
                 record_id=found.id,
                 request="已整改",
                 conditions=conditions,
@@ -209,7 +157,7 @@ class Story:
         return self._case(
             alias["as"],
             lambda session: cases.file_objection(
-                session, self.ctx, actor=_owner(found), record_id=found.id, request=request
+                session, self.ctx, actor=owner(found), record_id=found.id, request=request
             ),
         )
 
@@ -251,7 +199,7 @@ class Story:
 
     def view(self, record: str, by: str) -> dict[str, Any]:
         found = self.records[record]
-        actor = ANONYMOUS if by == "public" else _owner(found)
+        actor = ANONYMOUS if by == "public" else owner(found)
         shown = profile(self.ctx, viewer=Viewer(actor=actor), subject_key=found.subject_key)
         return {
             "records": len(shown.records),
