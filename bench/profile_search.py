@@ -1,6 +1,7 @@
 """Issue 4's read paths against bare baselines measured in the same run.
 
-    .venv/bin/python -m bench.profile_search [SUBJECTS] [RECORDS] [--pg URL] [--http] [--keep DIR]
+    .venv/bin/python -m bench.profile_search [SUBJECTS] [RECORDS] [--pg URL [--only-pg]] [--http]
+        [--keep DIR]
 
 Builds a synthetic population (demo generator), then measures:
 - a subject's profile through the visibility engine (with and without its audit entry) against
@@ -77,6 +78,8 @@ def run(
     bare, engine_only, full = [], [], []
     lookup = text("SELECT * FROM credit_records WHERE subject_key = :k AND is_current")
     with ctx.engine.connect() as conn:
+        for key in sample:  # warm-up: the sampled rows in the page cache for both paths
+            conn.execute(lookup, {"k": key}).all()
         for key in sample:
             t = time.perf_counter()
             conn.execute(lookup, {"k": key}).all()
@@ -152,10 +155,9 @@ def _serve(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes
     return proc, port
 
 
-def _wrk(url: str) -> float:
-    out = subprocess.run(
-        ["wrk", "-t2", "-c32", "-d8s", url], capture_output=True, text=True, check=True
-    ).stdout
+def _wrk(url: str, script: Path | None = None) -> float:
+    args = ["wrk", "-t2", "-c32", "-d8s", *(["-s", str(script)] if script else []), url]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     line = next(row for row in out.splitlines() if row.startswith("Requests/sec"))
     return float(line.split()[1])
 
@@ -180,17 +182,31 @@ def http_bench(db_url: str, folder: Path, keys: list[str]) -> None:
         XINYONG_DATA_DIR=str(folder),
         XINYONG_SECRET_KEY="bench",
     )
-    ours, port = _serve([*uvicorn, "--factory", "xinyong.web.app:create_app"], env)
-    try:
-        ours_rps = _wrk(f"http://127.0.0.1:{port}/api/subjects/{keys[0]}/records")
-    finally:
-        ours.terminate()
-        ours.wait()
-    print(f"http: bare FastAPI: def {bare_rps:,.0f} req/s, async def {bare_async_rps:,.0f} req/s")
-    print(
-        f"http: profile endpoint {ours_rps:,.0f} req/s = {ours_rps / bare_rps:.0%} of def, "
-        f"{ours_rps / bare_async_rps:.0%} of async def"
+    # every request asks for another of the sampled subjects, in turn
+    rotate = folder / "rotate_subjects.lua"
+    rotate.write_text(
+        "local keys = {" + ",".join(f'"{k}"' for k in keys) + "}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        '  return wrk.format("GET", "/api/subjects/" .. keys[(i % #keys) + 1] .. "/records")\n'
+        "end\n"
     )
+    factory = [*uvicorn, "--factory", "xinyong.web.app:create_app"]
+    figures = {}
+    for label, kept in (("answers kept (the default)", None), ("every answer computed", "0")):
+        ours, port = _serve(factory, env | ({"XINYONG_PUBLIC_ANSWERS_KEPT": kept} if kept else {}))
+        try:
+            figures[label] = _wrk(f"http://127.0.0.1:{port}/", rotate)
+        finally:
+            ours.terminate()
+            ours.wait()
+    print(f"http: bare FastAPI: def {bare_rps:,.0f} req/s, async def {bare_async_rps:,.0f} req/s")
+    for label, rps in figures.items():
+        print(
+            f"http: profile endpoint ({len(keys)} subjects in turn, {label}) {rps:,.0f} req/s"
+            f" = {rps / bare_rps:.0%} of def, {rps / bare_async_rps:.0%} of async def"
+        )
 
 
 def main() -> None:
@@ -200,10 +216,12 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("XINYONG_BENCH_DATABASE_URL"))
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--keep", type=Path, help="build the databases here once and reuse them")
+    parser.add_argument("--only-pg", action="store_true", help="skip SQLite (needs --pg)")
     args = parser.parse_args()
-    run("sqlite", None, args.subjects, args.records, args.http, args.keep)
+    if not args.only_pg:
+        run("sqlite", None, args.subjects, args.records, args.http, args.keep)
     if args.pg:
-        run("postgresql", args.pg, args.subjects, args.records, False, args.keep)
+        run("postgresql", args.pg, args.subjects, args.records, args.http, args.keep)
 
 
 if __name__ == "__main__":

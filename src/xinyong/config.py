@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     #: How long a web session or bearer token lasts (platform policy, not a statutory value).
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    #: Public (anonymous) profile answers an event loop keeps on embedded SQLite until anything
+    #: changes or the day ends (sharing/service.py); 0 keeps none (platform policy, not law).
+    public_answers_kept: int = Field(default=10_000, ge=0)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

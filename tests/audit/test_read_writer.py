@@ -16,7 +16,7 @@ from xinyong.audit.service import AuditLog, entry_values
 from xinyong.audit.writer import ReadAuditWriter
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
-from xinyong.db import write_gate
+from xinyong.db import HELD_CHECKPOINT_PAGES, held_connection, write_gate
 from xinyong.demo.rows import penalty_row
 from xinyong.sharing.service import profile, profile_async
 from xinyong.sharing.visibility import Viewer
@@ -127,3 +127,16 @@ def test_the_loop_never_waits_on_another_writer(ctx: Context) -> None:
         return await pending
 
     assert asyncio.run(main()) == 1 and _numbers(ctx) == [1]
+
+
+def test_the_loop_connection_checkpoints_the_wal_less_often(ctx: Context) -> None:
+    if ctx.engine.dialect.name != "sqlite":
+        pytest.skip("WAL checkpoints are SQLite's")
+    writer = ReadAuditWriter(ctx.engine, ctx.audit)
+    for i in range(3):  # three loop turns, three commits on the loop's held connection
+        asyncio.run(writer.write_on_loop(_entry(ctx, i)))
+    with held_connection(ctx.engine) as conn:
+        pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        limit = conn.exec_driver_sql("PRAGMA journal_size_limit").scalar()
+    assert pages == HELD_CHECKPOINT_PAGES and limit == 64 * 1024 * 1024
+    assert _numbers(ctx) == [1, 2, 3]

@@ -72,3 +72,90 @@ def test_search_api(named: Context) -> None:
     body = client.get("/api/search", params={"q": "龙江"}).json()
     assert body["results"][0]["name"] == "黑龙江省龙江森工集团"
     assert client.get("/api/search", params={"q": "龙"}).status_code == 422
+
+
+def test_bigrams_present_but_apart_do_not_match(named: Context) -> None:
+    push_as_system(named, [penalty_row(30, TODAY) | {"行政相对人名称": "哈尔西尔滨贸易有限公司"}])
+    assert "哈尔西尔滨贸易有限公司" not in names(named, "哈尔滨")
+    assert names(named, "尔西尔") == ["哈尔西尔滨贸易有限公司"]
+
+
+def test_a_bigram_every_name_shares_returns_the_first_page_in_rank_order(named: Context) -> None:
+    many = [f"{'兴' * (i % 7)}安{i:02d}有限公司" for i in range(45)]
+    push_as_system(
+        named, [penalty_row(40 + i, TODAY) | {"行政相对人名称": n} for i, n in enumerate(many)]
+    )
+    page = names(named, "有限")
+    assert len(page) == 20
+    every = [n for n in names_in_db(named) if "有限" in n]
+    assert page == sorted(every, key=len)[:20]  # shortest first; ties by age (stable sort)
+    assert names(named, "兴兴兴安") == sorted((n for n in many if "兴兴兴安" in n), key=len)[:20]
+
+
+def names_in_db(ctx: Context) -> list[str]:
+    from sqlalchemy import select
+
+    from xinyong.subjects.models import Subject
+
+    with ctx.sessions() as session:
+        return list(
+            session.scalars(
+                select(Subject.name).where(Subject.kind != "natural_person").order_by(Subject.id)
+            )
+        )
+
+
+def test_migration_rebuilds_the_ranked_index(tmp_path: object) -> None:
+    """A database indexed by the old layout (0009) is searchable after upgrading to head."""
+    from pathlib import Path
+
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from xinyong.cli import alembic_config
+
+    assert isinstance(tmp_path, Path)
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0009")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO subjects (id, subject_key, kind, name, state, synthetic, created_at)"
+                " VALUES (1, '91230100MA1AAAAA0X', 'legal_person', '哈尔滨龙江乳业有限公司',"
+                " 'active', 0, '2026-11-23 00:00:00'), (2, '230102199001011234',"
+                " 'natural_person', '龙江王某', 'active', 0, '2026-11-23 00:00:00')"
+            )
+        )
+        conn.execute(text("INSERT INTO search_state (id, indexed_upto) VALUES (1, 2)"))
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT gram, name_len, subject_id FROM subject_name_grams WHERE gram = '龙江'")
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("龙江", 11, 1)]
+
+
+def test_posting_counts_follow_each_batch_and_pick_the_rarest_bigram(named: Context) -> None:
+    from sqlalchemy import select
+
+    from xinyong.search.models import SubjectNameGramCount
+
+    short = [f"龙腾{i:02d}有限公司" for i in range(30)]
+    long_ = [f"龙腾{i:02d}建筑工程有限责任公司" for i in range(5)]
+    push_as_system(
+        named,
+        [penalty_row(100 + i, TODAY) | {"行政相对人名称": n} for i, n in enumerate(short + long_)],
+    )
+    with named.sessions() as session:
+        counts = dict(
+            session.execute(select(SubjectNameGramCount.gram, SubjectNameGramCount.postings)).all()
+        )
+    every = names_in_db(named)
+    for gram in ("有限", "限责", "龙腾", "龙江"):
+        assert counts[gram] == sum(gram in n for n in every)
+    # 限责 is rarer than 有限, whose shortest names hold no 有限责: the answer is the same
+    assert names(named, "有限责") == sorted((n for n in every if "有限责" in n), key=len)[:20]
+    assert names(named, "限责任公") == names(named, "有限责")
+    assert names(named, "龙腾江") == []  # no name holds 腾江: answered from the counts alone

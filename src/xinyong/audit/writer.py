@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from xinyong.audit.service import AuditLog
-from xinyong.db import write_gate
+from xinyong.db import held_connection, write_gate
 
 
 def _chain(source: Future[int], target: asyncio.Future[int]) -> None:
@@ -93,8 +93,9 @@ class ReadAuditWriter:
             for values, future in batch:
                 _chain(self.submit(values), future)
             return
-        try:
-            with self._engine.begin() as conn:
+        try:  # on the loop thread's held connection: its own commits leave the data version
+            # (and so the public answers kept with it, sharing/service.py) as they were
+            with held_connection(self._engine) as conn, conn.begin():
                 self._log.append(conn, [values for values, _ in batch])
         except Exception as exc:  # every reader of the batch fails with it
             for _, future in batch:

@@ -3,6 +3,7 @@ opening attributes, publicity period, update cycle — and the fields its record
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -79,3 +80,13 @@ class CatalogItemSpec(BaseModel):
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    @cached_property
+    def field_names(self) -> tuple[str, ...]:
+        """The fields' names in the catalog's order (specs are read, never changed, once built)."""
+        return tuple(f.name for f in self.fields)
+
+    @cached_property
+    def personal_names(self) -> frozenset[str]:
+        """The fields holding a natural person's personal information (HLJ 23 ¶4)."""
+        return frozenset(f.name for f in self.fields if f.personal)

@@ -4,6 +4,7 @@ and, where a rule refused the action, the citation of that rule."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 
@@ -16,17 +17,8 @@ class Citation:
     document: str | None = None
 
     def label(self) -> str:
-        """e.g. 《黑龙江省社会信用条例》第三十九条第二款."""
-        from xinyong.common.numerals import chinese_number
-
-        text = f"《{self.instrument}》"
-        if self.article is not None:
-            text += f"第{chinese_number(self.article)}条"
-        if self.paragraph is not None:
-            text += f"第{chinese_number(self.paragraph)}款"
-        if self.item is not None:
-            text += f"第（{chinese_number(self.item)}）项"
-        return text
+        """e.g. 《黑龙江省社会信用条例》第三十九条第二款 (made once per citation, then kept)."""
+        return _label(self)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +29,20 @@ class Citation:
             "document": self.document,
             "label": self.label(),
         }
+
+
+@lru_cache(maxsize=4096)
+def _label(citation: Citation) -> str:
+    from xinyong.common.numerals import chinese_number
+
+    text = f"《{citation.instrument}》"
+    if citation.article is not None:
+        text += f"第{chinese_number(citation.article)}条"
+    if citation.paragraph is not None:
+        text += f"第{chinese_number(citation.paragraph)}款"
+    if citation.item is not None:
+        text += f"第（{chinese_number(citation.item)}）项"
+    return text
 
 
 @dataclass

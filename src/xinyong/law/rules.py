@@ -17,14 +17,17 @@ packs set the same duration the shorter applies and both citations are reported.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from xinyong.common.errors import Citation, DomainError
+
+T = TypeVar("T")
 
 PACKS_DIR = Path(__file__).parent / "packs"
 PLATFORMS_FILE = Path(__file__).parent / "platforms.yaml"
@@ -493,6 +496,18 @@ class RuleSet:
     _answers: dict[tuple[str, dt.date], RuleAnswer] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+    _derived: dict[tuple[Any, ...], Any] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+
+    def derived(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """A value computed from these rules alone (a publicity window for a severity and a
+        decision date, say), kept with them: like the answers, it cannot change."""
+        try:
+            value: T = self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute()
+        return value
 
     def rule_keys(self) -> list[str]:
         return sorted({k for pack in self.chain for k in pack.leaves})

@@ -1,29 +1,41 @@
 """Search. Names are cut into bigrams by set-based SQL (one INSERT ... SELECT for every subject
-added since the last run), so the index keeps up with bulk ingestion without per-row Python."""
+added since the last run), so the index keeps up with bulk ingestion without per-row Python.
+
+A query walks the postings of its rarest bigram (exact counts are kept per bigram) in rank order
+(shortest name, then oldest subject), a slice at a time, keeps the candidates whose name contains
+the query, and stops once the first page is full. Its cost follows the page size, not how many
+names share the bigram. The walk is driven from here, not left to a planner: PostgreSQL, asked for
+the same thing in one statement, misjudged how many names would match and sorted every posting."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
-from xinyong.search.models import SearchState, SubjectNameGram
+from xinyong.search.models import SearchState, SubjectNameGram, SubjectNameGramCount
 from xinyong.sharing.masking import mask_id_number, mask_name
 from xinyong.subjects.models import Subject
 
 MIN_QUERY = 2
 LIMIT = 20
-_BUILD = text(
-    "INSERT INTO subject_name_grams (gram, subject_id)"
-    " SELECT DISTINCT substr(s.name, p.i, 2), s.id FROM subjects s"
-    " JOIN gram_positions p ON p.i < length(s.name)"
+_NEW_GRAMS = (
+    "SELECT DISTINCT substr(s.name, p.i, 2) AS gram, length(s.name) AS name_len, s.id"
+    " FROM subjects s JOIN gram_positions p ON p.i < length(s.name)"
     " WHERE s.id > :after AND s.id <= :upto AND s.kind <> 'natural_person'"
+)
+_BUILD = text(f"INSERT INTO subject_name_grams (gram, name_len, subject_id) {_NEW_GRAMS}")
+_COUNT = text(
+    "INSERT INTO subject_name_gram_counts (gram, postings)"
+    f" SELECT gram, count(*) FROM ({_NEW_GRAMS}) AS new_grams GROUP BY gram"
+    " ON CONFLICT (gram) DO UPDATE"
+    " SET postings = subject_name_gram_counts.postings + excluded.postings"
 )
 
 
@@ -39,7 +51,9 @@ def refresh_index(session: Session) -> int:
     upto = session.scalar(select(func.max(Subject.id))) or 0
     if upto <= state.indexed_upto:
         return 0
-    session.execute(_BUILD, {"after": state.indexed_upto, "upto": upto})
+    span = {"after": state.indexed_upto, "upto": upto}
+    session.execute(_BUILD, span)
+    session.execute(_COUNT, span)
     count = upto - state.indexed_upto
     state.indexed_upto = upto
     return count
@@ -56,22 +70,92 @@ def search(session: Session, ctx: Context, actor: Actor, query: str) -> list[dic
     check = check_identifier(q, ctx.today()) if len(q) == 18 else None
     if check is not None and check.valid:
         return _by_identifier(session, ctx, actor, check.value, check.kind)
-    gram = q[:2]
-    rows = session.execute(
-        select(Subject)
-        .join(SubjectNameGram, SubjectNameGram.subject_id == Subject.id)
+    grams = {q[i : i + 2] for i in range(len(q) - 1)}
+    postings = dict(
+        session.execute(
+            select(SubjectNameGramCount.gram, SubjectNameGramCount.postings).where(
+                SubjectNameGramCount.gram.in_(grams)
+            )
+        ).all()
+    )
+    if len(postings) < len(grams):  # a bigram no name holds: nothing can match
+        return []
+    driver = min(sorted(grams), key=postings.__getitem__)
+    contains = Subject.name.like(f"%{_escape_like(q)}%", escape="\\") if len(q) > 2 else None
+    others = sorted(grams - {driver}, key=postings.__getitem__)
+    return [_row(s, masked=False) for s in _walk(session, driver, others, contains)]
+
+
+FIRST_SLICE, LARGEST_SLICE = 64, 4096
+_POSTINGS = aliased(SubjectNameGram)
+
+
+def _probe(gram: str) -> ColumnElement[bool]:
+    """The posting's name holds `gram` too: a lookup of the same key. (A scalar subquery with
+    LIMIT 1, which PostgreSQL evaluates per posting instead of turning it into a join.)"""
+    other = aliased(SubjectNameGram)
+    return (
+        select(other.subject_id)
         .where(
-            SubjectNameGram.gram == gram,
-            Subject.kind != "natural_person",
-            Subject.name.like(f"%{_escape_like(q)}%", escape="\\"),
+            other.gram == gram,
+            other.name_len == _POSTINGS.name_len,
+            other.subject_id == _POSTINGS.subject_id,
         )
-        .order_by(func.length(Subject.name), Subject.id)
-        .limit(LIMIT)
-    ).scalars()
-    return [_row(s, masked=False) for s in rows]
+        .limit(1)
+        .scalar_subquery()
+        .is_not(None)
+    )
 
 
-def _row(subject: Subject, masked: bool) -> dict[str, Any]:
+def _walk(
+    session: Session, gram: str, others: list[str], contains: ColumnElement[bool] | None
+) -> list[Any]:
+    """The first page of names holding `gram`, the `others` and, for longer queries, the query
+    itself, in rank order. A two-character query is its bigram: one slice of the page's size."""
+    page: list[Any] = []
+    after: tuple[int, int] | None = None
+    size = LIMIT if contains is None else FIRST_SLICE
+    probes = [_probe(other) for other in others]
+    while len(page) < LIMIT:
+        slice_ = select(_POSTINGS.name_len, _POSTINGS.subject_id).where(
+            _POSTINGS.gram == gram, *probes
+        )
+        if after is not None:  # keyset: continue after the last posting read
+            slice_ = slice_.where(tuple_(_POSTINGS.name_len, _POSTINGS.subject_id) > tuple_(*after))
+        postings = session.execute(
+            slice_.order_by(_POSTINGS.name_len, _POSTINGS.subject_id).limit(size)
+        ).all()
+        if not postings:
+            break
+        ids = [p.subject_id for p in postings]
+        found = {
+            row.id: row
+            for row in session.execute(
+                select(
+                    Subject.id, Subject.subject_key, Subject.name, Subject.kind, Subject.region_code
+                ).where(
+                    Subject.id.in_(ids),
+                    Subject.kind != "natural_person",
+                    *([contains] if contains is not None else []),
+                )
+            )
+        }
+        page.extend(found[i] for i in ids if i in found)
+        if len(postings) < size:
+            break
+        after = (postings[-1].name_len, postings[-1].subject_id)
+        size = min(size * 4, LARGEST_SLICE)
+    return page[:LIMIT]
+
+
+class _SubjectRow(Protocol):
+    subject_key: str
+    name: str
+    kind: str
+    region_code: str | None
+
+
+def _row(subject: _SubjectRow, masked: bool) -> dict[str, Any]:
     return {
         "subject_key": mask_id_number(subject.subject_key) if masked else subject.subject_key,
         "name": mask_name(subject.name) if masked else subject.name,

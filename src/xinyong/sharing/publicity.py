@@ -33,6 +33,17 @@ class PublicityWindow:
 def publicity_window(
     rules: RuleSet, severity: str | None, decided_on: dt.date | None
 ) -> PublicityWindow:
+    """Computed once per (severity, decision date) and kept with the rules, which cannot change;
+    every read of a dishonesty record asks for it."""
+    return rules.derived(
+        ("publicity_window", severity, decided_on),
+        lambda: _publicity_window(rules, severity, decided_on),
+    )
+
+
+def _publicity_window(
+    rules: RuleSet, severity: str | None, decided_on: dt.date | None
+) -> PublicityWindow:
     if decided_on is None or severity is None:
         return PublicityWindow(
             False, None, None, (), False, "失信信息缺少认定日期或失信程度，不予公示"

@@ -5,13 +5,17 @@ and the subject's view of those reads (the right to know, HLJ 35, HRB 35)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import weakref
+from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Connection, bindparam, exists, select
+from sqlalchemy import Connection, Engine, bindparam, exists, literal_column, select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.models import AuditEvent
@@ -22,9 +26,9 @@ from xinyong.catalog.models import CatalogItem
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import spec_of
 from xinyong.common.errors import DomainError, Forbidden, NotFound
-from xinyong.common.roles import Actor, Role
+from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
-from xinyong.db import table_of
+from xinyong.db import PreparedRead, held_connection, table_of
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.masking import mask_id_number, mask_name
 from xinyong.sharing.visibility import RECORD_COLUMNS, RecordView, Viewer, view_record
@@ -38,13 +42,63 @@ class Profile:
     subject: dict[str, Any]
     records: list[RecordView] = field(default_factory=list)
     audit_id: int | None = None  # the audit entry of this read: the requester's receipt
+    #: the records as `as_dict` gives them, kept with an answer that is served again
+    rendered: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "subject": self.subject,
-            "records": [r.as_dict() for r in self.records],
+            "records": self.rendered or [r.as_dict() for r in self.records],
             "audit_receipt": self.audit_id,
         }
+
+
+class _PublicAnswers:
+    """The public's answers (anonymous: no identity, purpose or authorisation), kept on the
+    connection an event loop reads embedded SQLite through, for as long as nothing has changed:
+    SQLite's `PRAGMA data_version` moves whenever another connection commits anything (an
+    ingestion, a case, a page's audit entry; this connection writes only read audits), and the
+    day is part of what they were computed for (publicity ends at the end of a day, HLJ 37). The
+    version is read before the data, so an answer is never kept under a version older than what
+    it shows. Each answer served again is audited again, as a read of its own."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.stamp: tuple[int, dt.date] | None = None
+        self.answers: OrderedDict[str, tuple[Profile, dict[str, Any]]] = OrderedDict()
+
+    def current(self, conn: Connection, today: dt.date) -> None:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        stamp = (int(cursor.execute("PRAGMA data_version").fetchone()[0]), today)
+        cursor.close()
+        if stamp != self.stamp:
+            self.answers.clear()
+            self.stamp = stamp
+
+    def get(self, key: str, now: dt.datetime) -> tuple[Profile, dict[str, Any]] | None:
+        kept = self.answers.get(key)
+        if kept is None:
+            return None
+        self.answers.move_to_end(key)
+        answer, entry = kept
+        return replace(answer), entry | {"occurred_at": now}
+
+    def keep(self, key: str, answer: Profile, entry: dict[str, Any]) -> None:
+        if self.limit <= 0:
+            return
+        kept = replace(answer, rendered=[r.as_dict() for r in answer.records])
+        self.answers[key] = (kept, dict(entry))
+        if len(self.answers) > self.limit:
+            self.answers.popitem(last=False)
+
+
+def _public_answers(ctx: Context, conn: Connection) -> _PublicAnswers:
+    kept: _PublicAnswers | None = conn.info.get("xinyong_public_answers")
+    if kept is None:
+        kept = conn.info["xinyong_public_answers"] = _PublicAnswers(
+            ctx.settings.public_answers_kept
+        )
+    return kept
 
 
 #: A catalog item version never changes within a database, so its parsed spec is kept once
@@ -52,12 +106,17 @@ class Profile:
 _SPECS: dict[tuple[str, str, int], CatalogItemSpec] = {}
 
 
+_database_names: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
 def clear_caches() -> None:
     _SPECS.clear()
 
 
 def _specs(conn: Connection, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], CatalogItemSpec]:
-    database = str(conn.engine.url)
+    database = _database_names.get(conn.engine) or _database_names.setdefault(
+        conn.engine, str(conn.engine.url)
+    )
     missing = {pair for pair in pairs if (database, *pair) not in _SPECS}
     if missing:
         codes = {code for code, _ in missing}
@@ -100,11 +159,12 @@ _UNDER_OBJECTION = (
     .where(
         _cases.c.record_id == _records.c.id,
         _cases.c.kind == "objection",
-        _cases.c.state.in_(OBJECTION_MARKED_STATES),
+        # the states are constants of the code: written into the SQL, not bound per execution
+        _cases.c.state.in_([literal_column(f"'{state}'") for state in OBJECTION_MARKED_STATES]),
     )
     .label("under_objection")
 )
-_PROFILE_READ = (
+_PROFILE_READ = PreparedRead(
     select(
         _subjects.c.kind.label("subject_kind"),
         _subjects.c.name.label("subject_name"),
@@ -141,7 +201,20 @@ async def profile_async(ctx: Context, *, viewer: Viewer, subject_key: str) -> Pr
     on, so the loop serves other requests while the group commit carries it."""
     prepare = partial(prepare_profile, ctx, viewer=viewer, subject_key=subject_key)
     if ctx.engine.dialect.name == "sqlite":
-        answer, entry = prepare()
+        public = viewer == Viewer(actor=ANONYMOUS)
+        key = subject_key.strip().upper()
+        with held_connection(ctx.engine) as conn:
+            kept = _public_answers(ctx, conn) if public else None
+            hit = None
+            if kept is not None:
+                kept.current(conn, ctx.today())  # before the data is read
+                hit = kept.get(key, ctx.clock.now())
+            if hit is None:
+                answer, entry = prepare(connection=conn)
+                if kept is not None:
+                    kept.keep(key, answer, entry)
+            else:
+                answer, entry = hit
         answer.audit_id = await ctx.reads.write_on_loop(entry)
     else:
         answer, entry = await anyio.to_thread.run_sync(prepare)
@@ -150,14 +223,15 @@ async def profile_async(ctx: Context, *, viewer: Viewer, subject_key: str) -> Pr
 
 
 def prepare_profile(
-    ctx: Context, *, viewer: Viewer, subject_key: str
+    ctx: Context, *, viewer: Viewer, subject_key: str, connection: Connection | None = None
 ) -> tuple[Profile, dict[str, Any]]:
     """The answer and its audit entry, not yet written. The answer may leave only once the entry
     is committed: use `profile` or `profile_async`."""
     today = ctx.today()
     key = subject_key.strip().upper()
-    with ctx.engine.connect() as conn:  # Core rows: this path is the platform's busiest
-        rows = conn.execute(_PROFILE_READ, {"key": key}).all()
+    opened = nullcontext(connection) if connection is not None else ctx.engine.connect()
+    with opened as conn:  # Core rows: this path is the platform's busiest
+        rows = _PROFILE_READ.all(conn, {"key": key})
         if not rows:
             raise NotFound("sharing.unknown_subject", "未找到该信用主体", subject=key)
         subject = rows[0]

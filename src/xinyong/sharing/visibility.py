@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import orjson
 
 from xinyong.authorisations.service import Grant
 from xinyong.catalog.schemas import SUBJECT_KINDS, CatalogItemSpec
@@ -256,11 +257,11 @@ def view_record(
     decision = _decide(viewer, record, spec, rules, on, window)
     if not decision.visible:
         return None
-    payload: dict[str, Any] = json.loads(record.payload_json)
-    personal = {f.name for f in spec.fields if f.personal}
+    payload: dict[str, Any] = orjson.loads(record.payload_json)
+    personal = spec.personal_names
     natural = SUBJECT_KINDS.get(payload.get(spec.roles.subject_kind) or "") == "natural_person"
     if natural:  # a natural person's name is personal information (HLJ 23 ¶4)
-        personal.add(spec.roles.subject_name)
+        personal = personal | {spec.roles.subject_name}
     role = viewer.actor.role
     trusted = (
         _own(viewer.actor, record)
@@ -281,16 +282,21 @@ def view_record(
         version=record.version,
         decision=decision,
         publicity_ends_on=decision.publicity_ends_on,
-        personal=frozenset(personal),
+        personal=personal,
         record_id=record.id,
     )
     if trusted and window is not None and record.state == "active":
         view.repair_from = window.repair_from  # the subject learns when it may apply for repair
-    for name in (f.name for f in spec.fields):  # in the catalog's order, as readers expect
+    names = spec.field_names  # in the catalog's order, as readers expect
+    if trusted or not personal:  # nothing to desensitise: every field in full
+        view.fields = {n: payload[n] for n in names if payload.get(n) is not None}
+        view.levels = dict.fromkeys(view.fields, Level.FULL)
+        return view
+    for name in names:
         value = payload.get(name)
         if value is None:
             continue
-        if name not in personal or trusted:
+        if name not in personal:
             view.fields[name], view.levels[name] = value, Level.FULL
         elif spec.public_by_law or consented:  # law or the person's consent, desensitised
             view.fields[name], view.levels[name] = mask_for(name, str(value)), Level.MASKED

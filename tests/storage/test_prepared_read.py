@@ -1,0 +1,54 @@
+"""The fast read paths' storage helpers: a prepared SELECT gives the rows Core gives (with the
+same Python types) on both backends, and a connection held between uses sees every commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import bindparam, select, text
+
+from tests.ingest.conftest import TODAY, push_as_system
+from xinyong.context import Context
+from xinyong.db import PreparedRead, held_connection, table_of
+from xinyong.demo.rows import penalty_row
+from xinyong.records.models import CreditRecord
+
+_records = table_of(CreditRecord)
+_QUERY = (
+    select(
+        _records.c.id,
+        _records.c.subject_key,
+        _records.c.decided_on,
+        _records.c.is_current,
+        _records.c.recorded_at,
+        _records.c.payload_json,
+    )
+    .where(_records.c.subject_key == bindparam("key"), _records.c.nature == "dishonesty")
+    .order_by(_records.c.id)
+)
+
+
+def test_prepared_read_equals_core(seeded: Context) -> None:
+    push_as_system(seeded, [penalty_row(i % 2, TODAY - dt.timedelta(days=i)) for i in range(4)])
+    key = penalty_row(0, TODAY)["统一社会信用代码"]
+    prepared = PreparedRead(_QUERY)
+    with seeded.engine.connect() as conn:
+        core = [tuple(row) for row in conn.execute(_QUERY, {"key": key})]
+        fast = prepared.all(conn, {"key": key})
+        again = prepared.all(conn, {"key": key})  # compiled once, reused
+    assert core and [tuple(row) for row in fast] == core == [tuple(row) for row in again]
+    first = fast[0]
+    assert isinstance(first.decided_on, dt.date) and isinstance(first.is_current, bool)
+    assert first.recorded_at.tzinfo is not None  # UTC-aware, as the UTCDateTime type gives
+    assert prepared.all(seeded.engine.connect(), {"key": "NO-SUCH-SUBJECT"}) == []
+
+
+def test_held_connection_sees_each_commit_and_keeps_no_transaction(seeded: Context) -> None:
+    count = text("SELECT count(*) FROM credit_records")
+    with held_connection(seeded.engine) as conn:
+        before = conn.execute(count).scalar_one()  # begins a transaction on this connection
+    assert not conn.in_transaction()  # ended after use, so it holds no old snapshot
+    push_as_system(seeded, [penalty_row(7, TODAY)])  # committed by another connection
+    with held_connection(seeded.engine) as again:
+        assert again is conn  # the same connection, kept open
+        assert again.execute(count).scalar_one() == before + 1
