@@ -30,7 +30,11 @@ def get_session(ctx: ContextDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits when the route returns, before the response is
+# sent. FastAPI's default ("request") commits after the response has gone out, so a client
+# could be told "done" for a write that then failed, or follow a redirect faster than the
+# commit (a fresh login's cookie not yet valid on the page it lands on).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _token(request: Request) -> str | None:
