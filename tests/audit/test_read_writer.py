@@ -16,7 +16,7 @@ from xinyong.audit.service import AuditLog, entry_values
 from xinyong.audit.writer import ReadAuditWriter
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
-from xinyong.db import HELD_CHECKPOINT_PAGES, held_connection, write_gate
+from xinyong.db import HELD_CHECKPOINT_PAGES, close_loop_connections, held_connection, write_gate
 from xinyong.demo.rows import penalty_row
 from xinyong.sharing.service import profile, profile_async
 from xinyong.sharing.visibility import Viewer
@@ -67,6 +67,38 @@ def test_reads_on_one_event_loop_turn_share_a_commit(ctx: Context) -> None:
         assert ctx.audit.verify(session, full=True).ok
 
 
+def test_loop_readers_on_a_server_commit_in_batches_with_checkpoints(ctx: Context) -> None:
+    """`write_async` (PostgreSQL, the loop's own connections): while one transaction commits,
+    the entries that queue go together in the next; one chain, signed where it crosses."""
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("write_async is for a database server")
+    ctx.audit = AuditLog("test-secret-key", checkpoint_every=10)
+    writer = ReadAuditWriter(ctx.engine, ctx.audit)
+    batches: list[int] = []
+    original = ctx.audit.append_async
+
+    async def counting(conn, dialect, entries):  # type: ignore[no-untyped-def]
+        batches.append(len(entries))
+        await original(conn, dialect, entries)
+
+    ctx.audit.append_async = counting  # type: ignore[method-assign]
+
+    async def readers() -> list[int]:
+        try:
+            first = await asyncio.gather(*(writer.write_async(_entry(ctx, i)) for i in range(25)))
+            return [*first, await writer.write_async(_entry(ctx, 25))]
+        finally:
+            await close_loop_connections(ctx.engine)
+
+    got = asyncio.run(readers())
+    assert sorted(got) == _numbers(ctx) == list(range(1, 27))
+    assert sum(batches) == 26 and len(batches) < 26  # grouped, not one transaction each
+    with ctx.sessions() as session:
+        signed = list(session.scalars(select(AuditCheckpoint.upto_id).order_by("upto_id")))
+        assert ctx.audit.verify(session, full=True).ok
+    assert signed[-1] == 20 and all(upto % 10 == 0 for upto in signed)  # one per batch, at most
+
+
 def test_a_batch_is_signed_at_the_checkpoint_it_crosses(ctx: Context) -> None:
     ctx.audit = AuditLog("test-secret-key", checkpoint_every=10)
     with ctx.sessions() as session, session.begin():
@@ -86,15 +118,22 @@ def test_no_answer_leaves_when_its_audit_entry_fails(seeded: Context) -> None:
     key = row["统一社会信用代码"]
     before = len(_numbers(ctx))
 
-    def failing(target, entries):  # type: ignore[no-untyped-def]
+    def failing(entries, first, prev):  # type: ignore[no-untyped-def]
         raise RuntimeError("audit store unavailable")
 
-    ctx.audit.append = failing  # type: ignore[method-assign]
+    # Chaining fails after the head row has been moved on, inside the append's transaction
+    # (on the sync path, and on the async one: the loop's own connection on PostgreSQL).
+    ctx.audit._chain = failing  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="audit store unavailable"):
         profile(ctx, viewer=Viewer(actor=ANONYMOUS), subject_key=key)
     with pytest.raises(RuntimeError, match="audit store unavailable"):
         asyncio.run(profile_async(ctx, viewer=Viewer(actor=ANONYMOUS), subject_key=key))
     assert len(_numbers(ctx)) == before
+    del ctx.audit._chain  # the head was rolled back with the rest: the next number follows on
+    answer = asyncio.run(profile_async(ctx, viewer=Viewer(actor=ANONYMOUS), subject_key=key))
+    assert answer.audit_id == max(_numbers(ctx)) and len(_numbers(ctx)) == before + 1
+    with ctx.sessions() as session:
+        assert ctx.audit.verify(session, full=True).ok
 
 
 def test_profile_async_answers_with_its_committed_receipt(seeded: Context) -> None:

@@ -126,3 +126,41 @@ def test_my_record_history_over_http(ctx: Context) -> None:
         url, params={"provider": "HRB-SCJG"}, headers={"Authorization": f"Bearer {other}"}
     )
     assert denied.status_code == 403
+
+
+def test_the_http_route_answers_as_profile_does_for_every_caller(ctx: Context) -> None:
+    """/api/subjects/{key}/records runs `profile_async` (on PostgreSQL: the loop's own
+    connections; accounts' grants in a worker thread): the same answers and refusals as the
+    sync `profile`, each read audited."""
+    load_demo(ctx, subjects=5, records=5)
+    company = penalty_row(3, TODAY)
+    person = penalty_row(4, TODAY, person=True)
+    push_as_system(ctx, [company, person])
+    key, person_key = company["统一社会信用代码"], person["证件号码"]
+    with TestClient(create_app(ctx)) as client:
+        token = client.post(
+            "/api/auth/token", data={"username": "agency", "password": DEMO_PASSWORD}
+        ).json()["access_token"]
+        agency = {"Authorization": f"Bearer {token}"}
+
+        def reads() -> int:
+            with ctx.sessions() as session:
+                query = select(AuditEvent.id).where(AuditEvent.action == "sharing:profile:read")
+                return len(session.scalars(query).all())
+
+        before = reads()
+        public = client.get(f"/api/subjects/{key}/records").json()
+        expected = profile(ctx, viewer=Viewer(actor=ANONYMOUS), subject_key=key).as_dict()
+        assert {k: v for k, v in public.items() if k != "audit_receipt"} == {
+            k: v for k, v in expected.items() if k != "audit_receipt"
+        }
+        assert public["records"][0]["fields"]["法定代表人"] == "王**"
+        refused = client.get(f"/api/subjects/{person_key}/records")
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "sharing.natural_person"
+        assert client.get("/api/subjects/NO-SUCH-KEY/records").status_code == 404
+        no_purpose = client.get(f"/api/subjects/{key}/records", headers=agency)
+        assert no_purpose.json()["error"]["code"] == "sharing.purpose_required"
+        checked = client.get(f"/api/subjects/{key}/records?purpose=licensing", headers=agency)
+        assert checked.json()["records"][0]["fields"]["法定代表人"] == "王演示"
+        assert reads() == before + 3  # two answers over HTTP, one from `profile`

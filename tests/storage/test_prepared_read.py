@@ -3,13 +3,23 @@ same Python types) on both backends, and a connection held between uses sees eve
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from typing import Any
 
+import psycopg
+import pytest
 from sqlalchemy import bindparam, select, text
 
 from tests.ingest.conftest import TODAY, push_as_system
 from xinyong.context import Context
-from xinyong.db import PreparedRead, held_connection, table_of
+from xinyong.db import (
+    PreparedRead,
+    close_loop_connections,
+    held_connection,
+    loop_connections,
+    table_of,
+)
 from xinyong.demo.rows import penalty_row
 from xinyong.records.models import CreditRecord
 
@@ -41,6 +51,41 @@ def test_prepared_read_equals_core(seeded: Context) -> None:
     assert isinstance(first.decided_on, dt.date) and isinstance(first.is_current, bool)
     assert first.recorded_at.tzinfo is not None  # UTC-aware, as the UTCDateTime type gives
     assert prepared.all(seeded.engine.connect(), {"key": "NO-SUCH-SUBJECT"}) == []
+    if seeded.engine.dialect.name == "postgresql":  # and on an event loop's own connection
+
+        async def on_the_loop() -> list[Any]:
+            try:
+                async with loop_connections(seeded.engine).connection() as aconn:
+                    return await prepared.all_async(aconn, seeded.engine.dialect, {"key": key})
+            finally:
+                await close_loop_connections(seeded.engine)
+
+        assert [tuple(row) for row in asyncio.run(on_the_loop())] == core
+
+
+def test_loop_connections_close_what_they_cannot_trust(seeded: Context) -> None:
+    """A connection left in a transaction or broken by an error is closed, not handed out."""
+    if seeded.engine.dialect.name != "postgresql":
+        pytest.skip("the loop's own connections are PostgreSQL's")
+
+    async def scenario() -> None:
+        connections = loop_connections(seeded.engine)
+        async with connections.connection() as first:
+            await first.execute("SELECT 1")
+        async with connections.connection() as again:
+            assert again is first  # kept: idle, not in a transaction
+            await again.execute("BEGIN")
+        assert again.closed  # left in a transaction: closed
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            async with connections.connection() as failing:
+                await failing.execute("SELECT * FROM no_such_table")
+        assert failing.closed
+        async with connections.connection() as fresh:
+            assert fresh is not failing and (await (await fresh.execute("SELECT 2")).fetchone())
+        await close_loop_connections(seeded.engine)
+        assert fresh.closed
+
+    asyncio.run(scenario())
 
 
 def test_held_connection_sees_each_commit_and_keeps_no_transaction(seeded: Context) -> None:

@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+import psycopg
+from sqlalchemy import Connection, Dialect, Integer, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from xinyong.common.clock import Clock
 from xinyong.common.roles import Actor
-from xinyong.db import table_of
+from xinyong.db import PreparedWrite, table_of
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -37,6 +38,23 @@ _NEXT_SEQ = (
 )
 _SET_LAST_HASH = update(_head).where(_head.c.id == HEAD_ID).values(last_hash=bindparam("new_hash"))
 _INSERT_EVENT = insert(table_of(AuditEvent))
+
+# The same statements for an event loop's own PostgreSQL connection (`append_async`).
+_EVENT_KEYS = [column.key for column in table_of(AuditEvent).columns]  # all: an entry sets each
+_ASYNC_NEXT_SEQS = PreparedWrite(
+    update(_head)
+    .where(_head.c.id == HEAD_ID)
+    .values(seq=_head.c.seq + bindparam("n", type_=Integer))
+    .returning(_head.c.seq, _head.c.last_hash)
+)
+_ASYNC_HEAD = PreparedWrite(
+    postgresql.insert(_head).on_conflict_do_nothing(), ["id", "seq", "last_hash"]
+)
+_ASYNC_INSERT_EVENT = PreparedWrite(_INSERT_EVENT, _EVENT_KEYS)
+_ASYNC_SET_LAST_HASH = PreparedWrite(_SET_LAST_HASH)
+_ASYNC_CHECKPOINT = PreparedWrite(
+    insert(table_of(AuditCheckpoint)), ["upto_id", "hash", "mac", "created_at"]
+)
 
 
 def canonical_json(data: Any) -> str:
@@ -178,17 +196,54 @@ class AuditLog:
             assert row is not None
         last, prev = int(row[0]), str(row[1])
         first = last - len(entries) + 1
-        for seq, values in enumerate(entries, start=first):
-            values["id"], values["prev_hash"] = seq, prev
-            values["hash"] = prev = entry_hash(SimpleNamespace(**values))
+        prev = self._chain(entries, first, prev)
         # Prebuilt Core statements: appends sit on every write path and must stay cheap.
         conn.execute(_INSERT_EVENT, entries)
         conn.execute(_SET_LAST_HASH, {"new_hash": prev})
+        signed = self._to_sign(entries, first, last)
+        if signed is not None:
+            self._add_checkpoint(conn, signed["occurred_at"], signed["id"], signed["hash"])
+
+    async def append_async(
+        self, conn: psycopg.AsyncConnection[Any], dialect: Dialect, entries: list[dict[str, Any]]
+    ) -> None:
+        """`append` on an event loop's own PostgreSQL connection (db.LoopConnections), inside
+        the caller's transaction: the same numbering, chaining and checkpoints."""
+        if not entries:
+            return
+        rows = await _ASYNC_NEXT_SEQS.run(conn, dialect, {"n": len(entries)})
+        if not rows:  # a new database: create the head, as `ensure_head` does
+            await _ASYNC_HEAD.run(conn, dialect, {"id": HEAD_ID, "seq": 0, "last_hash": GENESIS})
+            rows = await _ASYNC_NEXT_SEQS.run(conn, dialect, {"n": len(entries)})
+        last, prev = int(rows[0][0]), str(rows[0][1])
+        first = last - len(entries) + 1
+        prev = self._chain(entries, first, prev)
+        await _ASYNC_INSERT_EVENT.run(conn, dialect, entries)
+        await _ASYNC_SET_LAST_HASH.run(conn, dialect, {"new_hash": prev})
+        signed = self._to_sign(entries, first, last)
+        if signed is not None:
+            upto, hash_ = signed["id"], signed["hash"]
+            values = {"upto_id": upto, "hash": hash_, "mac": self._mac(upto, hash_)}
+            await _ASYNC_CHECKPOINT.run(
+                conn, dialect, values | {"created_at": signed["occurred_at"]}
+            )
+
+    @staticmethod
+    def _chain(entries: list[dict[str, Any]], first: int, prev: str) -> str:
+        """Number the entries from `first` and chain each onto the one before; the last hash."""
+        for seq, values in enumerate(entries, start=first):
+            values["id"], values["prev_hash"] = seq, prev
+            values["hash"] = prev = entry_hash(SimpleNamespace(**values))
+        return prev
+
+    def _to_sign(
+        self, entries: list[dict[str, Any]], first: int, last: int
+    ) -> dict[str, Any] | None:
+        """The entry a checkpoint signs, if the batch holds a multiple of `checkpoint_every`."""
         every = self.checkpoint_every
-        if every and last // every > (first - 1) // every:  # the batch holds a multiple of it
-            upto = last - last % every
-            signed = entries[upto - first]
-            self._add_checkpoint(conn, signed["occurred_at"], upto, signed["hash"])
+        if every and last // every > (first - 1) // every:
+            return entries[last - last % every - first]
+        return None
 
     def _add_checkpoint(self, conn: Connection, at: dt.datetime, upto: int, hash_: str) -> None:
         values = {"upto_id": upto, "hash": hash_, "mac": self._mac(upto, hash_), "created_at": at}

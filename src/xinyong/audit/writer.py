@@ -4,8 +4,11 @@ A read (a profile, a report) must be on the log before its answer leaves the pla
 changes nothing else, so its entry need not share a transaction with anything. Three ways in:
 - `write_on_loop` (async endpoints on embedded SQLite): the entries queued during one turn of the
   event loop are chained into one transaction after that turn;
-- `submit` (async endpoints on a database server): one writer thread per process chains whatever
-  has queued up into one transaction and resolves each reader's future;
+- `write_async` (async endpoints on a database server): on the loop's own connection
+  (db.LoopConnections), one transaction at a time per loop; the entries queued while one
+  commits go together in the next;
+- `submit` (any thread): one writer thread per process chains whatever has queued up into one
+  transaction and resolves each reader's future;
 - `write` (sync callers in worker threads): the entry's own short transaction.
 Each reader gets its entry's number only once the transaction holding it has committed, or the
 error, so no answer goes out unaudited.
@@ -22,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from xinyong.audit.service import AuditLog
-from xinyong.db import held_connection, write_gate
+from xinyong.db import held_connection, loop_connections, write_gate
 
 
 def _chain(source: Future[int], target: asyncio.Future[int]) -> None:
@@ -53,6 +56,8 @@ class ReadAuditWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._on_loop: dict[asyncio.AbstractEventLoop, list[_LoopItem]] = {}
+        self._async_pending: dict[asyncio.AbstractEventLoop, list[_LoopItem]] = {}
+        self._async_flushes: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     def submit(self, values: dict[str, Any]) -> Future[int]:
         """Queue one entry (from `entry_values`); the future gives its number once committed."""
@@ -103,6 +108,35 @@ class ReadAuditWriter:
             return
         for values, future in batch:
             future.set_result(int(values["id"]))
+
+    async def write_async(self, values: dict[str, Any]) -> int:
+        """For a database server: the entry joins the loop's next transaction. One transaction
+        is in flight per loop; whatever queues while it commits is the next one's batch."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._async_pending.setdefault(loop, []).append((values, future))
+        if loop not in self._async_flushes:
+            self._async_flushes[loop] = loop.create_task(self._flush_async(loop))
+        return await future
+
+    async def _flush_async(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while batch := self._async_pending.pop(loop, []):
+                try:
+                    entries = [values for values, _ in batch]
+                    connections = loop_connections(self._engine)
+                    async with connections.connection() as conn, conn.transaction():
+                        await self._log.append_async(conn, self._engine.dialect, entries)
+                except Exception as exc:  # every reader of the batch fails with it
+                    for _, future in batch:
+                        if not future.done():  # its request may have been cancelled
+                            future.set_exception(exc)
+                    continue
+                for values, future in batch:
+                    if not future.done():
+                        future.set_result(int(values["id"]))
+        finally:
+            del self._async_flushes[loop]
 
     def _run(self) -> None:
         while True:

@@ -4,7 +4,6 @@ and the subject's view of those reads (the right to know, HLJ 35, HRB 35)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import weakref
@@ -28,7 +27,7 @@ from xinyong.catalog.service import spec_of
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
-from xinyong.db import PreparedRead, held_connection, table_of
+from xinyong.db import PreparedRead, held_connection, loop_connections, table_of
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.masking import mask_id_number, mask_name
 from xinyong.sharing.visibility import RECORD_COLUMNS, RecordView, Viewer, view_record
@@ -113,10 +112,23 @@ def clear_caches() -> None:
     _SPECS.clear()
 
 
+def _database(engine: Engine) -> str:
+    return _database_names.get(engine) or _database_names.setdefault(engine, str(engine.url))
+
+
+def _kept_specs(
+    engine: Engine, pairs: set[tuple[str, int]]
+) -> dict[tuple[str, int], CatalogItemSpec] | None:
+    """The specs of `pairs` if every one is already loaded, else None."""
+    database = _database(engine)
+    try:
+        return {pair: _SPECS[(database, *pair)] for pair in pairs}
+    except KeyError:
+        return None
+
+
 def _specs(conn: Connection, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], CatalogItemSpec]:
-    database = _database_names.get(conn.engine) or _database_names.setdefault(
-        conn.engine, str(conn.engine.url)
-    )
+    database = _database(conn.engine)
     missing = {pair for pair in pairs if (database, *pair) not in _SPECS}
     if missing:
         codes = {code for code, _ in missing}
@@ -196,9 +208,11 @@ def profile(ctx: Context, *, viewer: Viewer, subject_key: str) -> Profile:
 
 async def profile_async(ctx: Context, *, viewer: Viewer, subject_key: str) -> Profile:
     """`profile` for async endpoints. On embedded SQLite the reads are in-process calls of well
-    under a millisecond and run on the event loop (a thread hop would cost more than they do);
-    on a database server they run in a worker thread. The audit entry is awaited, not blocked
-    on, so the loop serves other requests while the group commit carries it."""
+    under a millisecond and run on the event loop (a thread hop would cost more than they do).
+    On a database server the profile's read and its audit entry are awaited on the loop's own
+    connections (db.LoopConnections); only an account's grants or a catalog spec not yet
+    loaded are looked up in a worker thread. Either way the audit entry is awaited, not
+    blocked on, so the loop serves other requests while the group commit carries it."""
     prepare = partial(prepare_profile, ctx, viewer=viewer, subject_key=subject_key)
     if ctx.engine.dialect.name == "sqlite":
         public = viewer == Viewer(actor=ANONYMOUS)
@@ -216,9 +230,26 @@ async def profile_async(ctx: Context, *, viewer: Viewer, subject_key: str) -> Pr
             else:
                 answer, entry = hit
         answer.audit_id = await ctx.reads.write_on_loop(entry)
-    else:
-        answer, entry = await anyio.to_thread.run_sync(prepare)
-        answer.audit_id = await asyncio.wrap_future(ctx.reads.submit(entry))
+    else:  # on the loop's own connection: no worker thread for the common case
+        today, key = ctx.today(), subject_key.strip().upper()
+        async with loop_connections(ctx.engine).connection() as aconn:
+            rows = await _PROFILE_READ.all_async(aconn, ctx.engine.dialect, {"key": key})
+        subject = _subject_of(rows, key)
+        records = [row for row in rows if row.id is not None]
+        pairs = {(r.item_code, r.item_version) for r in records}
+        loaded = _kept_specs(ctx.engine, pairs)
+        if loaded is not None and not viewer.actor.username:  # the public: nothing to look up
+            viewer, specs = _viewer_of(ctx, None, viewer, key, subject, today), loaded
+        else:  # grants to look up, or a spec to load: in a worker thread, on the sync engine
+
+            def look_up() -> tuple[Viewer, dict[tuple[str, int], CatalogItemSpec]]:
+                with ctx.engine.connect() as conn:
+                    seen = _viewer_of(ctx, conn, viewer, key, subject, today)
+                    return seen, _specs(conn, pairs)
+
+            viewer, specs = await anyio.to_thread.run_sync(look_up)
+        answer, entry = _answer(ctx, viewer, key, subject, records, specs, today)
+        answer.audit_id = await ctx.reads.write_async(entry)
     return answer
 
 
@@ -232,18 +263,47 @@ def prepare_profile(
     opened = nullcontext(connection) if connection is not None else ctx.engine.connect()
     with opened as conn:  # Core rows: this path is the platform's busiest
         rows = _PROFILE_READ.all(conn, {"key": key})
-        if not rows:
-            raise NotFound("sharing.unknown_subject", "未找到该信用主体", subject=key)
-        subject = rows[0]
-        username = viewer.actor.username
-        viewer = replace(
-            viewer,
-            grants=valid_grants(Session(bind=conn), username, key, today) if username else (),
-            subject_hides_good=bool(subject.hide_good_information),
-        )
-        _check_viewer(ctx, viewer, key, subject.subject_kind)
+        subject = _subject_of(rows, key)
+        viewer = _viewer_of(ctx, conn, viewer, key, subject, today)
         records = [row for row in rows if row.id is not None]
         specs = _specs(conn, {(r.item_code, r.item_version) for r in records})
+    return _answer(ctx, viewer, key, subject, records, specs, today)
+
+
+def _subject_of(rows: list[Any], key: str) -> Any:
+    if not rows:
+        raise NotFound("sharing.unknown_subject", "未找到该信用主体", subject=key)
+    return rows[0]
+
+
+def _viewer_of(
+    ctx: Context, conn: Connection | None, viewer: Viewer, key: str, subject: Any, today: dt.date
+) -> Viewer:
+    """The viewer with its valid grants for `key` (looked up on `conn`: only an account can
+    hold any) and the subject's publicity preference, checked against who may see this kind
+    of subject."""
+    username = viewer.actor.username
+    if username and conn is None:
+        raise ValueError("an account's grants need a connection")
+    viewer = replace(
+        viewer,
+        grants=valid_grants(Session(bind=conn), username, key, today) if username else (),
+        subject_hides_good=bool(subject.hide_good_information),
+    )
+    _check_viewer(ctx, viewer, key, subject.subject_kind)
+    return viewer
+
+
+def _answer(
+    ctx: Context,
+    viewer: Viewer,
+    key: str,
+    subject: Any,
+    records: list[Any],
+    specs: dict[tuple[str, int], CatalogItemSpec],
+    today: dt.date,
+) -> tuple[Profile, dict[str, Any]]:
+    """The answer and its audit entry from the rows read: the visibility engine's part."""
     views = []
     for record in records:
         spec = specs.get((record.item_code, record.item_version))

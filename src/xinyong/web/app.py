@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,6 +14,7 @@ from xinyong.cases import api as cases_api
 from xinyong.cases import pages as cases_pages
 from xinyong.catalog import api as catalog_api
 from xinyong.context import Context, build_context
+from xinyong.db import close_loop_connections
 from xinyong.ingest import api as ingest_api
 from xinyong.lists import api as lists_api
 from xinyong.lists import pages as lists_pages
@@ -25,7 +28,14 @@ from xinyong.web import api, errors, pages
 
 def create_app(ctx: Context | None = None) -> FastAPI:
     ctx = ctx or build_context()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await close_loop_connections(ctx.engine)  # the loop's own PostgreSQL connections
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"{ctx.platform.name} API",
         version=__version__,
         description="公共信用信息平台接口。每一项法定时限和规则均注明出处条款。",
