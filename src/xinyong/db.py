@@ -334,6 +334,9 @@ class LoopConnections:
             try:
                 yield conn
                 healthy = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            except psycopg.OperationalError:  # the server went away: the idle ones went too
+                await self.close()
+                raise
             finally:
                 if healthy:
                     self._idle.append(conn)

@@ -81,7 +81,18 @@ def test_loop_connections_close_what_they_cannot_trust(seeded: Context) -> None:
                 await failing.execute("SELECT * FROM no_such_table")
         assert failing.closed
         async with connections.connection() as fresh:
-            assert fresh is not failing and (await (await fresh.execute("SELECT 2")).fetchone())
+            assert fresh is not failing
+        async with connections.connection() as one, connections.connection() as two:
+            pids = [one.info.backend_pid, two.info.backend_pid]
+        with seeded.engine.begin() as admin:  # the server drops both (a restart, say)
+            for pid in pids:
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(psycopg.OperationalError):
+            async with connections.connection() as dropped:
+                await dropped.execute("SELECT 1")
+        assert one.closed and two.closed  # the other idle one is not handed out either
+        async with connections.connection() as fresh:
+            assert (await (await fresh.execute("SELECT 3")).fetchone()) == (3,)
         await close_loop_connections(seeded.engine)
         assert fresh.closed
 
