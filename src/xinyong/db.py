@@ -358,7 +358,9 @@ LOOP_CONNECTIONS_SIZE = 20
 def loop_connections(engine: Engine) -> LoopConnections:
     """The running loop's connections to `engine`'s PostgreSQL database."""
     loop = asyncio.get_running_loop()
-    per_loop = _LOOP_CONNECTIONS.setdefault(engine, weakref.WeakKeyDictionary())
+    per_loop = _LOOP_CONNECTIONS.get(engine)
+    if per_loop is None:  # (not setdefault: its default would be built on every call)
+        per_loop = _LOOP_CONNECTIONS[engine] = weakref.WeakKeyDictionary()
     connections = per_loop.get(loop)
     if connections is None:
         url = engine.url.set(drivername="postgresql")
@@ -390,7 +392,9 @@ def held_connection(engine: Engine) -> Iterator[Connection]:
     index rewrites in commit after commit is copied back once per checkpoint, and the loop,
     which runs the checkpoint, pays for it a tenth as often (`journal_size_limit` then cuts the
     WAL file back, so it stays bounded)."""
-    local = _HELD.setdefault(engine, threading.local())
+    local = _HELD.get(engine)
+    if local is None:  # (not setdefault: its default would be built on every call)
+        local = _HELD[engine] = threading.local()
     conn: Connection | None = getattr(local, "connection", None)
     if conn is None or conn.closed or conn.invalidated:
         conn = local.connection = engine.connect()

@@ -26,14 +26,32 @@ from xinyong.web.deps import ContextDep, SessionDep, get_actor, get_context, req
 router = APIRouter(tags=["信用信息查询"])
 
 
-@router.get("/api/subjects/{key}/records", response_model=None)
-async def subject_records(request: Request, key: str, purpose: str | None = None) -> Response:
+_RECORDS_PARAMETERS = [  # documented here: the route reads them itself (see below)
+    {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+    {
+        "name": "purpose",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "国家机关依法履职查询的用途（HLJ 44）",
+    },
+]
+
+
+@router.get(
+    "/api/subjects/{key}/records",
+    response_model=None,
+    openapi_extra={"parameters": _RECORDS_PARAMETERS},
+)
+async def subject_records(request: Request) -> Response:
     """A subject's credit information as the caller may see it (agencies state a purpose)."""
-    # The platform's busiest route: its context and caller are looked up here rather than
-    # through dependencies, and its answer is serialised once, by orjson.
+    # The platform's busiest route: its parameters, context and caller are read here rather
+    # than solved by FastAPI for each request (two plain strings), and its answer is serialised
+    # once, by orjson.
     ctx = await get_context(request)
+    purpose = request.query_params.get("purpose")
     viewer = Viewer(actor=await get_actor(request, ctx), purpose=purpose)
-    answer = await profile_async(ctx, viewer=viewer, subject_key=key)
+    answer = await profile_async(ctx, viewer=viewer, subject_key=request.path_params["key"])
     return Response(orjson.dumps(answer.as_dict()), media_type="application/json")
 
 
