@@ -1,5 +1,6 @@
 """Public answers kept on embedded SQLite: served again only while nothing has changed and the
-day is the same, each serving audited as a read of its own."""
+day is the same, each serving audited as a read of its own. And the public's record views, kept
+by row on both databases."""
 
 from __future__ import annotations
 
@@ -103,3 +104,27 @@ def test_a_platform_may_keep_none(seeded: Context, counted: list[str]) -> None:
     key = row["统一社会信用代码"]
     read(seeded, key), read(seeded, key)
     assert counted == [key, key]
+
+
+def test_public_views_follow_the_row_and_the_day(seeded: Context, clock: FixedClock) -> None:
+    """The public's record views are reused by row (both databases, service._PublicViews): a
+    correction, an objection's mark or the end of publicity shows at the next read."""
+    ctx = seeded
+    row = penalty_row(31, ctx.today()) | {"处罚决定日期": "2025-11-24"}  # public to 2026-11-24
+    push_as_system(ctx, [row])
+    key = row["统一社会信用代码"]
+    clock.set(dt.date(2026, 11, 24))
+    first = read(ctx, key)
+    assert first.records[0].fields["处罚内容"] == row["处罚内容"]
+    assert read(ctx, key).as_dict()["records"] == first.as_dict()["records"]
+    views = service._public_views(ctx)
+    assert views.views  # kept: the second read reused them
+    push_as_system(ctx, [row | {"处罚内容": "罚款人民币三千元。"}])  # the unit corrects it
+    corrected = read(ctx, key)
+    assert corrected.records[0].fields["处罚内容"] == "罚款人民币三千元。"
+    assert corrected.as_dict()["records"][0]["fields"]["处罚内容"] == "罚款人民币三千元。"
+    agency = Viewer(actor=Actor(role=Role.AGENCY, username="agency"), purpose="licensing")
+    assert read(ctx, key, agency).records[0].fields["法定代表人"] == "王演示"  # never kept views
+    assert read(ctx, key).records[0].fields["法定代表人"] == "王**"
+    clock.set(dt.date(2026, 11, 25))  # publicity ended yesterday (HLJ 37): gone at once
+    assert read(ctx, key).records == []

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, bindparam, exists, literal_column, select
@@ -98,6 +98,50 @@ def _public_answers(ctx: Context, conn: Connection) -> _PublicAnswers:
             ctx.settings.public_answers_kept
         )
     return kept
+
+
+class _PublicViews:
+    """The public's view of each record, computed once per (row as read, day): the engine's
+    decision and the rendered fields are a function of the row itself (every column the engine
+    reads is in it, the catalog item version is immutable), the day, the platform's rules and
+    the subject's good-information preference, and nothing else for an anonymous viewer. The
+    row is read fresh for every request, so a change to a record (a correction, withdrawal,
+    objection mark) is a different key: nothing here can go stale. Used on both databases by
+    the JSON route; bounded by `public_answers_kept` entries (least recently used out)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.views: OrderedDict[tuple[Any, ...], tuple[RecordView, dict[str, Any]] | None] = (
+            OrderedDict()
+        )
+
+    def get(
+        self, key: tuple[Any, ...]
+    ) -> tuple[RecordView, dict[str, Any]] | Literal[False] | None:
+        """The kept (view, rendered) or None (not shown to the public); False if not kept."""
+        try:
+            kept = self.views[key]
+        except KeyError:
+            return False
+        self.views.move_to_end(key)
+        return kept
+
+    def keep(self, key: tuple[Any, ...], view: RecordView | None) -> None:
+        if self.limit <= 0:
+            return
+        self.views[key] = None if view is None else (view, view.as_dict())
+        if len(self.views) > self.limit:
+            self.views.popitem(last=False)
+
+
+_public_views_of: weakref.WeakKeyDictionary[Engine, _PublicViews] = weakref.WeakKeyDictionary()
+
+
+def _public_views(ctx: Context) -> _PublicViews:
+    views = _public_views_of.get(ctx.engine)
+    if views is None:
+        views = _public_views_of[ctx.engine] = _PublicViews(ctx.settings.public_answers_kept)
+    return views
 
 
 #: A catalog item version never changes within a database, so its parsed spec is kept once
@@ -224,7 +268,7 @@ async def profile_async(ctx: Context, *, viewer: Viewer, subject_key: str) -> Pr
                 kept.current(conn, ctx.today())  # before the data is read
                 hit = kept.get(key, ctx.clock.now())
             if hit is None:
-                answer, entry = prepare(connection=conn)
+                answer, entry = prepare(connection=conn, memo=_public_views(ctx))
                 if kept is not None:
                     kept.keep(key, answer, entry)
             else:
@@ -248,13 +292,19 @@ async def profile_async(ctx: Context, *, viewer: Viewer, subject_key: str) -> Pr
                     return seen, _specs(conn, pairs)
 
             viewer, specs = await anyio.to_thread.run_sync(look_up)
-        answer, entry = _answer(ctx, viewer, key, subject, records, specs, today)
+        memo = _public_views(ctx)
+        answer, entry = _answer(ctx, viewer, key, subject, records, specs, today, memo)
         answer.audit_id = await ctx.reads.write_async(entry)
     return answer
 
 
 def prepare_profile(
-    ctx: Context, *, viewer: Viewer, subject_key: str, connection: Connection | None = None
+    ctx: Context,
+    *,
+    viewer: Viewer,
+    subject_key: str,
+    connection: Connection | None = None,
+    memo: _PublicViews | None = None,
 ) -> tuple[Profile, dict[str, Any]]:
     """The answer and its audit entry, not yet written. The answer may leave only once the entry
     is committed: use `profile` or `profile_async`."""
@@ -267,7 +317,7 @@ def prepare_profile(
         viewer = _viewer_of(ctx, conn, viewer, key, subject, today)
         records = [row for row in rows if row.id is not None]
         specs = _specs(conn, {(r.item_code, r.item_version) for r in records})
-    return _answer(ctx, viewer, key, subject, records, specs, today)
+    return _answer(ctx, viewer, key, subject, records, specs, today, memo)
 
 
 def _subject_of(rows: list[Any], key: str) -> Any:
@@ -302,18 +352,35 @@ def _answer(
     records: list[Any],
     specs: dict[tuple[str, int], CatalogItemSpec],
     today: dt.date,
+    memo: _PublicViews | None = None,
 ) -> tuple[Profile, dict[str, Any]]:
-    """The answer and its audit entry from the rows read: the visibility engine's part."""
-    views = []
+    """The answer and its audit entry from the rows read: the visibility engine's part. With
+    `memo` (the JSON route, an anonymous viewer) the public's views are reused by row."""
+    if memo is not None and (viewer.actor.role is not Role.PUBLIC or viewer.grants):
+        memo = None  # only the public's views depend on nothing but the row
+    views, rendered = [], []
     for record in records:
         spec = specs.get((record.item_code, record.item_version))
         if spec is None:  # legacy demo rows without a catalog item are shown to no one
             continue
+        by_row = (ctx.settings.platform, record, viewer.subject_hides_good, today)
+        if memo is not None:
+            kept = memo.get(by_row)
+            if kept is None:  # kept as not shown
+                continue
+            if kept is not False:
+                views.append(kept[0])
+                rendered.append(kept[1])
+                continue
         view = view_record(viewer, record, spec, ctx.rules, today)
         if view is not None:
             if record.under_objection:
                 view.marks.append("异议处理中")  # HLJ 39 ¶2, wherever the record is shown
             views.append(view)
+        if memo is not None:
+            memo.keep(by_row, view)
+            if view is not None:
+                rendered.append(view.as_dict())
     actor = viewer.actor
     trusted = actor.role in TRUSTED or (actor.role is Role.SUBJECT and actor.subject_key == key)
     natural = subject.subject_kind == "natural_person"
@@ -342,7 +409,8 @@ def _answer(
             "personal_fields_shown": personal,
         },
     )
-    return Profile(subject=header, records=views), entry
+    kept_rendering = rendered if memo is not None else None
+    return Profile(subject=header, records=views, rendered=kept_rendering), entry
 
 
 def access_log(
