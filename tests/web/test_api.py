@@ -15,7 +15,10 @@ def test_health(client: TestClient) -> None:
 
 def test_openapi_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
-    assert "/api/law/{key}" in client.get("/openapi.json").json()["paths"]
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/law/{key}" in paths
+    records = paths["/api/subjects/{key}/records"]["get"]  # its parameters, read by the route
+    assert [p["name"] for p in records["parameters"]] == ["key", "purpose"]
 
 
 def test_law_endpoint_for_harbin(client: TestClient) -> None:
