@@ -46,6 +46,18 @@ _Item = tuple[dict[str, Any], "Future[int]"]
 _LoopItem = tuple[dict[str, Any], "asyncio.Future[int]"]
 
 
+def _settle(batch: list[_LoopItem], error: Exception | None) -> None:
+    """Give each reader of a committed batch its entry's number, or the batch's error. A
+    reader whose request was cancelled meanwhile is skipped, not allowed to fail the rest."""
+    for values, future in batch:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(int(values["id"]))
+
+
 class ReadAuditWriter:
     def __init__(
         self, engine: Engine, log: AuditLog, *, max_batch: int = 500, idle_seconds: float = 5.0
@@ -103,11 +115,9 @@ class ReadAuditWriter:
             with held_connection(self._engine) as conn, conn.begin():
                 self._log.append(conn, [values for values, _ in batch])
         except Exception as exc:  # every reader of the batch fails with it
-            for _, future in batch:
-                future.set_exception(exc)
+            _settle(batch, exc)
             return
-        for values, future in batch:
-            future.set_result(int(values["id"]))
+        _settle(batch, None)
 
     async def write_async(self, values: dict[str, Any]) -> int:
         """For a database server: the entry joins the loop's next transaction. One transaction
@@ -128,13 +138,9 @@ class ReadAuditWriter:
                     async with connections.connection() as conn, conn.transaction():
                         await self._log.append_async(conn, self._engine.dialect, entries)
                 except Exception as exc:  # every reader of the batch fails with it
-                    for _, future in batch:
-                        if not future.done():  # its request may have been cancelled
-                            future.set_exception(exc)
+                    _settle(batch, exc)
                     continue
-                for values, future in batch:
-                    if not future.done():
-                        future.set_result(int(values["id"]))
+                _settle(batch, None)
         finally:
             del self._async_flushes[loop]
 
