@@ -126,12 +126,14 @@ class _PublicViews:
         self.views.move_to_end(key)
         return kept
 
-    def keep(self, key: tuple[Any, ...], view: RecordView | None) -> None:
-        if self.limit <= 0:
-            return
-        self.views[key] = None if view is None else (view, view.as_dict())
-        if len(self.views) > self.limit:
-            self.views.popitem(last=False)
+    def keep(self, key: tuple[Any, ...], view: RecordView | None) -> dict[str, Any] | None:
+        """Keep `view` (None: not shown); its rendering, made once for the answer too."""
+        kept = None if view is None else (view, view.as_dict())
+        if self.limit > 0:
+            self.views[key] = kept
+            if len(self.views) > self.limit:
+                self.views.popitem(last=False)
+        return None if kept is None else kept[1]
 
 
 _public_views_of: weakref.WeakKeyDictionary[Engine, _PublicViews] = weakref.WeakKeyDictionary()
@@ -377,10 +379,8 @@ def _answer(
             if record.under_objection:
                 view.marks.append("异议处理中")  # HLJ 39 ¶2, wherever the record is shown
             views.append(view)
-        if memo is not None:
-            memo.keep(by_row, view)
-            if view is not None:
-                rendered.append(view.as_dict())
+        if memo is not None and (shown := memo.keep(by_row, view)) is not None:
+            rendered.append(shown)
     actor = viewer.actor
     trusted = actor.role in TRUSTED or (actor.role is Role.SUBJECT and actor.subject_key == key)
     natural = subject.subject_kind == "natural_person"
