@@ -86,6 +86,20 @@ def write_gate(engine: Engine) -> threading.Lock | None:
 _HOLDS = "xinyong_write_gate"
 
 
+def _take_gate(gate: threading.Lock, info: dict[str, Any]) -> None:
+    # A connection in the same thread that already holds the gate would wait forever;
+    # after the timeout it goes on and meets SQLite's own lock, as before.
+    info[_HOLDS] = gate.acquire(timeout=10)
+
+
+def hold_write_gate(connection: Connection) -> None:
+    """Take the write gate for `connection`'s transaction, as its first write through
+    `Connection.execute` would: for writes made on the driver's cursor (PreparedWrite)."""
+    gate = _GATES.get(connection.engine)
+    if gate is not None and not connection.info.get(_HOLDS):
+        _take_gate(gate, connection.info)
+
+
 def _gate_sqlite_writers(engine: Engine) -> None:
     """Queue this process's SQLite writers on a lock instead of SQLite's busy handler.
 
@@ -99,9 +113,7 @@ def _gate_sqlite_writers(engine: Engine) -> None:
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if conn.info.get(_HOLDS) or not statement.lstrip()[:7].upper().startswith(_WRITES):
             return
-        # A connection in the same thread that already holds the gate would wait forever;
-        # after the timeout it goes on and meets SQLite's own lock, as before.
-        conn.info[_HOLDS] = gate.acquire(timeout=10)
+        _take_gate(gate, conn.info)
 
     def release(info: dict[str, Any]) -> None:
         if info.pop(_HOLDS, False):
@@ -263,16 +275,21 @@ class PreparedRead:
 
 
 class PreparedWrite:
-    """An INSERT or UPDATE compiled once per dialect for the given parameter names, for an event
-    loop's own PostgreSQL connection: each parameter passes through the bind processor
-    SQLAlchemy would apply, and a list of parameter sets goes as one executemany (psycopg
-    pipelines it: one round trip)."""
+    """An INSERT or UPDATE compiled once per dialect for the given parameter names, run on the
+    driver's cursor: each parameter passes through the bind processor SQLAlchemy would apply,
+    and a list of parameter sets goes as one executemany (on PostgreSQL psycopg pipelines it:
+    one round trip). For the audit log's appends, which sit on every read and write path;
+    `Connection.execute` spent more per row building parameters than SQLite spent storing it."""
 
     def __init__(self, statement: Any, keys: Iterable[str] = ()) -> None:
         self.statement, self.keys = statement, list(keys)
-        self._compiled: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        self._compiled: dict[
+            str, tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...] | None]
+        ] = {}
 
-    def _get(self, dialect: Dialect) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    def _get(
+        self, dialect: Dialect
+    ) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...] | None]:
         prepared = self._compiled.get(dialect.name)
         if prepared is None:
             compiled = self.statement.compile(dialect=dialect, column_keys=self.keys or None)
@@ -281,12 +298,47 @@ class PreparedWrite:
                 for name, bind in compiled.binds.items()
                 if (process := bind.type.dialect_impl(dialect).bind_processor(dialect))
             }
+            order = (
+                tuple(compiled.positiontup)
+                if compiled.positional and compiled.positiontup
+                else None
+            )
             prepared = self._compiled[dialect.name] = (
                 compiled.string,
                 dict(compiled.params),
                 processors,
+                order,
             )
         return prepared
+
+    def _binder(self, dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+        sql, constants, processors, order = self._get(dialect)
+
+        def bound(values: dict[str, Any]) -> Any:
+            values = constants | values
+            for name, process in processors.items():
+                if name in values:
+                    values[name] = process(values[name])
+            return tuple(values[name] for name in order) if order else values
+
+        return sql, bound
+
+    def run_sync(
+        self, connection: Connection, params: dict[str, Any] | list[dict[str, Any]]
+    ) -> list[tuple[Any, ...]]:
+        """Execute on `connection`'s driver connection, in its transaction; the rows it returns
+        (RETURNING), or none."""
+        sql, bound = self._binder(connection.dialect)
+        hold_write_gate(connection)  # the driver's cursor passes no execute events
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if isinstance(params, list):
+                cursor.executemany(sql, [bound(values) for values in params])
+                return []
+            cursor.execute(sql, bound(params))
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        finally:
+            cursor.close()
 
     async def run(
         self,
@@ -294,16 +346,8 @@ class PreparedWrite:
         dialect: Dialect,
         params: dict[str, Any] | list[dict[str, Any]],
     ) -> list[tuple[Any, ...]]:
-        """Execute; the rows it returns (RETURNING), or none."""
-        sql, constants, processors = self._get(dialect)
-
-        def bound(values: dict[str, Any]) -> dict[str, Any]:
-            values = constants | values
-            for name, process in processors.items():
-                if name in values:
-                    values[name] = process(values[name])
-            return values
-
+        """Execute on an event loop's own PostgreSQL connection; the rows it returns, or none."""
+        sql, bound = self._binder(dialect)
         async with connection.cursor() as cursor:
             if isinstance(params, list):
                 await cursor.executemany(sql, [bound(values) for values in params])

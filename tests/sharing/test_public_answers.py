@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import select
 
@@ -53,6 +54,10 @@ def test_a_public_answer_is_served_again_and_audited_each_time(
     assert counted == [key]  # the second answer was not read again
     assert second.as_dict()["records"] == first.as_dict()["records"] != []
     assert first.audit_id is not None and second.audit_id == first.audit_id + 1
+    # served again from its kept JSON, with its own receipt: the bytes orjson gives the answer
+    assert first.encoded is None and second.encoded is not None
+    for answer in (first, second):
+        assert answer.as_json() == orjson.dumps(answer.as_dict())
     with seeded.sessions() as session:
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.id.in_([first.audit_id, second.audit_id]))

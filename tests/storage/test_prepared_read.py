@@ -108,3 +108,61 @@ def test_held_connection_sees_each_commit_and_keeps_no_transaction(seeded: Conte
     with held_connection(seeded.engine) as again:
         assert again is conn  # the same connection, kept open
         assert again.execute(count).scalar_one() == before + 1
+
+
+def test_prepared_write_stores_what_core_stores(seeded: Context) -> None:
+    """A prepared INSERT (one row and executemany) stores each value as Core's INSERT does, a
+    prepared UPDATE gives back its RETURNING rows, and SQLite's write gate is held meanwhile."""
+    from sqlalchemy import insert, update
+
+    from xinyong.audit.models import AuditEvent
+    from xinyong.db import PreparedWrite, write_gate
+
+    events = table_of(AuditEvent)
+    moment = dt.datetime(2026, 11, 23, 20, 30, 1, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+    def values(n: int) -> dict[str, Any]:
+        return {
+            "id": 10_000_000 + n,
+            "occurred_at": moment,
+            "action": "test:prepared",
+            "actor_id": None,
+            "actor_username": "张三",
+            "actor_role": "public",
+            "purpose": None,
+            "legal_basis": "HLJ 35",
+            "object_type": None,
+            "object_id": str(n),
+            "subject_key": "KEY",
+            "personal_read": n % 2 == 0,
+            "detail_json": '{"中":1}',
+            "prev_hash": "0" * 64,
+            "hash": f"{n:064d}",
+        }
+
+    prepared = PreparedWrite(insert(events), [c.key for c in events.columns])
+    with seeded.engine.begin() as conn:
+        conn.execute(insert(events), [values(0), values(1)])
+        prepared.run_sync(conn, values(2))
+        gate = write_gate(seeded.engine)
+        assert gate is None or gate.locked()  # held from the first write until commit
+        prepared.run_sync(conn, [values(3), values(4)])
+    assert gate is None or not gate.locked()
+    with seeded.engine.connect() as conn:
+        rows = conn.execute(
+            select(events).where(events.c.action == "test:prepared").order_by(events.c.id)
+        ).all()
+    stored = [row._asdict() for row in rows]
+    assert len(stored) == 5
+    for row in stored:
+        n = row.pop("id") - 10_000_000
+        expected = values(n)
+        expected.pop("id")
+        assert row == expected  # the same instant, back as UTC; booleans as booleans
+        assert row["occurred_at"].utcoffset() == dt.timedelta(0)
+    head = table_of(AuditEvent).metadata.tables["audit_head"]
+    bump = PreparedWrite(update(head).values(seq=head.c.seq + bindparam("n")).returning(head.c.seq))
+    with seeded.engine.begin() as conn:
+        before = conn.execute(select(head.c.seq)).scalar_one()
+        assert bump.run_sync(conn, {"n": 3}) == [(before + 3,)]
+        conn.rollback()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -47,12 +46,12 @@ async def subject_records(request: Request) -> Response:
     """A subject's credit information as the caller may see it (agencies state a purpose)."""
     # The platform's busiest route: its parameters, context and caller are read here rather
     # than solved by FastAPI for each request (two plain strings), and its answer is serialised
-    # once, by orjson.
+    # once, by orjson (a kept answer's JSON is kept too: only its receipt is written anew).
     ctx = await get_context(request)
     purpose = request.query_params.get("purpose")
     viewer = Viewer(actor=await get_actor(request, ctx), purpose=purpose)
     answer = await profile_async(ctx, viewer=viewer, subject_key=request.path_params["key"])
-    return Response(orjson.dumps(answer.as_dict()), media_type="application/json")
+    return Response(answer.as_json(), media_type="application/json")
 
 
 @router.get("/api/me/records")

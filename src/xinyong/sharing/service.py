@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any, Literal
 
 import anyio.to_thread
+import orjson
 from sqlalchemy import Connection, Engine, bindparam, exists, literal_column, select
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,8 @@ class Profile:
     audit_id: int | None = None  # the audit entry of this read: the requester's receipt
     #: the records as `as_dict` gives them, kept with an answer that is served again
     rendered: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    #: `as_json` up to the receipt, kept with an answer that is served again
+    encoded: bytes | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +53,19 @@ class Profile:
             "records": self.rendered or [r.as_dict() for r in self.records],
             "audit_receipt": self.audit_id,
         }
+
+    def encoded_head(self) -> bytes:
+        """The JSON of `as_dict` without its last member, the receipt (which each read has
+        its own of): `{"subject":…,"records":[…]`."""
+        if self.encoded is not None:
+            return self.encoded
+        records = self.rendered or [r.as_dict() for r in self.records]
+        return orjson.dumps({"subject": self.subject, "records": records})[:-1]
+
+    def as_json(self) -> bytes:
+        """`as_dict` as orjson writes it, byte for byte."""
+        receipt = orjson.dumps(self.audit_id)
+        return b"".join((self.encoded_head(), b',"audit_receipt":', receipt, b"}"))
 
 
 class _PublicAnswers:
@@ -86,6 +102,7 @@ class _PublicAnswers:
         if self.limit <= 0:
             return
         kept = replace(answer, rendered=[r.as_dict() for r in answer.records])
+        kept.encoded = kept.encoded_head()  # served again as these bytes, not re-encoded
         self.answers[key] = (kept, dict(entry))
         if len(self.answers) > self.limit:
             self.answers.popitem(last=False)
