@@ -35,6 +35,7 @@ from xinyong.sharing.visibility import RECORD_COLUMNS, RecordView, Viewer, view_
 from xinyong.subjects.models import Subject
 
 TRUSTED = (Role.STAFF, Role.ADMIN, Role.AGENCY, Role.PROVIDER)
+_PUBLIC = Viewer(actor=ANONYMOUS)  # anonymous: no identity, purpose or authorisation
 
 
 @dataclass
@@ -96,7 +97,8 @@ class _PublicAnswers:
             return None
         self.answers.move_to_end(key)
         answer, entry = kept
-        return replace(answer), entry | {"occurred_at": now}
+        again = Profile(answer.subject, answer.records, None, answer.rendered, answer.encoded)
+        return again, entry | {"occurred_at": now}
 
     def keep(self, key: str, answer: Profile, entry: dict[str, Any]) -> None:
         if self.limit <= 0:
@@ -278,7 +280,7 @@ async def profile_async(ctx: Context, *, viewer: Viewer, subject_key: str) -> Pr
     blocked on, so the loop serves other requests while the group commit carries it."""
     prepare = partial(prepare_profile, ctx, viewer=viewer, subject_key=subject_key)
     if ctx.engine.dialect.name == "sqlite":
-        public = viewer == Viewer(actor=ANONYMOUS)
+        public = viewer == _PUBLIC
         key = subject_key.strip().upper()
         with held_connection(ctx.engine) as conn:
             kept = _public_answers(ctx, conn) if public else None

@@ -37,7 +37,12 @@ def get_session(ctx: ContextDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+_CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key", b"cookie"})
+
+
 def _token(request: Request) -> str | None:
+    if not any(name in _CREDENTIAL_HEADERS for name, _ in request.scope["headers"]):
+        return None  # the public, most requests: no header parsed
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
