@@ -164,3 +164,58 @@ def test_the_http_route_answers_as_profile_does_for_every_caller(ctx: Context) -
         checked = client.get(f"/api/subjects/{key}/records?purpose=licensing", headers=agency)
         assert checked.json()["records"][0]["fields"]["法定代表人"] == "王演示"
         assert reads() == before + 3  # two answers over HTTP, one from `profile`
+
+
+def test_reads_of_one_loop_turn_go_as_one_query(
+    seeded: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the profile reads that requests ask for during one turn of the event loop
+    are made as one query: each reader gets exactly the answer (or refusal) it would alone."""
+    if seeded.engine.dialect.name != "postgresql":
+        pytest.skip("reads are batched on the loop's own PostgreSQL connections")
+    import asyncio
+    from typing import Any
+
+    from xinyong.db import close_loop_connections, loop_connections
+    from xinyong.sharing import service
+
+    rows = [penalty_row(i, TODAY - dt.timedelta(days=i)) for i in range(1, 4)]
+    person = penalty_row(9, TODAY, person=True)
+    push_as_system(seeded, [*rows, person])
+    keys = [str(r["统一社会信用代码"]) for r in rows]
+    public = Viewer(actor=ANONYMOUS)
+    batches: list[list[str]] = []
+    original = service._PROFILE_READS.all_async
+
+    async def counting(conn: Any, dialect: Any, params: dict[str, Any]) -> list[Any]:
+        batches.append(sorted(params["keys"]))
+        return await original(conn, dialect, params)
+
+    monkeypatch.setattr(service._PROFILE_READS, "all_async", counting)
+    asked = [*keys, keys[0], "NO-SUCH-SUBJECT", str(person["证件号码"])]
+
+    async def all_at_once() -> tuple[list[Any], str]:
+        try:
+            answers = await asyncio.gather(
+                *(service.profile_async(seeded, viewer=public, subject_key=k) for k in asked),
+                return_exceptions=True,
+            )
+            async with loop_connections(seeded.engine).connection() as conn:
+                jit = (await (await conn.execute("SHOW jit")).fetchone() or ("?",))[0]
+            return answers, str(jit)
+        finally:
+            await close_loop_connections(seeded.engine)
+
+    answers, jit = asyncio.run(all_at_once())
+    assert batches == [sorted(set(asked))]  # one query for the six requests
+    assert jit == "off"  # the loop's connections run short reads: no JIT, no parallel plans
+    for key, answer in zip(asked, answers, strict=True):
+        if key == "NO-SUCH-SUBJECT":
+            assert isinstance(answer, DomainError) and answer.code == "sharing.unknown_subject"
+        elif key == person["证件号码"]:
+            assert isinstance(answer, DomainError) and answer.code == "sharing.natural_person"
+        else:
+            alone = profile(seeded, viewer=public, subject_key=key).as_dict()
+            got = answer.as_dict()
+            assert got["records"] == alone["records"] != [] and got["subject"] == alone["subject"]
+            assert got["audit_receipt"] is not None
