@@ -312,7 +312,11 @@ _PROFILE_READ = PreparedRead(_profile_select().where(_subjects.c.subject_key == 
 #: each subject's records a LATERAL subquery, so every subject is an index lookup whatever
 #: the planner's statistics say (a plain join with `= ANY` was planned as a scan of all
 #: records when they were off: seconds instead of a millisecond).
-_KEYS = func.unnest(bindparam("keys", type_=ARRAY(String))).table_valued("key").render_derived(name="keys")
+_KEYS = (
+    func.unnest(bindparam("keys", type_=ARRAY(String)))
+    .table_valued("key")
+    .render_derived(name="keys")
+)
 _CURRENT = (
     select(*(_records.c[name] for name in RECORD_COLUMNS), _UNDER_OBJECTION)
     .where(_records.c.subject_key == _subjects.c.subject_key, _records.c.is_current.is_(True))
