@@ -355,6 +355,66 @@ class PreparedWrite:
             await cursor.execute(sql, bound(params))
             return await cursor.fetchall() if cursor.description else []
 
+    async def send(
+        self, cursor: psycopg.AsyncCursor[Any], dialect: Dialect, params: dict[str, Any]
+    ) -> None:
+        """Execute on `cursor` without fetching: in a pipeline (`connection.pipeline()`) the
+        statement is queued, and its rows are the cursor's once the pipeline has synced."""
+        sql, bound = self._binder(dialect)
+        await cursor.execute(sql, bound(params))
+
+
+class CopyWrite:
+    """Rows of one table written by PostgreSQL's COPY on the driver's cursor, each value passed
+    through the bind processor SQLAlchemy would apply. For the audit log's batches on a database
+    server: measured here (/tmp script, batches of 20 entries in a transaction) COPY cost about
+    30 us of client CPU per entry where psycopg's pipelined executemany cost about 64."""
+
+    def __init__(self, table: Table, keys: Iterable[str]) -> None:
+        self.table, self.keys = table, list(keys)
+        self._prepared: dict[str, tuple[str, list[Any]]] = {}
+
+    def _get(self, dialect: Dialect) -> tuple[str, list[Any]]:  # (COPY, bind processors)
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            quote = dialect.identifier_preparer.quote
+            columns = ", ".join(quote(self.table.c[key].name) for key in self.keys)
+            sql = f"COPY {quote(self.table.name)} ({columns}) FROM STDIN"
+            processors = [
+                self.table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+                for key in self.keys
+            ]
+            prepared = self._prepared[dialect.name] = (sql, processors)
+        return prepared
+
+    def _rows(self, dialect: Dialect, params: list[dict[str, Any]]) -> Iterator[list[Any]]:
+        _sql, processors = self._get(dialect)
+        keys = self.keys
+        for values in params:
+            row = [values[key] for key in keys]
+            for i, process in enumerate(processors):
+                if process is not None:
+                    row[i] = process(row[i])
+            yield row
+
+    async def run(
+        self,
+        connection: psycopg.AsyncConnection[Any],
+        dialect: Dialect,
+        params: list[dict[str, Any]],
+    ) -> None:
+        """Write `params` (one dict per row, every key given) in the connection's transaction."""
+        async with connection.cursor() as cursor, cursor.copy(self._get(dialect)[0]) as copy:
+            for row in self._rows(dialect, params):
+                await copy.write_row(row)
+
+    def run_sync(self, connection: Connection, params: list[dict[str, Any]]) -> None:
+        """The same on a sync connection to PostgreSQL, in its transaction."""
+        raw = connection.connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(self._get(connection.dialect)[0]) as copy:  # type: ignore[union-attr]
+            for row in self._rows(connection.dialect, params):
+                copy.write_row(row)
+
 
 #: Settings of the loop's connections, which serve only short indexed reads and read audits:
 #: no parallel workers and no JIT. With them, the batched profile read (many subjects at once,

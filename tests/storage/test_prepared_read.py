@@ -112,11 +112,13 @@ def test_held_connection_sees_each_commit_and_keeps_no_transaction(seeded: Conte
 
 def test_prepared_write_stores_what_core_stores(seeded: Context) -> None:
     """A prepared INSERT (one row and executemany) stores each value as Core's INSERT does, a
-    prepared UPDATE gives back its RETURNING rows, and SQLite's write gate is held meanwhile."""
+    prepared UPDATE gives back its RETURNING rows, and SQLite's write gate is held meanwhile.
+    On PostgreSQL a COPY (sync and on the loop's own connection) stores the same values, text
+    with tabs, newlines and backslashes included."""
     from sqlalchemy import insert, update
 
     from xinyong.audit.models import AuditEvent
-    from xinyong.db import PreparedWrite, write_gate
+    from xinyong.db import CopyWrite, PreparedWrite, write_gate
 
     events = table_of(AuditEvent)
     moment = dt.datetime(2026, 11, 23, 20, 30, 1, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -135,7 +137,7 @@ def test_prepared_write_stores_what_core_stores(seeded: Context) -> None:
             "object_id": str(n),
             "subject_key": "KEY",
             "personal_read": n % 2 == 0,
-            "detail_json": '{"中":1}',
+            "detail_json": '{"中":1}' if n % 3 else '{"a":"\\t\tb\nc\\\\N"}',
             "prev_hash": "0" * 64,
             "hash": f"{n:064d}",
         }
@@ -148,12 +150,27 @@ def test_prepared_write_stores_what_core_stores(seeded: Context) -> None:
         assert gate is None or gate.locked()  # held from the first write until commit
         prepared.run_sync(conn, [values(3), values(4)])
     assert gate is None or not gate.locked()
+    keys = [c.key for c in events.columns]
+    if seeded.engine.dialect.name == "postgresql":
+        copied = CopyWrite(events, keys)
+        with seeded.engine.begin() as conn:
+            copied.run_sync(conn, [values(5), values(6)])
+
+        async def on_loop() -> None:
+            try:
+                connections = loop_connections(seeded.engine)
+                async with connections.connection() as aconn, aconn.transaction():
+                    await copied.run(aconn, seeded.engine.dialect, [values(7), values(8)])
+            finally:
+                await close_loop_connections(seeded.engine)
+
+        asyncio.run(on_loop())
     with seeded.engine.connect() as conn:
         rows = conn.execute(
             select(events).where(events.c.action == "test:prepared").order_by(events.c.id)
         ).all()
     stored = [row._asdict() for row in rows]
-    assert len(stored) == 5
+    assert len(stored) == (9 if seeded.engine.dialect.name == "postgresql" else 5)
     for row in stored:
         n = row.pop("id") - 10_000_000
         expected = values(n)

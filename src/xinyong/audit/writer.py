@@ -135,7 +135,7 @@ class ReadAuditWriter:
                 try:
                     entries = [values for values, _ in batch]
                     connections = loop_connections(self._engine)
-                    async with connections.connection() as conn, conn.transaction():
+                    async with connections.connection() as conn:  # its own transaction
                         await self._log.append_async(conn, self._engine.dialect, entries)
                 except Exception as exc:  # every reader of the batch fails with it
                     _settle(batch, exc)
