@@ -119,6 +119,19 @@ def test_my_record_history_over_http(ctx: Context) -> None:
     url = f"/api/me/records/HLJ-CF-001/{row['处罚决定书文号']}/history"
     body = client.get(url, params={"provider": "HRB-SCJG"}, headers=headers).json()
     assert body["provider"] == "HRB-SCJG" and [v["version"] for v in body["versions"]] == [1, 2]
+    assert body["provider_name"] and body["item_name"]  # the source unit by name (HLJ 35)
+    first, second = body["versions"]
+    assert (first["current"], second["current"]) == (False, True)
+    assert first["superseded_at"] and second["superseded_at"] is None
+    assert second["change_label"] == "更新"
+    assert second["fields"]["处罚内容"] == "罚款人民币三千元。"
+    assert first["fields"]["处罚内容"] != second["fields"]["处罚内容"]  # what changed
+    with ctx.sessions() as session:  # the read itself is on the log, for the subject to see
+        logged = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sharing:history:read")
+        ).all()
+    assert [e.object_id for e in logged] == [f"HRB-SCJG/HLJ-CF-001/{row['处罚决定书文号']}"]
+    assert logged[0].subject_key == DEMO_COMPANY and logged[0].legal_basis
     other = client.post(
         "/api/auth/token", data={"username": "citizen", "password": DEMO_PASSWORD}
     ).json()["access_token"]

@@ -63,6 +63,16 @@ def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Brow
     reads = page.locator("#accesses tbody tr", has_text="sharing:profile:read")
     assert reads.count() >= 2
     assert "暂无授权" in page.locator("#authorisations").inner_text()
+    first = page.locator("#records tbody tr").first
+    unit = first.locator("td").nth(3).inner_text()
+    first.locator("a.history-link").click()  # the item's source and changes (HLJ 35, HRB 35)
+    page.wait_for_selector("#versions")
+    assert page.locator("#provider").inner_text() == unit
+    assert "第1版" in page.locator("#versions").inner_text()
+    assert page.locator("#versions tr.current").count() == 1
+    page.goto(server + "/me")
+    reads = page.locator("#accesses tbody tr", has_text="sharing:history:read")
+    assert reads.count() == 1
     context.close()
 
 

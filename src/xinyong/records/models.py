@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, BigId, UTCDateTime
 
+#: How a version came about, and a record's states, as users read them.
+CHANGE_LABELS = {"new": "首次归集", "update": "更新", "correction": "更正", "withdrawal": "撤回"}
+STATE_LABELS = {"active": "有效", "withdrawn": "已撤回", "repaired": "已完成信用修复"}
+
 
 class CreditRecord(Base):
     """One version of one item of public credit information about one subject.

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from xinyong.authorisations.service import (
     GrantIn,
@@ -19,8 +18,7 @@ from xinyong.authorisations.service import (
     set_good_publicity,
 )
 from xinyong.common.roles import Actor, Role
-from xinyong.records.models import CreditRecord
-from xinyong.sharing.service import access_log, profile, profile_async
+from xinyong.sharing.service import access_log, profile, profile_async, record_history
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ContextDep, SessionDep, get_actor, get_context, require
 
@@ -148,21 +146,10 @@ def my_record_history(
     item_code: str,
     record_key: str,
     provider: str,
-    session: SessionDep,
+    ctx: ContextDep,
     actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """The source unit and every change of one item of my information (HLJ 35, HRB 35)."""
-    from xinyong.common.errors import Forbidden
-    from xinyong.records.service import history
-
-    versions = history(session, provider, item_code, record_key)
-    owner = session.scalar(
-        select(CreditRecord.subject_key).where(
-            CreditRecord.provider_code == provider,
-            CreditRecord.item_code == item_code,
-            CreditRecord.record_key == record_key,
-        )
+    return record_history(
+        ctx, actor=actor, provider_code=provider, item_code=item_code, record_key=record_key
     )
-    if owner != actor.subject_key:
-        raise Forbidden("sharing.not_yours", "只能查看本人信息的变动记录")
-    return {"provider": provider, "item": item_code, "record_key": record_key, "versions": versions}

@@ -41,10 +41,11 @@ from xinyong.catalog.service import spec_of
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
-from xinyong.db import PreparedRead, held_connection, loop_connections, table_of
-from xinyong.records.models import CreditRecord
+from xinyong.db import PreparedRead, held_connection, loop_connections, table_of, transaction
+from xinyong.providers.models import ProviderUnit
+from xinyong.records.models import CHANGE_LABELS, STATE_LABELS, CreditRecord
 from xinyong.sharing.masking import mask_id_number, mask_name
-from xinyong.sharing.visibility import RECORD_COLUMNS, RecordView, Viewer, view_record
+from xinyong.sharing.visibility import RECORD_COLUMNS, Level, RecordView, Viewer, view_record
 from xinyong.subjects.models import Subject
 
 TRUSTED = (Role.STAFF, Role.ADMIN, Role.AGENCY, Role.PROVIDER)
@@ -573,6 +574,86 @@ def _answer(
     if memo is not None:
         memo.keep_answer(by_rows, answer, entry)
     return answer, entry
+
+
+def record_history(
+    ctx: Context, *, actor: Actor, provider_code: str, item_code: str, record_key: str
+) -> dict[str, Any]:
+    """The source unit and every version of one item of a subject's information, for the
+    subject itself and the staff (HLJ 35, HRB 35 ¶1): each version through the visibility
+    engine, with when it held, when the platform learned it, what changed and why. The read
+    is audited (`sharing:history:read`) in the same transaction."""
+    today = ctx.today()
+    with transaction(ctx.sessions) as session:
+        versions = session.scalars(
+            select(CreditRecord)
+            .where(
+                CreditRecord.provider_code == provider_code,
+                CreditRecord.item_code == item_code,
+                CreditRecord.record_key == record_key,
+            )
+            .order_by(CreditRecord.version)
+        ).all()
+        if not versions:
+            raise NotFound("records.unknown", f"记录“{record_key}”不存在", record_key=record_key)
+        owner = versions[0].subject_key
+        own = actor.role is Role.SUBJECT and actor.subject_key == owner
+        if not own and actor.role not in (Role.STAFF, Role.ADMIN):
+            raise Forbidden("sharing.not_yours", "只能查看本人信息的变动记录")
+        viewer = Viewer(actor=actor)
+        specs = _specs(session.connection(), {(v.item_code, v.item_version) for v in versions})
+        shown: list[dict[str, Any]] = []
+        personal: set[str] = set()
+        basis: set[str] = set()
+        for version in versions:
+            spec = specs.get((version.item_code, version.item_version))
+            view = None if spec is None else view_record(viewer, version, spec, ctx.rules, today)
+            if view is None:
+                continue
+            personal.update(view.personal_shown)
+            basis.update(c.label() for c in view.decision.citations)
+            shown.append(
+                {
+                    "version": version.version,
+                    "current": version.is_current,
+                    "state": version.state,
+                    "change": version.change,
+                    "change_label": CHANGE_LABELS.get(version.change, version.change),
+                    "state_label": STATE_LABELS.get(version.state, version.state),
+                    "reason": version.reason,
+                    "valid_from": version.valid_from.isoformat(),
+                    "valid_to": version.valid_to.isoformat() if version.valid_to else None,
+                    "recorded_at": version.recorded_at.isoformat(),
+                    "superseded_at": version.superseded_at.isoformat()
+                    if version.superseded_at
+                    else None,
+                    "batch_id": version.batch_id,
+                    "fields": view.fields,
+                    "masked": [n for n, lv in view.levels.items() if lv is Level.MASKED],
+                }
+            )
+        unit = session.get(ProviderUnit, provider_code)
+        latest = specs.get((versions[-1].item_code, versions[-1].item_version))
+        ctx.log(
+            session,
+            actor=actor,
+            action="sharing:history:read",
+            object_type="record",
+            object_id=f"{provider_code}/{item_code}/{record_key}",
+            subject_key=owner,
+            legal_basis="；".join(sorted(basis))[:400] or None,
+            personal_read=bool(personal),
+            detail={"versions": [v["version"] for v in shown], "personal": sorted(personal)},
+        )
+        return {
+            "subject_key": owner,
+            "provider": provider_code,
+            "provider_name": unit.name if unit is not None else None,
+            "item": item_code,
+            "item_name": latest.name if latest is not None else item_code,
+            "record_key": record_key,
+            "versions": shown,
+        }
 
 
 def access_log(

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 
 from xinyong.accounts.service import authenticate, close_session, open_session
 from xinyong.common.errors import Unauthenticated
@@ -96,6 +97,7 @@ def my_page(
     its good-information switch, its report."""
     from xinyong.authorisations.service import describe, hides_good_information, of_subject
     from xinyong.catalog.service import list_items
+    from xinyong.providers.models import ProviderUnit
     from xinyong.sharing.service import access_log, profile
     from xinyong.sharing.visibility import Viewer
 
@@ -107,6 +109,11 @@ def my_page(
         grants = [describe(a, ctx.today()) for a in of_subject(session, actor.subject_key)]
         grantable = [i for i in list_items(session) if i.opening == "conditional"]
         hide_good = hides_good_information(session, actor.subject_key)
+        codes = {r.provider_code for r in mine.records}
+        found = session.execute(
+            select(ProviderUnit.code, ProviderUnit.name).where(ProviderUnit.code.in_(codes))
+        )
+        units = {code: name for code, name in found}
     return templates.TemplateResponse(
         request,
         "me.html",
@@ -118,8 +125,31 @@ def my_page(
             "authorisations": grants,
             "grantable": grantable,
             "hide_good": hide_good,
+            "units": units,
             "error": error,
         },
+    )
+
+
+@router.get("/me/records/{item_code}/{record_key}", response_class=HTMLResponse)
+def my_record_history_page(
+    request: Request,
+    item_code: str,
+    record_key: str,
+    provider: str,
+    ctx: ContextDep,
+    actor: ActorDep,
+) -> Response:
+    """One item of my information: its source unit and every change (HLJ 35, HRB 35)."""
+    from xinyong.sharing.service import record_history
+
+    if actor.role is not Role.SUBJECT or not actor.subject_key:
+        return RedirectResponse("/login", status_code=303)
+    history = record_history(
+        ctx, actor=actor, provider_code=provider, item_code=item_code, record_key=record_key
+    )
+    return templates.TemplateResponse(
+        request, "record_history.html", {"ctx": ctx, "actor": actor, "history": history}
     )
 
 
