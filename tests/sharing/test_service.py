@@ -125,7 +125,9 @@ def test_my_record_history_over_http(ctx: Context) -> None:
     assert first["superseded_at"] and second["superseded_at"] is None
     assert second["change_label"] == "更新"
     assert second["fields"]["处罚内容"] == "罚款人民币三千元。"
-    assert first["fields"]["处罚内容"] != second["fields"]["处罚内容"]  # what changed
+    assert second["changes"] == [  # what changed, and only that
+        {"field": "处罚内容", "before": row["处罚内容"], "after": "罚款人民币三千元。"}
+    ]
     with ctx.sessions() as session:  # the read itself is on the log, for the subject to see
         logged = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "sharing:history:read")

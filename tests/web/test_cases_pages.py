@@ -15,7 +15,7 @@ def test_objection_from_filing_to_decision(server: str, browser: Browser) -> Non
     context, page = login_as(browser, server, "company")
     page.click("#cases-link")
     page.wait_for_url(server + "/me/cases")
-    row = page.locator("#records tbody tr", has_text="哈市监罚")
+    row = page.locator("#records tbody tr", has_text="200号")  # the fixture's penalty
     assert "现在可以申请" in row.locator(".repair-from").inner_text()
     row.locator(".reason").fill("该处罚决定已被复议机关撤销")
     row.locator("button.object").click()
@@ -49,7 +49,7 @@ def test_objection_from_filing_to_decision(server: str, browser: Browser) -> Non
 def test_repair_too_early_or_without_conditions_is_explained(server: str, browser: Browser) -> None:
     context, page = login_as(browser, server, "company")
     page.goto(server + "/me/cases")
-    row = page.locator("#records tbody tr", has_text="哈市监罚")
+    row = page.locator("#records tbody tr", has_text="200号")  # the fixture's penalty
     row.locator(".reason").fill("已缴纳罚款")
     row.locator("button.repair").click()
     assert "信用承诺" in page.locator("#error").inner_text()

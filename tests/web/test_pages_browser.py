@@ -63,13 +63,17 @@ def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Brow
     reads = page.locator("#accesses tbody tr", has_text="sharing:profile:read")
     assert reads.count() >= 2
     assert "暂无授权" in page.locator("#authorisations").inner_text()
-    first = page.locator("#records tbody tr").first
-    unit = first.locator("td").nth(3).inner_text()
-    first.locator("a.history-link").click()  # the item's source and changes (HLJ 35, HRB 35)
+    # the demo's own penalty, changed once by its provider (demo/seed.py `_own_records`)
+    row = page.locator("#records tbody tr", has_text="90号")
+    unit = row.locator("td").nth(3).inner_text()
+    row.locator("a.history-link").click()  # the item's source and changes (HLJ 35, HRB 35)
     page.wait_for_selector("#versions")
-    assert page.locator("#provider").inner_text() == unit
-    assert "第1版" in page.locator("#versions").inner_text()
-    assert page.locator("#versions tr.current").count() == 1
+    assert page.locator("#provider").inner_text() == unit == "哈尔滨市市场监督管理局（演示）"
+    versions = page.locator("#versions tr.version")
+    assert versions.count() == 2 and page.locator("#versions tr.current").count() == 1
+    assert "第2版（现行）" in versions.nth(1).inner_text()
+    changes = versions.nth(1).locator("ul.changes").inner_text()
+    assert "处罚内容" in changes and "罚款人民币三千元" in changes
     page.goto(server + "/me")
     reads = page.locator("#accesses tbody tr", has_text="sharing:history:read")
     assert reads.count() == 1

@@ -99,4 +99,34 @@ def load_demo(
             )
     generate(ctx, subjects=subjects, records=records, seed=seed)
     load_lists_demo(ctx, company=DEMO_COMPANY)
+    _own_records(ctx)
     return list(DEMO_ACCOUNTS)
+
+
+def _own_records(ctx: Context) -> None:
+    """The demo subjects' own information, pushed as a provider's import would push it: a
+    penalty of the company's, later changed by its provider (two versions, so the self-service
+    page has a history to show, HLJ 35), and one of the citizen's."""
+    from xinyong.demo.rows import penalty_row
+    from xinyong.ingest.readers import read_json_records
+    from xinyong.ingest.service import ingest
+
+    today = ctx.today()
+    company = penalty_row(90, today) | {
+        "行政相对人名称": "哈尔滨示范科技有限公司（演示）",
+        "统一社会信用代码": DEMO_COMPANY,
+    }
+    citizen = penalty_row(60, today, person=True) | {
+        "行政相对人名称": "张示范（演示）",
+        "证件号码": DEMO_CITIZEN,
+    }
+    changed = company | {"处罚内容": "罚款人民币三千元，没收违法所得八百元。"}
+    for rows in ([company, citizen], [changed]):
+        ingest(
+            ctx,
+            actor=SYSTEM,
+            provider_code="HRB-SCJG",
+            item_code="HLJ-CF-001",
+            rows=read_json_records(rows),
+            source="api",
+        )

@@ -630,6 +630,7 @@ def record_history(
                     "batch_id": version.batch_id,
                     "fields": view.fields,
                     "masked": [n for n, lv in view.levels.items() if lv is Level.MASKED],
+                    "changes": _changes(shown[-1]["fields"], view.fields) if shown else [],
                 }
             )
         unit = session.get(ProviderUnit, provider_code)
@@ -654,6 +655,16 @@ def record_history(
             "record_key": record_key,
             "versions": shown,
         }
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields a version changed from the one before it, in the later version's order."""
+    names = [*after, *(n for n in before if n not in after)]
+    return [
+        {"field": n, "before": before.get(n), "after": after.get(n)}
+        for n in names
+        if before.get(n) != after.get(n)
+    ]
 
 
 def access_log(
