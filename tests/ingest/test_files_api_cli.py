@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.ingest.conftest import TODAY, csv_bytes, mixed_rows
+from xinyong.audit.models import AuditEvent
 from xinyong.cli import app as cli
 from xinyong.common.errors import DomainError
 from xinyong.common.roles import SYSTEM
@@ -74,7 +76,7 @@ def token(client: TestClient, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def test_api_push_single_batch_file_and_quarantine(client: TestClient) -> None:
+def test_api_push_single_batch_file_and_quarantine(client: TestClient, ctx: Context) -> None:
     headers = token(client, "provider")
     one = client.post("/api/ingest/HLJ-CF-001/records", json=penalty_row(1, TODAY), headers=headers)
     assert one.status_code == 200 and one.json()["accepted"] == 1
@@ -113,6 +115,15 @@ def test_api_push_single_batch_file_and_quarantine(client: TestClient) -> None:
         headers=headers,
     ).json()
     assert history[0]["version"] == 1
+    key = penalty_row(1, TODAY)["处罚决定书文号"]
+    assert history[0]["fields"]["处罚决定书文号"] == key  # through the visibility engine
+    with ctx.sessions() as session:  # the unit's read is on the log (HLJ 35)
+        logged = session.scalars(
+            select(AuditEvent.object_id).where(AuditEvent.action == "sharing:history:read")
+        ).all()
+    assert logged == [f"HRB-SCJG/HLJ-CF-001/{key}"]
+    other = client.get(f"/api/records/HLJ-CF-001/{key}/history", headers=token(client, "company"))
+    assert other.status_code == 403
     report = client.get("/api/providers/HRB-SCJG/timeliness", headers=headers).json()
     assert report["items"][0]["item"] == "HLJ-CF-001"
 

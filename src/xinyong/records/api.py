@@ -56,11 +56,19 @@ def correct(
 def history(
     item_code: str,
     record_key: str,
-    session: SessionDep,
+    ctx: ContextDep,
     provider: str | None = None,
     actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
 ) -> list[dict[str, Any]]:
-    return service.history(session, acting_provider(actor, provider), item_code, record_key)
+    """Every version of a record, through the visibility engine and audited (HLJ 35, 38)."""
+    from xinyong.sharing.service import record_history
+
+    unit = acting_provider(actor, provider)
+    found = record_history(
+        ctx, actor=actor, provider_code=unit, item_code=item_code, record_key=record_key
+    )
+    versions: list[dict[str, Any]] = found["versions"]
+    return versions
 
 
 @router.get("/api/providers")

@@ -580,9 +580,10 @@ def record_history(
     ctx: Context, *, actor: Actor, provider_code: str, item_code: str, record_key: str
 ) -> dict[str, Any]:
     """The source unit and every version of one item of a subject's information, for the
-    subject itself and the staff (HLJ 35, HRB 35 ¶1): each version through the visibility
-    engine, with when it held, when the platform learned it, what changed and why. The read
-    is audited (`sharing:history:read`) in the same transaction."""
+    subject itself (HLJ 35, HRB 35 ¶1), the staff and the unit that provided it: each version
+    through the visibility engine, with when it held, when the platform learned it, what
+    changed and why, and a correction's clock (HLJ 38). The read is audited
+    (`sharing:history:read`) in the same transaction."""
     today = ctx.today()
     with transaction(ctx.sessions) as session:
         versions = session.scalars(
@@ -598,8 +599,9 @@ def record_history(
             raise NotFound("records.unknown", f"记录“{record_key}”不存在", record_key=record_key)
         owner = versions[0].subject_key
         own = actor.role is Role.SUBJECT and actor.subject_key == owner
-        if not own and actor.role not in (Role.STAFF, Role.ADMIN):
-            raise Forbidden("sharing.not_yours", "只能查看本人信息的变动记录")
+        provided = actor.role is Role.PROVIDER and actor.provider_code == provider_code
+        if not (own or provided or actor.role in (Role.STAFF, Role.ADMIN)):
+            raise Forbidden("sharing.not_yours", "只能查看本人信息或本单位提供信息的变动记录")
         viewer = Viewer(actor=actor)
         specs = _specs(session.connection(), {(v.item_code, v.item_version) for v in versions})
         shown: list[dict[str, Any]] = []
@@ -628,6 +630,9 @@ def record_history(
                     if version.superseded_at
                     else None,
                     "batch_id": version.batch_id,
+                    "discovered_on": _iso(version.discovered_on),
+                    "correction_due_on": _iso(version.correction_due_on),
+                    "correction_on_time": version.correction_on_time,
                     "fields": view.fields,
                     "masked": [n for n, lv in view.levels.items() if lv is Level.MASKED],
                     "changes": _changes(shown[-1]["fields"], view.fields) if shown else [],
@@ -655,6 +660,10 @@ def record_history(
             "record_key": record_key,
             "versions": shown,
         }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
