@@ -184,10 +184,10 @@ def change_state(
     return new
 
 
-def history(
+def versions_of(
     session: Session, provider_code: str, item_code: str, record_key: str
-) -> list[dict[str, Any]]:
-    """Every version: what it said, when it held (valid time), when the platform knew it."""
+) -> list[CreditRecord]:
+    """Every version of one record, oldest first; NotFound if it has none."""
     rows = session.scalars(
         select(CreditRecord)
         .where(
@@ -199,6 +199,14 @@ def history(
     ).all()
     if not rows:
         raise NotFound("records.unknown", f"记录“{record_key}”不存在", record_key=record_key)
+    return list(rows)
+
+
+def history(
+    session: Session, provider_code: str, item_code: str, record_key: str
+) -> list[dict[str, Any]]:
+    """Every version: what it said, when it held (valid time), when the platform knew it."""
+    rows = versions_of(session, provider_code, item_code, record_key)
     return [
         {
             "version": r.version,

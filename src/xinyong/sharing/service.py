@@ -44,6 +44,7 @@ from xinyong.context import Context
 from xinyong.db import PreparedRead, held_connection, loop_connections, table_of, transaction
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CHANGE_LABELS, STATE_LABELS, CreditRecord
+from xinyong.records.service import versions_of
 from xinyong.sharing.masking import mask_id_number, mask_name
 from xinyong.sharing.visibility import RECORD_COLUMNS, Level, RecordView, Viewer, view_record
 from xinyong.subjects.models import Subject
@@ -106,22 +107,39 @@ class _PublicAnswers:
             self.stamp = stamp
 
     def get(self, key: str, now: dt.datetime) -> tuple[Profile, dict[str, Any]] | None:
-        kept = self.answers.get(key)
-        if kept is None:
-            return None
-        self.answers.move_to_end(key)
-        answer, entry = kept
-        again = Profile(answer.subject, answer.records, None, answer.rendered, answer.encoded)
-        return again, entry | {"occurred_at": now}
+        return _serve_kept(self.answers, key, now)
 
     def keep(self, key: str, answer: Profile, entry: dict[str, Any]) -> None:
-        if self.limit <= 0:
-            return
-        kept = replace(answer, rendered=[r.as_dict() for r in answer.records])
-        kept.encoded = kept.encoded_head()  # served again as these bytes, not re-encoded
-        self.answers[key] = (kept, dict(entry))
-        if len(self.answers) > self.limit:
-            self.answers.popitem(last=False)
+        if self.limit > 0:
+            kept = replace(answer, rendered=[r.as_dict() for r in answer.records])
+            _keep_answer(self.answers, self.limit, key, kept, entry)
+
+
+_Kept = OrderedDict[Any, tuple[Profile, dict[str, Any]]]
+
+
+def _serve_kept(
+    answers: _Kept, key: Any, now: dt.datetime
+) -> tuple[Profile, dict[str, Any]] | None:
+    """A kept answer served again (its JSON as kept, a fresh receipt) with its audit entry
+    stamped `now`; None if none is kept for `key`."""
+    kept = answers.get(key)
+    if kept is None:
+        return None
+    answers.move_to_end(key)
+    answer, entry = kept
+    again = Profile(answer.subject, answer.records, None, answer.rendered, answer.encoded)
+    return again, entry | {"occurred_at": now}
+
+
+def _keep_answer(
+    answers: _Kept, limit: int, key: Any, kept: Profile, entry: dict[str, Any]
+) -> None:
+    """Keep `kept` (a copy of the answer) by `key`, the least recently used out past `limit`."""
+    kept.encoded = kept.encoded_head()  # served again as these bytes, not re-encoded
+    answers[key] = (kept, dict(entry))
+    if len(answers) > limit:
+        answers.popitem(last=False)
 
 
 def _public_answers(ctx: Context, conn: Connection) -> _PublicAnswers:
@@ -157,22 +175,11 @@ class _PublicViews:
         self, key: tuple[Any, ...], now: dt.datetime
     ) -> tuple[Profile, dict[str, Any]] | None:
         """The kept answer for these rows, with its audit entry stamped `now`; None if none."""
-        kept = self.answers.get(key)
-        if kept is None:
-            return None
-        self.answers.move_to_end(key)
-        answer, entry = kept
-        again = Profile(answer.subject, answer.records, None, answer.rendered, answer.encoded)
-        return again, entry | {"occurred_at": now}
+        return _serve_kept(self.answers, key, now)
 
     def keep_answer(self, key: tuple[Any, ...], answer: Profile, entry: dict[str, Any]) -> None:
-        if self.limit <= 0:
-            return
-        kept = replace(answer)
-        kept.encoded = kept.encoded_head()
-        self.answers[key] = (kept, dict(entry))
-        if len(self.answers) > self.limit:
-            self.answers.popitem(last=False)
+        if self.limit > 0:
+            _keep_answer(self.answers, self.limit, key, replace(answer), entry)
 
     def get(
         self, key: tuple[Any, ...]
@@ -586,17 +593,7 @@ def record_history(
     (`sharing:history:read`) in the same transaction."""
     today = ctx.today()
     with transaction(ctx.sessions) as session:
-        versions = session.scalars(
-            select(CreditRecord)
-            .where(
-                CreditRecord.provider_code == provider_code,
-                CreditRecord.item_code == item_code,
-                CreditRecord.record_key == record_key,
-            )
-            .order_by(CreditRecord.version)
-        ).all()
-        if not versions:
-            raise NotFound("records.unknown", f"记录“{record_key}”不存在", record_key=record_key)
+        versions = versions_of(session, provider_code, item_code, record_key)
         owner = versions[0].subject_key
         own = actor.role is Role.SUBJECT and actor.subject_key == owner
         provided = actor.role is Role.PROVIDER and actor.provider_code == provider_code
