@@ -14,6 +14,7 @@ from xinyong.common.clock import FixedClock
 from xinyong.common.errors import DomainError
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
+from xinyong.demo.generate import synthetic_uscc
 from xinyong.demo.rows import penalty_row
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
 from xinyong.sharing.service import access_log, profile
@@ -140,7 +141,18 @@ def test_my_record_history_over_http(ctx: Context) -> None:
     denied = client.get(
         url, params={"provider": "HRB-SCJG"}, headers={"Authorization": f"Bearer {other}"}
     )
-    assert denied.status_code == 403
+    # another subject's record is answered as an unknown one: no oracle of whose records exist
+    assert denied.status_code == 404 and denied.json()["error"]["code"] == "records.unknown"
+    unknown = client.get(
+        url.replace("HLJ-CF-001/", "HLJ-CF-001/NO-SUCH-"),
+        params={"provider": "HRB-SCJG"},
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    assert unknown.status_code == 404
+    assert (
+        unknown.json()["error"]["message"].replace("NO-SUCH-", "")
+        == (denied.json()["error"]["message"])
+    )
 
 
 def test_the_http_route_answers_as_profile_does_for_every_caller(ctx: Context) -> None:
@@ -173,7 +185,11 @@ def test_the_http_route_answers_as_profile_does_for_every_caller(ctx: Context) -
         refused = client.get(f"/api/subjects/{person_key}/records")
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "sharing.natural_person"
-        assert client.get("/api/subjects/NO-SUCH-KEY/records").status_code == 404
+        # a key that is no organisation's code gets the same refusal: no existence oracle
+        unknown = client.get("/api/subjects/NO-SUCH-KEY/records")
+        assert (unknown.status_code, unknown.json()) == (403, refused.json())
+        no_such_company = synthetic_uscc(7_999_999, "230103")
+        assert client.get(f"/api/subjects/{no_such_company}/records").status_code == 404
         no_purpose = client.get(f"/api/subjects/{key}/records", headers=agency)
         assert no_purpose.json()["error"]["code"] == "sharing.purpose_required"
         checked = client.get(f"/api/subjects/{key}/records?purpose=licensing", headers=agency)
@@ -207,7 +223,8 @@ def test_reads_of_one_loop_turn_go_as_one_query(
         return await original(conn, dialect, params)
 
     monkeypatch.setattr(service._PROFILE_READS, "all_async", counting)
-    asked = [*keys, keys[0], "NO-SUCH-SUBJECT", str(person["证件号码"])]
+    no_such_company = synthetic_uscc(7_999_999, "230103")
+    asked = [*keys, keys[0], no_such_company, "NO-SUCH-SUBJECT", str(person["证件号码"])]
 
     async def all_at_once() -> tuple[list[Any], str]:
         try:
@@ -222,12 +239,12 @@ def test_reads_of_one_loop_turn_go_as_one_query(
             await close_loop_connections(seeded.engine)
 
     answers, jit = asyncio.run(all_at_once())
-    assert batches == [sorted(set(asked))]  # one query for the six requests
+    assert batches == [sorted(set(asked))]  # one query for the seven requests
     assert jit == "off"  # the loop's connections run short reads: no JIT, no parallel plans
     for key, answer in zip(asked, answers, strict=True):
-        if key == "NO-SUCH-SUBJECT":
+        if key == no_such_company:
             assert isinstance(answer, DomainError) and answer.code == "sharing.unknown_subject"
-        elif key == person["证件号码"]:
+        elif key in ("NO-SUCH-SUBJECT", person["证件号码"]):  # the same refusal for both
             assert isinstance(answer, DomainError) and answer.code == "sharing.natural_person"
         else:
             alone = profile(seeded, viewer=public, subject_key=key).as_dict()

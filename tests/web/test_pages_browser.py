@@ -82,7 +82,10 @@ def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Brow
 
 def test_report_verification_page(server: str, browser: Browser) -> None:
     context, page = login_as(browser, server, "company")
-    response = page.request.post(server + "/api/reports", data={"subject_key": "NOSUCH"})
+    from xinyong.demo.generate import synthetic_uscc
+
+    unknown = synthetic_uscc(7_999_999, "230103")  # a valid code no organisation on file has
+    response = page.request.post(server + "/api/reports", data={"subject_key": unknown})
     assert response.status == 404 and response.json()["error"]["code"] == "sharing.unknown_subject"
     from xinyong.demo.seed import DEMO_COMPANY
 

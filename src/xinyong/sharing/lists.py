@@ -1,19 +1,30 @@
 """The 双公示 publicity lists (行政许可, 行政处罚): recent records of one item as the public may see
-them, filtered by name and date. Each record still goes through the visibility engine."""
+them, filtered by name and date. Each record still goes through the visibility engine.
+
+A filter may only match what its viewer may see. The name filter matches the names of
+organisations (法人、非法人组织、个体工商户: public by law, shown in full) and their codes, never a
+record's raw payload: a natural person appears on these lists desensitised and cannot be found by
+name or ID number here (HLJ 23 ¶4). The filter's `%` and `_` are matched as themselves. Every
+list read that shows a subject's personal information (a person's desensitised name and ID, an
+organisation's desensitised legal representative) is audited under that subject, so it appears
+in the subject's access log (HLJ 35)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.service import get_item, spec_of
-from xinyong.common.roles import ANONYMOUS
+from xinyong.common.identifiers import check_identifier
+from xinyong.common.roles import ANONYMOUS, Actor
 from xinyong.context import Context
 from xinyong.records.models import CreditRecord
-from xinyong.sharing.visibility import Viewer, view_record
+from xinyong.sharing.visibility import RecordView, Viewer, view_record
+from xinyong.subjects.models import Subject
 
 PUBLICITY_LISTS = {
     "licences": ("HLJ-XK-001", "行政许可公示"),
@@ -22,16 +33,24 @@ PUBLICITY_LISTS = {
 PAGE = 20
 
 
+def escape_like(text: str) -> str:
+    """`text` as a LIKE pattern that matches only itself (with ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def publicity_list(
     session: Session,
     ctx: Context,
     item_code: str,
     *,
+    actor: Actor = ANONYMOUS,
     name: str | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     page: int = 1,
 ) -> list[dict[str, Any]]:
+    """One page of the list as the public sees it (whoever `actor` is: these are the public's
+    lists), its read audited as `actor`'s (committed before this returns)."""
     item = get_item(session, item_code)
     spec = spec_of(item)
     today = ctx.today()
@@ -48,17 +67,62 @@ def publicity_list(
         query = query.where(CreditRecord.decided_on >= since)
     if until:
         query = query.where(CreditRecord.decided_on <= until)
-    if name:
-        query = query.where(
-            CreditRecord.title.contains(name) | CreditRecord.payload_json.contains(name)
-        )
+    wanted = (name or "").strip()
+    if wanted:
+        code = check_identifier(wanted, today)
+        if code.valid and code.kind == "uscc":  # an organisation's code: public by law
+            organisations = select(Subject.subject_key).where(
+                Subject.subject_key == code.value, Subject.kind != "natural_person"
+            )
+        else:  # an organisation's name, never a person's, never the raw payload
+            organisations = select(Subject.subject_key).where(
+                Subject.kind != "natural_person",
+                Subject.name.like(f"%{escape_like(wanted)}%", escape="\\"),
+            )
+        query = query.where(CreditRecord.subject_key.in_(organisations))
     viewer = Viewer(actor=ANONYMOUS)
-    shown: list[dict[str, Any]] = []
+    shown: list[tuple[str, RecordView]] = []
     offset = (max(page, 1) - 1) * PAGE
     for record in session.scalars(query.offset(offset).limit(PAGE * 3)):
         view = view_record(viewer, record, spec, ctx.rules, today)
         if view is not None:
-            shown.append(view.as_dict())
+            shown.append((record.subject_key, view))
         if len(shown) == PAGE:
             break
-    return shown
+    _audit(ctx, actor, item_code, spec.roles.subject_name, shown)
+    return [view.as_dict() for _, view in shown]
+
+
+def _audit(
+    ctx: Context, actor: Actor, item_code: str, name_field: str, shown: list[tuple[str, RecordView]]
+) -> None:
+    """One read entry per subject whose personal information this page showed."""
+    by_subject: dict[str, list[RecordView]] = defaultdict(list)
+    for key, view in shown:
+        if view.personal_shown:
+            by_subject[key].append(view)
+    entries = [
+        ctx.read_entry(
+            actor=actor,
+            action="sharing:publicity:read",
+            object_type="subject",
+            object_id=key,
+            subject_key=key,
+            legal_basis="；".join(sorted({c.label() for v in views for c in v.decision.citations}))[
+                :400
+            ]
+            or None,
+            personal_read=True,
+            detail={
+                "list": item_code,
+                "natural_person": any(name_field in v.personal for v in views),
+                "records_shown": [f"{v.item_code}/{v.record_key}" for v in views],
+                "personal_fields_shown": sorted(
+                    {f"{v.item_code}:{n}" for v in views for n in v.personal_shown}
+                ),
+            },
+        )
+        for key, views in by_subject.items()
+    ]
+    for done in [ctx.reads.submit(entry) for entry in entries]:
+        done.result()  # the page leaves only once its reads are on the log

@@ -39,17 +39,23 @@ from xinyong.catalog.models import CatalogItem
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import spec_of
 from xinyong.common.errors import DomainError, Forbidden, NotFound
+from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.db import PreparedRead, held_connection, loop_connections, table_of, transaction
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CHANGE_LABELS, STATE_LABELS, CreditRecord
 from xinyong.records.service import versions_of
-from xinyong.sharing.masking import mask_id_number, mask_name
-from xinyong.sharing.visibility import RECORD_COLUMNS, Level, RecordView, Viewer, view_record
+from xinyong.sharing.visibility import (
+    RECORD_COLUMNS,
+    Level,
+    RecordView,
+    Viewer,
+    shown_identity,
+    view_record,
+)
 from xinyong.subjects.models import Subject
 
-TRUSTED = (Role.STAFF, Role.ADMIN, Role.AGENCY, Role.PROVIDER)
 _PUBLIC = Viewer(actor=ANONYMOUS)  # anonymous: no identity, purpose or authorisation
 
 
@@ -250,9 +256,31 @@ def _specs(conn: Connection, pairs: set[tuple[str, int]]) -> dict[tuple[str, int
     return {pair: _SPECS[(database, *pair)] for pair in pairs if (database, *pair) in _SPECS}
 
 
-def _check_viewer(ctx: Context, viewer: Viewer, subject_key: str, kind: str) -> None:
+def _person_refused(ctx: Context) -> Forbidden:
+    """The one answer to a viewer who may not read a natural person, whether or not the
+    platform holds anything about that person: no status, code or wording tells them apart."""
+    rule = ctx.rules.get("opening.never_open_personal_fields", ctx.today())
+    return Forbidden(
+        "sharing.natural_person",
+        "自然人的信用信息不向社会公开查询，也不告知平台是否存有某人的信息；"
+        "本人可免费查询，他人须经本人授权",
+        list(rule.citations),
+    )
+
+
+def _may_read_persons(viewer: Viewer, key: str) -> bool:
+    """Whether a viewer may learn, by asking, whether the platform holds a natural person
+    under `key`: the person, staff and agencies (which are told "unknown" plainly)."""
     actor = viewer.actor
-    own = actor.role is Role.SUBJECT and actor.subject_key == subject_key
+    own = actor.role is Role.SUBJECT and actor.subject_key == key
+    return own or actor.role in (Role.STAFF, Role.ADMIN, Role.AGENCY)
+
+
+def _check_viewer(
+    ctx: Context, viewer: Viewer, subject_key: str, kind: str, provided: bool = False
+) -> None:
+    """`provided`: the viewer is a provider unit that provided one of the subject's records."""
+    actor = viewer.actor
     authorised = bool(viewer.grants)
     if actor.role is Role.AGENCY:
         scenarios = ctx.rules.get("query.mandatory_scenarios", ctx.today())
@@ -263,13 +291,10 @@ def _check_viewer(ctx: Context, viewer: Viewer, subject_key: str, kind: str) -> 
                 + "、".join(e["code"] for e in scenarios.value),
                 citations=list(scenarios.citations),
             )
-    if kind == "natural_person" and not own and not authorised and actor.role not in TRUSTED:
-        rule = ctx.rules.get("opening.never_open_personal_fields", ctx.today())
-        raise Forbidden(
-            "sharing.natural_person",
-            "自然人的信用信息不向社会公开查询；本人可免费查询，他人须经本人授权",
-            list(rule.citations),
-        )
+    # a provider unit reads a person only if it provided information about them itself
+    entitled = _may_read_persons(viewer, subject_key) or (actor.role is Role.PROVIDER and provided)
+    if kind == "natural_person" and not authorised and not entitled:
+        raise _person_refused(ctx)
 
 
 _subjects, _preferences = table_of(Subject), table_of(SubjectPreference)
@@ -441,17 +466,17 @@ async def profile_async(ctx: Context, *, viewer: Viewer, subject_key: str) -> Pr
     else:  # on the loop's own connection: no worker thread for the common case
         today, key = ctx.today(), subject_key.strip().upper()
         rows = await _batched_reads(ctx.engine).rows(key)
-        subject = _subject_of(rows, key)
+        subject = _subject_of(ctx, rows, key, viewer)
         records = [row for row in rows if row.id is not None]
         pairs = {(r.item_code, r.item_version) for r in records}
         loaded = _kept_specs(ctx.engine, pairs)
         if loaded is not None and not viewer.actor.username:  # the public: nothing to look up
-            viewer, specs = _viewer_of(ctx, None, viewer, key, subject, today), loaded
+            viewer, specs = _viewer_of(ctx, None, viewer, key, subject, records, today), loaded
         else:  # grants to look up, or a spec to load: in a worker thread, on the sync engine
 
             def look_up() -> tuple[Viewer, dict[tuple[str, int], CatalogItemSpec]]:
                 with ctx.engine.connect() as conn:
-                    seen = _viewer_of(ctx, conn, viewer, key, subject, today)
+                    seen = _viewer_of(ctx, conn, viewer, key, subject, records, today)
                     return seen, _specs(conn, pairs)
 
             viewer, specs = await anyio.to_thread.run_sync(look_up)
@@ -476,21 +501,39 @@ def prepare_profile(
     opened = nullcontext(connection) if connection is not None else ctx.engine.connect()
     with opened as conn:  # Core rows: this path is the platform's busiest
         rows = _PROFILE_READ.all(conn, {"key": key})
-        subject = _subject_of(rows, key)
-        viewer = _viewer_of(ctx, conn, viewer, key, subject, today)
+        subject = _subject_of(ctx, rows, key, viewer)
         records = [row for row in rows if row.id is not None]
+        viewer = _viewer_of(ctx, conn, viewer, key, subject, records, today)
         specs = _specs(conn, {(r.item_code, r.item_version) for r in records})
     return _answer(ctx, viewer, key, subject, records, specs, today, memo)
 
 
-def _subject_of(rows: list[Any], key: str) -> Any:
+def _subject_of(ctx: Context, rows: list[Any], key: str, viewer: Viewer) -> Any:
+    """The subject's row, or the refusal: a key that is not an organisation's code (a
+    USCC) is answered, to a viewer who may not read natural persons, exactly as a person on
+    file that it may not read is (no existence oracle); to others, "unknown"."""
     if not rows:
+        check = check_identifier(key, ctx.today())
+        if not (check.valid and check.kind == "uscc") and not _may_read_persons(viewer, key):
+            raise _person_refused(ctx)
         raise NotFound("sharing.unknown_subject", "未找到该信用主体", subject=key)
     return rows[0]
 
 
+def _provided(viewer: Viewer, records: list[Any]) -> bool:
+    """The viewer is a provider unit that provided one of these (current) records."""
+    code = viewer.actor.provider_code
+    return viewer.actor.role is Role.PROVIDER and any(r.provider_code == code for r in records)
+
+
 def _viewer_of(
-    ctx: Context, conn: Connection | None, viewer: Viewer, key: str, subject: Any, today: dt.date
+    ctx: Context,
+    conn: Connection | None,
+    viewer: Viewer,
+    key: str,
+    subject: Any,
+    records: list[Any],
+    today: dt.date,
 ) -> Viewer:
     """The viewer with its valid grants for `key` (looked up on `conn`: only an account can
     hold any) and the subject's publicity preference, checked against who may see this kind
@@ -503,7 +546,7 @@ def _viewer_of(
         grants=valid_grants(Session(bind=conn), username, key, today) if username else (),
         subject_hides_good=bool(subject.hide_good_information),
     )
-    _check_viewer(ctx, viewer, key, subject.subject_kind)
+    _check_viewer(ctx, viewer, key, subject.subject_kind, _provided(viewer, records))
     return viewer
 
 
@@ -549,12 +592,17 @@ def _answer(
         if memo is not None and (shown := memo.keep(by_row, view)) is not None:
             rendered.append(shown)
     actor = viewer.actor
-    trusted = actor.role in TRUSTED or (actor.role is Role.SUBJECT and actor.subject_key == key)
     natural = subject.subject_kind == "natural_person"
     name = subject.subject_name
+    # the header goes through the engine too: a provider unit sees a person's identity in full
+    # only if it provided information about them (HLJ 23 ¶4)
+    identity = (
+        shown_identity(actor, key, name, provided=_provided(viewer, records))
+        if natural
+        else {"subject_key": key, "name": name}
+    )
     header = {
-        "subject_key": mask_id_number(key) if natural and not trusted else key,
-        "name": mask_name(name) if natural and not trusted else name,
+        **identity,
         "kind": subject.subject_kind,
         "region": subject.subject_region,
         "as_of": today.isoformat(),
@@ -598,7 +646,8 @@ def record_history(
         own = actor.role is Role.SUBJECT and actor.subject_key == owner
         provided = actor.role is Role.PROVIDER and actor.provider_code == provider_code
         if not (own or provided or actor.role in (Role.STAFF, Role.ADMIN)):
-            raise Forbidden("sharing.not_yours", "只能查看本人信息或本单位提供信息的变动记录")
+            # answered as an unknown record: the answer must not tell whose records exist
+            raise NotFound("records.unknown", f"记录“{record_key}”不存在", record_key=record_key)
         viewer = Viewer(actor=actor)
         specs = _specs(session.connection(), {(v.item_code, v.item_version) for v in versions})
         shown: list[dict[str, Any]] = []

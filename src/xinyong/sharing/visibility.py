@@ -14,6 +14,11 @@ Who sees what:
   subjects): by the opening attribute (HLJ 23 ¶2), dishonesty only within its publicity period
   (HLJ 37, HRB 36), a natural person's name, ID numbers, birth date, address and phone only where
   the information is public by law, and then desensitised (HLJ 23 ¶4, HRB 24 ¶2).
+
+Outside a record's fields — a profile's header, an organisation's related persons, a list entry,
+a search result — a natural person's name and ID number are shown in full only to whom
+`sees_identity` names, desensitised to everyone else; and a record key made of personal fields
+is desensitised like them. Filters, counts and error answers never reveal more than this.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from xinyong.catalog.schemas import SUBJECT_KINDS, CatalogItemSpec
 from xinyong.common.errors import Citation
 from xinyong.common.roles import Actor, Role
 from xinyong.law.rules import RuleSet
-from xinyong.sharing.masking import mask_for
+from xinyong.sharing.masking import mask_for, mask_id_number, mask_name
 from xinyong.sharing.publicity import PublicityWindow, publicity_window
 
 
@@ -147,6 +152,30 @@ class RecordView:
             "repair_from": self.repair_from.isoformat() if self.repair_from else None,
             "marks": self.marks,
         }
+
+
+def sees_identity(actor: Actor, person_key: str, *, provided: bool = False) -> bool:
+    """Whether `actor` sees a natural person's name and ID number in full outside a record's
+    fields: the person itself, platform staff, an agency (which states its statutory purpose
+    before it reads anything, HLJ 44) and a provider unit that provided information about the
+    person (`provided`: it pushed the ID number itself). Everyone else — the public, agreement
+    organisations, other subjects, other units, holders of the person's authorisation (which
+    covers items, not the identity, HLJ 23 ¶4) — sees them desensitised."""
+    role = actor.role
+    if role is Role.SUBJECT:
+        return actor.subject_key is not None and actor.subject_key == person_key
+    if role in (Role.STAFF, Role.ADMIN, Role.AGENCY):
+        return True
+    return role is Role.PROVIDER and provided
+
+
+def shown_identity(
+    actor: Actor, person_key: str, name: str, *, provided: bool = False
+) -> dict[str, str]:
+    """A natural person's key and name as `actor` may see them (see `sees_identity`)."""
+    if sees_identity(actor, person_key, provided=provided):
+        return {"subject_key": person_key, "name": name}
+    return {"subject_key": mask_id_number(person_key), "name": mask_name(name)}
 
 
 def _own(actor: Actor, record: RecordLike) -> bool:
@@ -288,6 +317,15 @@ def view_record(
     if trusted and window is not None and record.state == "active":
         view.repair_from = window.repair_from  # the subject learns when it may apply for repair
     names = spec.field_names  # in the catalog's order, as readers expect
+    if not trusted and personal.intersection(spec.roles.record_key):
+        # a key made of personal fields (a commendation's 主体名称) is desensitised like them
+        shown = spec.public_by_law or consented  # else the field itself is hidden
+        view.record_key = "|".join(
+            (mask_for(n, str(payload.get(n) or "")) if shown else "***")
+            if n in personal
+            else str(payload.get(n))
+            for n in spec.roles.record_key
+        )
     if trusted or not personal:  # nothing to desensitise: every field in full
         view.fields = {n: payload[n] for n in names if payload.get(n) is not None}
         view.levels = dict.fromkeys(view.fields, Level.FULL)

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from xinyong.common.roles import Actor, Role
 from xinyong.consents.service import ConsentIn, record_consent
-from xinyong.subjects.service import LinkIn, add_link, links_of
-from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.subjects.service import LinkIn, add_link, shown_links
+from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
 
 router = APIRouter(tags=["信用主体"])
 WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
@@ -28,8 +28,10 @@ def new_link(
 
 
 @router.get("/api/subjects/{key}/links")
-def get_links(key: str, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
-    return links_of(session, key, ctx.today())
+def get_links(key: str, ctx: ContextDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """The persons who answer for an organisation (HLJ 33): names desensitised except to the
+    person, the organisation, staff and agencies; each read audited."""
+    return shown_links(ctx, actor=actor, organisation_key=key)
 
 
 @router.post("/api/consents", status_code=201)

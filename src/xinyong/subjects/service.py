@@ -13,6 +13,8 @@ from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id, check_uscc
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
+from xinyong.sharing.masking import mask_name
+from xinyong.sharing.visibility import sees_identity
 from xinyong.subjects.models import SubjectLink
 
 RELATIONS = {
@@ -69,6 +71,49 @@ def add_link(
 
 
 def links_of(session: Session, organisation_key: str, on: dt.date) -> list[dict[str, Any]]:
+    """The organisation's links in force on `on`, names in full: for the platform's own use
+    (an answer to anyone goes through `shown_links`)."""
+    return [_describe(r) for r in _links(session, organisation_key, on)]
+
+
+def shown_links(ctx: Context, *, actor: Actor, organisation_key: str) -> list[dict[str, Any]]:
+    """The natural persons who answer for an organisation (HLJ 33) as `actor` may see them:
+    the name in full to the person, the organisation itself, staff and agencies, desensitised
+    to everyone else (HLJ 23 ¶4); ID numbers to no one. Each person shown is a read of their
+    personal information, audited under their key (committed before this returns) so it
+    appears in their access log (HLJ 35)."""
+    key = organisation_key.strip().upper()
+    with ctx.sessions() as session:
+        rows = _links(session, key, ctx.today())
+    shown, entries = [], []
+    for row in rows:
+        full = actor.role is Role.SUBJECT and actor.subject_key == key
+        full = full or sees_identity(actor, row.person_key)
+        link = _describe(row)
+        if not full:
+            link["person_name"] = mask_name(row.person_name)
+        shown.append(link)
+        entries.append(
+            ctx.read_entry(
+                actor=actor,
+                action="subjects:links:read",
+                object_type="subject_link",
+                object_id=row.id,
+                subject_key=row.person_key,
+                personal_read=True,
+                detail={
+                    "organisation": key,
+                    "relation": row.relation,
+                    "name_shown": "full" if full else "masked",
+                },
+            )
+        )
+    for done in [ctx.reads.submit(entry) for entry in entries]:
+        done.result()
+    return shown
+
+
+def _links(session: Session, organisation_key: str, on: dt.date) -> list[SubjectLink]:
     rows = session.scalars(
         select(SubjectLink)
         .where(
@@ -77,16 +122,16 @@ def links_of(session: Session, organisation_key: str, on: dt.date) -> list[dict[
         )
         .order_by(SubjectLink.id)
     )
-    return [
-        {
-            "id": r.id,
-            "relation": r.relation,
-            "relation_label": RELATIONS.get(r.relation, r.relation),
-            "person_name": r.person_name,
-            "valid_from": r.valid_from.isoformat(),
-            "valid_to": r.valid_to.isoformat() if r.valid_to else None,
-            "source": r.source,
-        }
-        for r in rows
-        if r.valid_to is None or r.valid_to >= on
-    ]
+    return [r for r in rows if r.valid_to is None or r.valid_to >= on]
+
+
+def _describe(r: SubjectLink) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "relation": r.relation,
+        "relation_label": RELATIONS.get(r.relation, r.relation),
+        "person_name": r.person_name,
+        "valid_from": r.valid_from.isoformat(),
+        "valid_to": r.valid_to.isoformat() if r.valid_to else None,
+        "source": r.source,
+    }

@@ -297,6 +297,7 @@ def publicity_page(
             session,
             ctx,
             item,
+            actor=actor,
             name=name or None,
             since=dt.date.fromisoformat(since) if since else None,
             until=dt.date.fromisoformat(until) if until else None,
