@@ -455,8 +455,8 @@ def test_every_get_route_is_in_the_suite(world: World) -> None:
 
 
 def test_no_anonymous_answer_of_any_route_shows_a_person(world: World) -> None:
-    """Every GET route, anonymously: P's key and P's name in
-    every path parameter and every query parameter; then each wildcard attack in each query
+    """Every GET route, anonymously: P's key and P3's company's code in every path parameter,
+    P's key and P's name in every query parameter; then each wildcard attack in each query
     parameter."""
     client = world.client
 
@@ -466,11 +466,11 @@ def test_no_anonymous_answer_of_any_route_shows_a_person(world: World) -> None:
         assert not found, (url, params, r.status_code, found)
 
     for route in get_routes(client.app):
-        for value in (P_KEY, P_NAME):
+        for value in (P_KEY, DEMO_COMPANY):  # a person; the company P3 answers for
             url = _url(route, dict.fromkeys(route.path_params, value))
             check(url, {})
-            if route.query_params:
-                check(url, dict.fromkeys(route.query_params, value))
+            for filter_ in (P_KEY, P_NAME) if route.query_params else ():
+                check(url, dict.fromkeys(route.query_params, filter_))
         which = "penalties" if route.path_params == ("which",) else P_KEY
         url = _url(route, dict.fromkeys(route.path_params, which))
         for name in route.query_params:
