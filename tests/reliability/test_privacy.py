@@ -49,6 +49,7 @@ from xinyong.ingest.readers import read_json_records
 from xinyong.ingest.service import ingest
 from xinyong.law.rules import load_yaml
 from xinyong.lists.models import ListEntry
+from xinyong.lists.service import sync_court_debtors
 from xinyong.models import Base
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.service import clear_caches
@@ -202,6 +203,21 @@ def _populate(ctx: Context) -> None:
     }
     people = [_person_row(310, P2_KEY, P2_NAME), _person_row(311, P3_KEY, P3_NAME)]
     _push(ctx, [*people, company2], "HLJ-CF-001", "HLJ-STHJ")
+    # P3 is a court debtor (失信被执行人): on the serious-dishonesty list (HLJ 28 ¶3)
+    debtor = {
+        "被执行人名称": P3_NAME,
+        "被执行人类别": "自然人",
+        "证件类型": "身份证",
+        "证件号码": P3_KEY,
+        "案号": "（2026）黑0103执1号",
+        "执行法院": "哈尔滨市南岗区人民法院（演示）",
+        "执行依据文号": "（2025）黑0103民初1号",
+        "失信情形": "有履行能力而拒不履行生效法律文书确定的义务（演示）",
+        "纳入日期": (TODAY - dt.timedelta(days=20)).isoformat(),
+    }
+    _push(ctx, [debtor], "HLJ-SX-001", "HLJ-GY")
+    with ctx.sessions() as session, session.begin():
+        sync_court_debtors(session, ctx, actor=SYSTEM)
     # a commendation of P: its record key is made of 表彰文号 and the person's name
     _push(
         ctx,
@@ -571,7 +587,8 @@ def test_the_publicity_filter_cannot_recover_an_id(world: World) -> None:
 
 
 def test_reads_of_a_person_are_audited_under_the_person(world: World) -> None:
-    """Links and list reads that show a person (desensitised) are on the person's log."""
+    """Links, publicity and list reads that show a person (desensitised) are audited under the
+    person, so they are on the person's own access log (HLJ 35)."""
     from xinyong.audit.models import AuditEvent
 
     client = world.client
@@ -580,9 +597,15 @@ def test_reads_of_a_person_are_audited_under_the_person(world: World) -> None:
     assert [link["person_name"] for link in links] == ["欧***"]
     assert _count(world, AuditEvent, P3_KEY, "subjects:links:read") >= 1
     client.get("/publicity/penalties")
-    after = _count(world, AuditEvent, P3_KEY)
-    assert after >= before + 2  # the links read and the list read
     assert _count(world, AuditEvent, P3_KEY, "sharing:publicity:read") >= 1
+    listed = client.get("/api/lists/serious").json()
+    mine = [e for e in listed if e["subject_name"] == P3_NAME[0] + "***"]
+    assert len(mine) == 1 and mine[0]["subject_key"] == P3_KEY[:6] + "********" + P3_KEY[-4:]
+    assert not leaks(world, client.get("/lists/serious").text)
+    client.get(f"/api/list-entries/{mine[0]['number']}")
+    assert _count(world, AuditEvent, P3_KEY, "lists:entry:read") >= 3  # API, page, decision
+    after = _count(world, AuditEvent, P3_KEY)
+    assert after >= before + 5
 
 
 def _count(world: World, model: Any, key: str, action: str | None = None) -> int:

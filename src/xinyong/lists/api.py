@@ -105,14 +105,15 @@ def define_criteria(
 
 
 @router.get("/api/lists/{list_kind}")
-def public_list(list_kind: str, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
+def public_list(
+    list_kind: str, ctx: ContextDep, session: SessionDep, actor: ActorDep
+) -> list[dict[str, Any]]:
     """The red list or the serious-dishonesty list: entries within their term, each with its
-    written decision; natural persons masked."""
+    written decision; natural persons masked, each one shown audited."""
     today = ctx.today()
-    return [
-        service.describe_entry(e, today, full=False)
-        for e in service.public_list(session, list_kind, today)
-    ]
+    listed = service.public_list(session, list_kind, today)
+    service.audit_persons_shown(ctx, actor, listed)
+    return [service.describe_entry(e, today, full=False) for e in listed]
 
 
 @router.post("/api/lists/{list_kind}", status_code=201)
@@ -132,7 +133,7 @@ def recognise(
 @router.get("/api/list-entries/{number}")
 def entry(number: str, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A written decision: public while in force; always to the subject and to staff."""
-    return service.shown_entry(session, number, actor, ctx.today())
+    return service.shown_entry(session, number, actor, ctx.today(), ctx)
 
 
 class NoticeIn(BaseModel):

@@ -29,10 +29,9 @@ STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 def list_page(request: Request, list_kind: str, ctx: ContextDep, actor: ActorDep) -> Response:
     today = ctx.today()
     with ctx.sessions() as session:
-        entries = [
-            service.describe_entry(e, today, full=False)
-            for e in service.public_list(session, list_kind, today)
-        ]
+        listed = service.public_list(session, list_kind, today)
+        entries = [service.describe_entry(e, today, full=False) for e in listed]
+    service.audit_persons_shown(ctx, actor, listed)
     return templates.TemplateResponse(
         request,
         "lists.html",
@@ -51,7 +50,7 @@ def entry_page(request: Request, number: str, ctx: ContextDep, actor: ActorDep) 
     """The written decision (认定决定书) with the measures that apply today."""
     today = ctx.today()
     with ctx.sessions() as session:
-        shown = service.shown_entry(session, number, actor, today)
+        shown = service.shown_entry(session, number, actor, today, ctx)
     return templates.TemplateResponse(
         request, "list_entry.html", {"ctx": ctx, "actor": actor, "e": shown}
     )

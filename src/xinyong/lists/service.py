@@ -782,14 +782,42 @@ def public_list(session: Session, list_kind: str, on: dt.date, limit: int = 500)
     )
 
 
-def shown_entry(session: Session, number: str, actor: Actor, on: dt.date) -> dict[str, Any]:
+def shown_entry(
+    session: Session, number: str, actor: Actor, on: dt.date, ctx: Context | None = None
+) -> dict[str, Any]:
     """A written decision as `actor` may see it: unknown unless visible to them; in full to
-    staff and the subject itself, natural persons masked for everyone else."""
+    staff and the subject itself, natural persons masked for everyone else. With `ctx`, a
+    natural person's decision shown is audited (`audit_persons_shown`)."""
     entry = get_entry(session, number)
     if not visible_to(entry, actor, on):
         raise NotFound("lists.unknown_entry", f"未找到认定决定{number}")
     full = actor.role in (Role.STAFF, Role.ADMIN) or actor.subject_key == entry.subject_key
+    if ctx is not None:
+        audit_persons_shown(ctx, actor, [entry], full=full)
     return describe_entry(entry, on, full=full)
+
+
+def audit_persons_shown(
+    ctx: Context, actor: Actor, entries: list[ListEntry], *, full: bool = False
+) -> None:
+    """A list or decision that shows natural persons (desensitised unless `full`) is a read of
+    each one's personal information: audited under the person's key, so it is in their access
+    log (HLJ 35); committed before the answer leaves."""
+    values = [
+        ctx.read_entry(
+            actor=actor,
+            action="lists:entry:read",
+            object_type="list_entry",
+            object_id=e.number,
+            subject_key=e.subject_key,
+            personal_read=True,
+            detail={"list": e.list_kind, "identity": "full" if full else "masked"},
+        )
+        for e in entries
+        if e.subject_kind == "natural_person"
+    ]
+    for done in [ctx.reads.submit(v) for v in values]:
+        done.result()
 
 
 def visible_to(entry: ListEntry, actor: Actor, on: dt.date) -> bool:
