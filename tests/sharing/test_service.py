@@ -251,3 +251,46 @@ def test_reads_of_one_loop_turn_go_as_one_query(
             got = answer.as_dict()
             assert got["records"] == alone["records"] != [] and got["subject"] == alone["subject"]
             assert got["audit_receipt"] is not None
+
+
+def test_a_provider_sees_a_person_only_if_it_provided_about_them(ctx: Context) -> None:
+    """Issue 14 item 4: a unit's account saw any person's full name and ID in the header. Now
+    the header goes through the engine: the unit that pushed the person's record sees them in
+    full; another unit gets the refusal anyone gets for a person it may not read — the same
+    answer as for an ID the platform has never seen."""
+    from xinyong.accounts.service import create_user
+    from xinyong.common.roles import SYSTEM
+    from xinyong.demo.seed import DEMO_CITIZEN
+
+    load_demo(ctx, subjects=2, records=2)  # the citizen's penalty, pushed by HRB-SCJG
+    with ctx.sessions() as session, session.begin():
+        create_user(
+            session,
+            ctx,
+            actor=SYSTEM,
+            username="other-unit",
+            password=DEMO_PASSWORD,
+            role=Role.PROVIDER,
+            display_name="另一提供单位",
+            provider_code="HLJ-SCJG",
+        )
+    client = TestClient(create_app(ctx))
+
+    def bearer(username: str) -> dict[str, str]:
+        form = {"username": username, "password": DEMO_PASSWORD}
+        token = client.post("/api/auth/token", data=form).json()["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    pushed = client.get(f"/api/subjects/{DEMO_CITIZEN}/records", headers=bearer("provider"))
+    assert pushed.status_code == 200
+    assert pushed.json()["subject"] == pushed.json()["subject"] | {
+        "subject_key": DEMO_CITIZEN,
+        "name": "张示范（演示）",
+    }
+    other = bearer("other-unit")
+    refused = client.get(f"/api/subjects/{DEMO_CITIZEN}/records", headers=other)
+    never = DEMO_CITIZEN[:14] + ("0000" if DEMO_CITIZEN[14:] != "0000" else "0010")
+    unknown = client.get(f"/api/subjects/{never}/records", headers=other)
+    assert refused.status_code == unknown.status_code == 403
+    assert refused.json() == unknown.json()
+    assert DEMO_CITIZEN not in refused.text and "张示范" not in refused.text
