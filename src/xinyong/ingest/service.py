@@ -154,8 +154,19 @@ def authorise(
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    """Rows in chunks. A reader that refuses the rest of a file (a line too long) does so after
+    the rows before it have been handed over: they are applied, and the receipt says so."""
     iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
+    while True:
+        chunk: list[Row] = []
+        try:
+            chunk.extend(islice(iterator, size))
+        except DomainError:
+            if chunk:
+                yield chunk
+            raise
+        if not chunk:
+            return
         yield chunk
 
 
@@ -724,6 +735,10 @@ def _run_batch(
             if progress:
                 progress(len(chunk), position)
     except BaseException as exc:
+        if isinstance(exc, DomainError):  # the answer names the batch whose receipt tells more
+            exc.details.setdefault("batch_id", batch.id)
+            if run is not None:
+                exc.details.setdefault("counts", run.receipt.counts())
         # if the database is gone too, the batch is closed on the next start instead
         with contextlib.suppress(Exception):
             _close_failed(ctx, run, batch.id, exc)
