@@ -222,29 +222,33 @@ class _LineTooLong(Exception):
     pass
 
 
-class _Lines:
-    """Lines for csv.reader, each read with a bound; counts the characters of the record being
-    read (a quoted field may span lines) and notes NUL characters and undecodable bytes."""
+_surrogateescape = codecs.lookup_error("surrogateescape")
+_UNDECODABLE = [0]  # bytes that were not the file's encoding, counted over every reader
 
-    def __init__(self, text: io.TextIOWrapper, limit: int) -> None:
-        self.text = text
-        self.limit = limit
-        self.chars = 0
-        self.suspect = False
 
-    def __iter__(self) -> _Lines:
-        return self
+def _mark_undecodable(error: UnicodeError) -> tuple[str, int]:
+    """surrogateescape, counted: a reader that sees the count move checks its rows for the
+    surrogates (a regular expression per line would cost more than the rest of reading)."""
+    _UNDECODABLE[0] += 1
+    return _surrogateescape(error)  # type: ignore[return-value]
 
-    def __next__(self) -> str:
-        line = self.text.readline(self.limit + 1)
-        if not line:
-            raise StopIteration
-        self.chars += len(line)
-        if self.chars > self.limit:
+
+codecs.register_error("xinyong-undecodable", _mark_undecodable)
+
+
+def _lines(text: io.TextIOWrapper, limit: int, record: list[int]) -> Iterator[str]:
+    """Lines for csv.reader, each read with a bound. `record` holds the characters of the record
+    being read (a quoted field may span lines) and whether it holds a NUL; the reader resets it
+    for each record."""
+    readline = text.readline
+    bound = limit + 1
+    while line := readline(bound):
+        record[0] += len(line)
+        if record[0] > limit:
             raise _LineTooLong
-        if "\x00" in line or _SURROGATES.search(line):
-            self.suspect = True
-        return line
+        if "\x00" in line:
+            record[1] = 1
+        yield line
 
 
 def read_csv(stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[Row]:
@@ -256,14 +260,15 @@ def read_csv(stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[Ro
     shown_encoding = "GB18030" if encoding == "gb18030" else "UTF-8"
     # Bytes that are not the encoding stay in the text as surrogates; the row holding them is
     # quarantined (the encoding is judged on the first 64 KB: a bad byte later is not a 500).
-    text = io.TextIOWrapper(buffered, encoding=encoding, errors="surrogateescape", newline="")
-    lines = _Lines(text, limits.max_line_chars)
+    text = io.TextIOWrapper(buffered, encoding=encoding, errors="xinyong-undecodable", newline="")
+    record = [0, 0]  # characters in the record being read, NUL seen
+    undecodable = _UNDECODABLE[0]
+    suspect = False  # once bytes went undecodable (text is decoded ahead), every row is checked
     csv.field_size_limit(max(limits.max_line_chars, 1))  # _Lines bounds the record first
-    reader = csv.reader(lines)
+    reader = csv.reader(_lines(text, limits.max_line_chars, record))
     number = 1
     while True:
-        lines.chars = 0
-        lines.suspect = False
+        record[0] = record[1] = 0
         try:
             values = next(reader)
         except StopIteration:
@@ -299,7 +304,9 @@ def read_csv(stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[Ro
                 row[EXTRA_COLUMNS] = _too_many_columns(len(values), extra, limits)
             elif extra:
                 row[EXTRA_COLUMNS] = "、".join(extra)
-        if lines.suspect or lines.chars > limits.max_field_chars:
+        if not suspect and _UNDECODABLE[0] != undecodable:
+            suspect = True
+        if suspect or record[1] or record[0] > limits.max_field_chars:
             for name, value in row.items():
                 if value.__class__ is str:
                     row[name] = check_value(name, value, limits, shown_encoding)
