@@ -407,3 +407,33 @@ def test_csv_reader_counts_rows_as_before(client: TestClient) -> None:
     with ctx_of(client).sessions() as session:
         assert session.scalar(select(func.count()).select_from(IngestBatch)) >= 1
     assert re.search(r"第一行\\n第二行", r.text) is None  # the receipt does not echo payloads
+
+
+def test_resubmissions_and_corrections_are_held_to_the_same_limits(client: TestClient) -> None:
+    """The other two doors a record comes in by: a quarantined row resubmitted, and a
+    correction (HLJ 38). A NUL there is a refusal with reasons, never a 500 (PostgreSQL)."""
+    bad = dict(penalty_row(1, TODAY), 违法事实="有\x00空字符")
+    first = client.post(f"/api/ingest/{ITEM}/records", json=bad).json()
+    qid = first["rows_rejected"][0]["quarantine_id"]
+    again = client.post(f"/api/quarantine/{qid}/resubmit", json=bad)
+    assert again.status_code == 200 and again.json()["rejected"] == 1
+    good = penalty_row(2, TODAY)
+    assert client.post(f"/api/ingest/{ITEM}/records", json=good).json()["accepted"] == 1
+    key = good["处罚决定书文号"]
+    r = client.post(
+        f"/api/records/{ITEM}/{key}/correction",
+        json={
+            "discovered_on": TODAY.isoformat(),
+            "reason": "更正",
+            "record": dict(good, 违法事实="更正\x00后"),
+        },
+    )
+    assert r.status_code == 422 and error(r)["code"] == "records.invalid_correction"
+    assert "空字符" in error(r)["message"]
+    r = client.post(
+        f"/api/records/{ITEM}/{key}/correction",
+        json={"discovered_on": TODAY.isoformat(), "reason": "撤\x00回"},
+    )
+    assert r.status_code == 422 and error(r)["code"] == "records.bad_reason"
+    r = client.post(f"/api/quarantine/{qid + 1}/withdraw", json={"reason": "撤\x00回"})
+    assert r.status_code == 422 and error(r)["code"] == "quarantine.bad_reason"
