@@ -250,10 +250,14 @@ def empty_rows_sheet(rows: int, *, dimension: bool) -> bytes:
     ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     dim = f'<dimension ref="A1:A{rows}"/>' if dimension else ""
     body = "".join(f'<row r="{n}"/>' for n in range(2, rows + 1))
+    # Without a dimension, the end of the sheet is broken: a reader that parses the whole sheet
+    # to size it (openpyxl does) fails there, one that stops at the row limit never gets there.
+    end = "</sheetData></worksheet>" if dimension else '<row r="999999"><c><v>1</v></row>'
+
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{ns}">{dim}<sheetData>'
         f'<row r="1"><c r="A1" t="inlineStr"><is><t>行政相对人名称</t></is></c></row>'
-        f"{body}</sheetData></worksheet>"
+        f"{body}{end}"
     ).encode()
 
 
