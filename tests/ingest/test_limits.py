@@ -441,3 +441,21 @@ def test_resubmissions_and_corrections_are_held_to_the_same_limits(client: TestC
     assert r.status_code == 422 and error(r)["code"] == "records.bad_reason"
     r = client.post(f"/api/quarantine/{qid + 1}/withdraw", json={"reason": "撤\x00回"})
     assert r.status_code == 422 and error(r)["code"] == "quarantine.bad_reason"
+
+
+def test_a_row_of_millions_of_cells_is_refused_before_it_is_built(
+    small: TestClient, tmp_path: Path
+) -> None:
+    """openpyxl builds a whole <row> in memory before reading it: a row's XML is held to the
+    line limit (lowered to 20,000), counted on the bytes as they are inflated."""
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>行政相对人名称</t></is></c></row>'
+    wide = f'<row r="2">{"<c/>" * 10_000}</row>'
+    sheet = f'<worksheet xmlns="{ns}"><sheetData>{header}{wide}</sheetData></worksheet>'
+    path = write_xlsx(tmp_path / "a.xlsx", [])
+    r = upload(small, "a.xlsx", rewrite(path, {"xl/worksheets/sheet1.xml": sheet.encode()}))
+    assert r.status_code == 413 and error(r)["code"] == "ingest.xlsx_row_too_large"
+    assert "XINYONG_INGEST_MAX_LINE_CHARS" in error(r)["message"]
+    hidden = sheet.replace(wide, f"<!-- {wide} -->")
+    r = upload(small, "a.xlsx", rewrite(path, {"xl/worksheets/sheet1.xml": hidden.encode()}))
+    assert r.status_code == 422 and "注释或CDATA" in error(r)["message"]

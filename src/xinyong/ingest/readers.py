@@ -331,10 +331,22 @@ class _Budget:
             )
 
 
+_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row[\s>/]")
+
+
 class _Counted(io.RawIOBase):
-    def __init__(self, inner: IO[bytes], budget: _Budget) -> None:
+    """A part of the zip, counting what it inflates. For a worksheet, also the bytes since the
+    last row began: openpyxl builds a whole <row> in memory before reading it (a row of 10
+    million empty cells would take gigabytes), so a row's XML is bounded like a CSV line.
+    Comments and CDATA, which could hide a fake row start, are refused in a worksheet (Excel
+    writes neither)."""
+
+    def __init__(self, inner: IO[bytes], budget: _Budget, row_limit: int | None) -> None:
         self.inner = inner
         self.budget = budget
+        self.row_limit = row_limit
+        self.since_row = 0
+        self.tail = b""
 
     def readable(self) -> bool:
         return True
@@ -347,7 +359,28 @@ class _Counted(io.RawIOBase):
             return b"".join(parts)
         data = self.inner.read(size)
         self.budget.spend(len(data))
+        if self.row_limit is not None and data:
+            self._guard(data)
         return data
+
+    def _guard(self, data: bytes) -> None:
+        window = self.tail + data
+        if b"<![CDATA[" in window or b"<!--" in window:
+            raise DomainError(
+                code="ingest.bad_xlsx",
+                message="Excel工作表中含有注释或CDATA段（Excel不会写入），不予读取",
+            )
+        last = None
+        for last in _ROW_START.finditer(window):  # noqa: B007 - the last one is wanted
+            pass
+        self.since_row = len(window) - last.start() if last else self.since_row + len(data)
+        self.tail = window[-64:]
+        if self.since_row > self.row_limit:  # type: ignore[operator]
+            raise _too_large(
+                "ingest.xlsx_row_too_large",
+                f"Excel工作表中一行的XML超过平台上限{_size(self.row_limit)}"  # type: ignore[arg-type]
+                "（XINYONG_INGEST_MAX_LINE_CHARS，按字节计），不予读取",
+            )
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
@@ -363,6 +396,8 @@ class _BoundedZip(zipfile.ZipFile):
     """A zip whose members count what they inflate against one budget."""
 
     budget: _Budget
+    sheets: set[str]  # worksheet parts: their rows are bounded
+    row_limit: int
 
     def open(
         self,
@@ -375,7 +410,9 @@ class _BoundedZip(zipfile.ZipFile):
         inner = super().open(name, mode, pwd, force_zip64=force_zip64)
         if mode != "r":
             return inner
-        return _Counted(inner, self.budget)  # type: ignore[return-value]
+        name = name.filename if isinstance(name, zipfile.ZipInfo) else name
+        limit = self.row_limit if name in self.sheets else None
+        return _Counted(inner, self.budget, limit)  # type: ignore[return-value]
 
 
 def _central_directory(stream: IO[bytes]) -> tuple[int, int] | None:
@@ -412,6 +449,8 @@ def _open_zip(stream: IO[bytes], limits: ReadLimits) -> _BoundedZip:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise DomainError(code="ingest.bad_xlsx", message=f"无法读取Excel文件：{exc}") from exc
     archive.budget = _Budget(limits.xlsx_max_expanded_bytes)
+    archive.sheets = set()
+    archive.row_limit = limits.max_line_chars
     infos = archive.infolist()
     if len(infos) > limits.xlsx_max_parts:
         raise _too_large(
@@ -474,6 +513,7 @@ def _load_workbook(archive: _BoundedZip, limits: ReadLimits) -> Any:
         def read_worksheets(self) -> None:  # read-only sheets, sized without a full parse
             for sheet, rel in self.parser.find_sheets():
                 if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                    archive.sheets.add(rel.target)
                     ws = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
                     ws.sheet_state = sheet.state
                     self.wb._sheets.append(ws)
