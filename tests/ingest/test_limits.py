@@ -459,3 +459,6 @@ def test_a_row_of_millions_of_cells_is_refused_before_it_is_built(
     hidden = sheet.replace(wide, f"<!-- {wide} -->")
     r = upload(small, "a.xlsx", rewrite(path, {"xl/worksheets/sheet1.xml": hidden.encode()}))
     assert r.status_code == 422 and "注释或CDATA" in error(r)["message"]
+    laughs = '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + sheet.replace(wide, "")
+    r = upload(small, "a.xlsx", rewrite(path, {"xl/worksheets/sheet1.xml": laughs.encode()}))
+    assert r.status_code == 422 and "实体声明" in error(r)["message"]

@@ -338,8 +338,8 @@ class _Counted(io.RawIOBase):
     """A part of the zip, counting what it inflates. For a worksheet, also the bytes since the
     last row began: openpyxl builds a whole <row> in memory before reading it (a row of 10
     million empty cells would take gigabytes), so a row's XML is bounded like a CSV line.
-    Comments and CDATA, which could hide a fake row start, are refused in a worksheet (Excel
-    writes neither)."""
+    Comments and CDATA, which could hide a fake row start, are refused in a worksheet, and a
+    DTD or entity declaration (entity expansion) in any part: Excel writes none of them."""
 
     def __init__(self, inner: IO[bytes], budget: _Budget, row_limit: int | None) -> None:
         self.inner = inner
@@ -359,12 +359,20 @@ class _Counted(io.RawIOBase):
             return b"".join(parts)
         data = self.inner.read(size)
         self.budget.spend(len(data))
-        if self.row_limit is not None and data:
+        if data:
             self._guard(data)
         return data
 
     def _guard(self, data: bytes) -> None:
         window = self.tail + data
+        self.tail = window[-64:]
+        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:  # entity expansion: never in OOXML
+            raise DomainError(
+                code="ingest.bad_xlsx",
+                message="Excel文件中含有DTD或实体声明（Excel不会写入），不予读取",
+            )
+        if self.row_limit is None:
+            return
         if b"<![CDATA[" in window or b"<!--" in window:
             raise DomainError(
                 code="ingest.bad_xlsx",
@@ -374,11 +382,10 @@ class _Counted(io.RawIOBase):
         for last in _ROW_START.finditer(window):  # noqa: B007 - the last one is wanted
             pass
         self.since_row = len(window) - last.start() if last else self.since_row + len(data)
-        self.tail = window[-64:]
-        if self.since_row > self.row_limit:  # type: ignore[operator]
+        if self.since_row > self.row_limit:
             raise _too_large(
                 "ingest.xlsx_row_too_large",
-                f"Excel工作表中一行的XML超过平台上限{_size(self.row_limit)}"  # type: ignore[arg-type]
+                f"Excel工作表中一行的XML超过平台上限{_size(self.row_limit)}"
                 "（XINYONG_INGEST_MAX_LINE_CHARS，按字节计），不予读取",
             )
 
