@@ -390,7 +390,7 @@ def ingest(
     """导入CSV或Excel文件（表头为目录的中文字段名），流式处理并打印回执。"""
     from xinyong.common.errors import DomainError
     from xinyong.ingest.readers import reader_for
-    from xinyong.ingest.service import ingest_file
+    from xinyong.ingest.service import close_crashed_batches, ingest_file
 
     ctx = _ctx()
     try:
@@ -398,6 +398,8 @@ def ingest(
     except DomainError as exc:
         _fail(str(exc))
         return
+    for batch_id in close_crashed_batches(ctx):
+        typer.echo(f"批次{batch_id}的导入进程已意外终止，已关闭该批次（见其回执）")
     with typer.progressbar(length=file.stat().st_size, label="导入中") as bar:
         seen = 0
 
@@ -538,6 +540,15 @@ app.add_typer(jobs_app, name="jobs")
 def jobs_run() -> None:
     """执行全部定时工作（逾期标记、名单期限届满移出、失信被执行人同步）；可重复、可并发运行。"""
     from xinyong.cases.jobs import run_jobs
+    from xinyong.ingest.service import close_crashed_batches
 
-    done = run_jobs(_ctx())
+    ctx = _ctx()
+    closed = close_crashed_batches(ctx)
+    done = run_jobs(ctx)
+    if closed:
+        done["interrupted_batches_closed"] = len(closed)
     typer.echo(json.dumps(done, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    app()

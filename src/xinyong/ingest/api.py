@@ -14,7 +14,7 @@ from xinyong.common.errors import DomainError
 from xinyong.common.roles import Actor, Role
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
-from xinyong.ingest.readers import read_json_records, reader_for
+from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
 from xinyong.ingest.service import ingest, ingest_file
 from xinyong.web.deps import ContextDep, SessionDep, acting_provider, require
 
@@ -47,7 +47,7 @@ def push_records(
         actor=actor,
         provider_code=acting_provider(actor, provider),
         item_code=item_code,
-        rows=read_json_records(records),
+        rows=read_json_records(records, ReadLimits.from_settings(ctx.settings)),
         source="api",
     )
     return receipt.as_dict()

@@ -20,7 +20,8 @@ class IngestBatch(Base):
     source: Mapped[str] = mapped_column(String(16))  # api | csv | xlsx | resubmit
     filename: Mapped[str | None] = mapped_column(String(300))
     actor: Mapped[str] = mapped_column(String(120))
-    state: Mapped[str] = mapped_column(String(16))  # processing | done | failed
+    # processing | done | failed (refused or stopped part-way) | interrupted (its process died)
+    state: Mapped[str] = mapped_column(String(16), index=True)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -29,6 +30,10 @@ class IngestBatch(Base):
     receipt_json: Mapped[str] = mapped_column(Text, default="{}")
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: "host|pid|process start" of the process running it: a crashed batch is recognised by it
+    owner: Mapped[str | None] = mapped_column(String(200))
+    #: when its last chunk committed (the counts above are kept up to date with each chunk)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class QuarantinedRow(Base):

@@ -13,6 +13,7 @@ from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.ingest.models import QuarantinedRow
+from xinyong.ingest.readers import ReadLimits, read_json_records
 from xinyong.ingest.service import Receipt, ingest
 
 
@@ -80,12 +81,13 @@ def resubmit(ctx: Context, *, actor: Actor, quarantine_id: int, record: dict[str
     with ctx.sessions() as session:
         row = _open_row(session, actor, quarantine_id)
         provider, item = row.provider_code, row.item_code
+    _, limited = next(read_json_records([record], ReadLimits.from_settings(ctx.settings)))
     receipt = ingest(
         ctx,
         actor=actor,
         provider_code=provider,
         item_code=item,
-        rows=[(row.row_number, record)],
+        rows=[(row.row_number, limited)],
         source="resubmit",
         filename=f"quarantine:{quarantine_id}",
     )
@@ -113,6 +115,8 @@ def resubmit(ctx: Context, *, actor: Actor, quarantine_id: int, record: dict[str
 def withdraw(ctx: Context, *, actor: Actor, quarantine_id: int, reason: str) -> QuarantinedRow:
     if not reason.strip():
         raise DomainError(code="quarantine.reason_required", message="撤回须说明理由")
+    if "\x00" in reason:
+        raise DomainError(code="quarantine.bad_reason", message="理由含有空字符（\\x00），不予接收")
     with ctx.sessions() as session, session.begin():
         row = _open_row(session, actor, quarantine_id)
         row.state = "withdrawn"

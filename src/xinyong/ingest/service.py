@@ -7,9 +7,14 @@ a changed payload becomes a new version; a refused row is kept with every reason
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
+import os
+import signal
+import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -19,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.models import CatalogItem
@@ -30,7 +36,7 @@ from xinyong.context import Context
 from xinyong.db import table_of
 from xinyong.deadlines.service import load_calendar
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
-from xinyong.ingest.readers import CountingReader, Row, read_file
+from xinyong.ingest.readers import CountingReader, ReadLimits, Row, read_file
 from xinyong.ingest.validate import Reason, Rejected, RowValidator, ValidRow
 from xinyong.law.workdays import WorkdayCalendar, add_period
 from xinyong.lists.service import COURT_DEBTOR_ITEM, sync_court_debtors
@@ -148,8 +154,19 @@ def authorise(
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    """Rows in chunks. A reader that refuses the rest of a file (a line too long) does so after
+    the rows before it have been handed over: they are applied, and the receipt says so."""
     iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
+    while True:
+        chunk: list[Row] = []
+        try:
+            chunk.extend(islice(iterator, size))
+        except DomainError:
+            if chunk:
+                yield chunk
+            raise
+        if not chunk:
+            return
         yield chunk
 
 
@@ -488,6 +505,184 @@ ResultSource = Callable[[_Run], Iterator[tuple[Results, int | None]]]
 Progress = Callable[[int, int | None], None]  # (rows in the chunk, bytes read so far)
 
 
+def _owner() -> str:
+    """This process, as a batch records it: host, pid and the process's start (a pid is reused)."""
+    pid = os.getpid()
+    return f"{socket.gethostname()[:120]}|{pid}|{_process_start(pid) or ''}"
+
+
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), None if there is no such
+    process or no /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def _owner_alive(owner: str) -> bool | None:
+    """True/False for a process of this host; None for another host (cannot be checked)."""
+    host, _, rest = owner.partition("|")
+    pid_text, _, start = rest.partition("|")
+    if host != socket.gethostname()[:120] or not pid_text.isdigit():
+        return None
+    pid = int(pid_text)
+    if Path("/proc/self/stat").exists():
+        return start != "" and _process_start(pid) == start
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _failure(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, DomainError):
+        return {"code": exc.code, "message": exc.message}
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        return {"code": "ingest.stopped", "message": "导入被中止"}
+    return {"code": "ingest.error", "message": f"导入出错而中止（{type(exc).__name__}）"}
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    """A unique violation on credit_records: another push of the same record committed first."""
+    if isinstance(exc, IntegrityError):
+        return True
+    try:
+        import psycopg.errors
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.errors.IntegrityError)
+
+
+def _apply_chunk(ctx: Context, run: _Run, chunk: Results) -> None:
+    """Apply one chunk in its own transaction, with the batch's running counts. A push of the
+    same record committed meanwhile by another request (a unique violation) makes the chunk run
+    again against what is now current: that row becomes unchanged or an update."""
+    receipt = run.receipt
+    parts: tuple[list[Any], ...] = (
+        receipt.accepted,
+        receipt.updated,
+        receipt.unchanged,
+        receipt.rejected,
+    )
+    kept = [len(part) for part in parts]
+    rows = receipt.rows
+    attempts = ctx.settings.ingest_conflict_retries + 1
+    for attempt in range(attempts):
+        try:
+            with ctx.sessions() as session, session.begin():
+                run.apply(session, chunk)
+                session.execute(
+                    update(IngestBatch)
+                    .where(IngestBatch.id == run.batch.id)
+                    .values(heartbeat_at=ctx.clock.now(), **receipt.counts())
+                )
+            return
+        except Exception as exc:
+            for part, length in zip(parts, kept, strict=True):
+                del part[length:]
+            receipt.rows = rows
+            if not _is_conflict(exc) or attempt == attempts - 1:
+                raise
+
+
+def _close_failed(ctx: Context, run: _Run | None, batch_id: int, exc: BaseException) -> None:
+    """A batch that stopped: its receipt says what was committed before, and why it stopped."""
+    failure = _failure(exc)
+    values: dict[str, Any] = {"state": "failed", "finished_at": ctx.clock.now()}
+    if run is not None:
+        receipt = run.receipt.as_dict()
+        receipt["error"] = failure
+        receipt["notes"] = [
+            *receipt.get("notes", []),
+            f"导入未完成：{failure['message']}。回执所列各行已入库，其余未读取；"
+            "更正后可重新导入整个文件，已入库的记录将计为未变，不会重复。",
+        ]
+        values |= {"receipt_json": json.dumps(receipt, ensure_ascii=False), **run.receipt.counts()}
+    with ctx.sessions() as session, session.begin():
+        session.execute(update(IngestBatch).where(IngestBatch.id == batch_id).values(**values))
+        ctx.log(
+            session,
+            actor=run.actor if run else SYSTEM,
+            action="ingest:batch:fail",
+            object_type="ingest_batch",
+            object_id=batch_id,
+            detail={**(run.receipt.counts() if run else {}), "error": failure["code"]},
+        )
+
+
+def close_crashed_batches(ctx: Context) -> list[int]:
+    """Close every batch left `processing` by a process that died (kill -9, power loss): its
+    receipt says what its committed chunks hold and that the rest was not read. A batch of this
+    host is checked by its process (pid and start time); one of another host is taken as crashed
+    when nothing has committed for `ingest_stale_minutes`. Run at server start, by
+    `xinyong ingest` and by `xinyong jobs run`; safe to run anywhere at any time."""
+    now = ctx.clock.now()
+    stale = now - dt.timedelta(minutes=ctx.settings.ingest_stale_minutes)
+    closed: list[int] = []
+    with ctx.sessions() as session:
+        candidates = session.scalars(
+            select(IngestBatch).where(IngestBatch.state == "processing")
+        ).all()
+    for batch in candidates:
+        alive = _owner_alive(batch.owner) if batch.owner else None
+        if alive is None:
+            last = batch.heartbeat_at or batch.received_at
+            alive = last > stale
+        if alive:
+            continue
+        counts = {
+            "rows": batch.rows,
+            "accepted": batch.accepted,
+            "updated": batch.updated,
+            "unchanged": batch.unchanged,
+            "rejected": batch.rejected,
+        }
+        host, _, rest = (batch.owner or "").partition("|")
+        who = f"（主机{host}，进程{rest.split('|')[0]}）" if batch.owner else ""
+        message = (
+            f"导入进程{who}意外终止，批次未完成：终止前已提交{batch.rows}行"
+            f"（新增{batch.accepted}、更新{batch.updated}、未变{batch.unchanged}、"
+            f"拒收{batch.rejected}），其余未读取。请重新导入同一文件："
+            "已入库的记录将计为未变，不会重复。"
+        )
+        receipt = {
+            "batch_id": batch.id,
+            "provider": batch.provider_code,
+            "item": batch.item_code,
+            "item_version": batch.item_version,
+            **counts,
+            "error": {"code": "ingest.interrupted", "message": message},
+            "notes": [message],
+        }
+        with ctx.sessions() as session, session.begin():
+            done = session.execute(
+                update(IngestBatch)
+                .where(IngestBatch.id == batch.id, IngestBatch.state == "processing")
+                .values(
+                    state="interrupted",
+                    finished_at=now,
+                    receipt_json=json.dumps(receipt, ensure_ascii=False),
+                )
+            )
+            if not getattr(done, "rowcount", 0):
+                continue  # closed meanwhile by another process
+            ctx.log(
+                session,
+                actor=SYSTEM,
+                action="ingest:batch:interrupted",
+                object_type="ingest_batch",
+                object_id=batch.id,
+                detail={**counts, "owner": batch.owner},
+            )
+        closed.append(batch.id)
+    return closed
+
+
 def _run_batch(
     ctx: Context,
     *,
@@ -511,6 +706,7 @@ def _run_batch(
             actor=actor.username or actor.role.value,
             state="processing",
             received_at=ctx.clock.now(),
+            owner=_owner(),
         )
         session.add(batch)
         session.flush()
@@ -529,22 +725,23 @@ def _run_batch(
             },
         )
         calendar = load_calendar(session)
-    run = _Run(ctx, actor, batch, item, calendar)
+    run: _Run | None = None
     try:
+        run = _Run(ctx, actor, batch, item, calendar)
         for chunk, position in results(run):
             if not chunk:
                 continue
-            with ctx.sessions() as session, session.begin():
-                run.apply(session, chunk)
+            _apply_chunk(ctx, run, chunk)
             if progress:
                 progress(len(chunk), position)
-    except BaseException:
-        with ctx.sessions() as session, session.begin():
-            session.execute(
-                update(IngestBatch)
-                .where(IngestBatch.id == batch.id)
-                .values(state="failed", finished_at=ctx.clock.now())
-            )
+    except BaseException as exc:
+        if isinstance(exc, DomainError):  # the answer names the batch whose receipt tells more
+            exc.details.setdefault("batch_id", batch.id)
+            if run is not None:
+                exc.details.setdefault("counts", run.receipt.counts())
+        # if the database is gone too, the batch is closed on the next start instead
+        with contextlib.suppress(Exception):
+            _close_failed(ctx, run, batch.id, exc)
         raise
     receipt = run.receipt
     with ctx.sessions() as session, session.begin():
@@ -635,15 +832,16 @@ def ingest_file(
 ) -> Receipt:
     """Ingest a CSV or Excel file. A large file is read and validated in a worker process while
     this one writes to the database (two cores, two stages); the queue between them is bounded,
-    so memory stays bounded whatever the file's size."""
+    so memory stays bounded whatever the file's size. The worker dies with this process."""
     if parallel is None:
         parallel = path.stat().st_size >= PARALLEL_MIN_BYTES
+    limits = ReadLimits.from_settings(ctx.settings)
 
     def local(run: _Run) -> Iterator[tuple[Results, int | None]]:
         with path.open("rb") as raw:
             counting = CountingReader(raw)
-            for chunk in _chunks(read_file(kind, counting), chunk_size):  # type: ignore[arg-type]
-                yield run.validate(chunk), counting.bytes_read
+            for chunk in _chunks(read_file(kind, counting, limits), chunk_size):  # type: ignore[arg-type]
+                yield run.validate(chunk), counting.position
 
     def worker(run: _Run) -> Iterator[tuple[Results, int | None]]:
         mp = multiprocessing.get_context("spawn")
@@ -658,6 +856,8 @@ def ingest_file(
                 run.today.isoformat(),
                 chunk_size,
                 queue,
+                limits,
+                os.getpid(),
             ),
             daemon=True,
         )
@@ -684,6 +884,8 @@ def ingest_file(
             if process.is_alive():
                 process.terminate()
             process.join(timeout=5)
+            queue.close()
+            queue.join_thread()
 
     return _run_batch(
         ctx,
@@ -697,10 +899,46 @@ def ingest_file(
     )
 
 
+#: PR_SET_PDEATHSIG (linux/prctl.h): the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive the process it works for (a kill -9 of the ingest): on Linux
+    the kernel kills it with its parent (PR_SET_PDEATHSIG); elsewhere, and as a second guard, a
+    thread watches the parent's pid and ends the process when it changes."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the watchdog alone
+        pass
+    if os.getppid() != parent:  # the parent died before the kernel was told
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            threading.Event().wait(1)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def _validate_in_worker(
-    path: str, kind: str, spec_json: str, platform: str, today: str, chunk_size: int, queue: Any
+    path: str,
+    kind: str,
+    spec_json: str,
+    platform: str,
+    today: str,
+    chunk_size: int,
+    queue: Any,
+    limits: ReadLimits,
+    parent: int,
 ) -> None:
     """The worker stage: read and validate, hand over validated chunks."""
+    _die_with_parent(parent)
     from xinyong.catalog.schemas import CatalogItemSpec
     from xinyong.law.rules import default_library
 
@@ -712,9 +950,9 @@ def _validate_in_worker(
         )
         with open(path, "rb") as raw:
             counting = CountingReader(raw)
-            for chunk in _chunks(read_file(kind, counting), chunk_size):  # type: ignore[arg-type]
+            for chunk in _chunks(read_file(kind, counting, limits), chunk_size):  # type: ignore[arg-type]
                 results = [validator.validate(number, row) for number, row in chunk]
-                queue.put(("chunk", results, counting.bytes_read))
+                queue.put(("chunk", results, counting.position))
         queue.put(("done",))
     except DomainError as exc:
         queue.put(("error", exc.code, exc.message, exc.status))

@@ -20,6 +20,7 @@ from xinyong.catalog.schemas import CITIZEN_ID_TYPE, SUBJECT_KINDS, CatalogItemS
 from xinyong.catalog.service import CollectionRules
 from xinyong.common.errors import Citation
 from xinyong.common.identifiers import HLJ19, check_citizen_id, check_uscc
+from xinyong.ingest.readers import RefusedValue
 from xinyong.law.rules import RuleSet
 
 #: Columns a spreadsheet often carries that hold no information (row numbers).
@@ -225,6 +226,9 @@ class RowValidator:
         payload: dict[str, Any] = {}
         known = self.known
         for column, value in raw.items():
+            if value.__class__ is RefusedValue:  # over a reader's limit: the reader says which
+                reasons.append(Reason(value.code, value.message, column))
+                continue
             if column in known or _empty(value):
                 continue
             forbidden = self._forbidden(column)
@@ -238,6 +242,9 @@ class RowValidator:
             value = raw.get(name)
             if value.__class__ is str:
                 value = value.strip()  # parsers get text stripped once
+            elif value.__class__ is RefusedValue:
+                payload[name] = None
+                continue
             if value is None or value == "":
                 payload[name] = None
                 if required:

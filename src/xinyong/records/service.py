@@ -19,6 +19,7 @@ from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.deadlines.service import load_calendar
+from xinyong.ingest.readers import ReadLimits, read_json_records
 from xinyong.ingest.validate import RowValidator, ValidRow
 from xinyong.records.models import CreditRecord
 
@@ -57,6 +58,8 @@ def correct(
         raise Forbidden("records.role", "无权更正信息")
     if not reason.strip():
         raise DomainError(code="records.reason_required", message="更正或撤回须说明理由")
+    if "\x00" in reason:
+        raise DomainError(code="records.bad_reason", message="理由含有空字符（\\x00），不予接收")
     today = ctx.today()
     if discovered_on > today:
         raise DomainError(code="records.discovered_in_future", message="发现错误的日期不能晚于今天")
@@ -66,7 +69,8 @@ def correct(
         payload_json, payload_hash, state = old.payload_json, old.payload_hash, "withdrawn"
         subject_key, decided_on = old.subject_key, old.decided_on
         if record is not None:
-            result = RowValidator(spec_of(item), ctx.rules, today).validate(1, record)
+            _, limited = next(read_json_records([record], ReadLimits.from_settings(ctx.settings)))
+            result = RowValidator(spec_of(item), ctx.rules, today).validate(1, limited)
             if not isinstance(result, ValidRow):
                 raise DomainError(
                     code="records.invalid_correction",

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +17,7 @@ from xinyong.catalog import api as catalog_api
 from xinyong.context import Context, build_context
 from xinyong.db import close_loop_connections
 from xinyong.ingest import api as ingest_api
+from xinyong.ingest.service import close_crashed_batches
 from xinyong.lists import api as lists_api
 from xinyong.lists import pages as lists_pages
 from xinyong.records import api as records_api
@@ -31,6 +33,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(close_crashed_batches, ctx)  # left by a crash
         yield
         await close_loop_connections(ctx.engine)  # the loop's own PostgreSQL connections
 
