@@ -516,8 +516,9 @@ class AuditLog:
 
     # -- verification -----------------------------------------------------------------------
 
-    def _check_heads(
-        self, files: list[Path], public: Ed25519PublicKey | None
+    @staticmethod
+    def check_heads(
+        files: list[Path], public: Ed25519PublicKey | None
     ) -> tuple[dict[int, tuple[TreeHead, str]], VerifyResult | None]:
         """The signed heads of `files` by size, after checking every signature and each line's
         link to the line before; or the first problem."""
@@ -567,7 +568,7 @@ class AuditLog:
         # The heads before the head row: a head is written after its entries commit, so every
         # head read here is covered by the head row read next (no false alarm while serving).
         files = ([self.heads_file] if self.heads_file is not None else []) + list(heads or [])
-        by_size, problem = self._check_heads(files, public or self.public_key())
+        by_size, problem = self.check_heads(files, public or self.public_key())
         if problem is not None:
             return problem
         head = session.get(AuditHead, HEAD_ID)
