@@ -58,6 +58,34 @@ def cli(ctx: Context, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def cli_in_process(ctx: Context, *args: str) -> subprocess.CompletedProcess[str]:
+    """The same commands in this process (CliRunner), where the door is not the point: a
+    subprocess costs seconds of imports each."""
+    from typer.testing import CliRunner
+
+    from xinyong.cli import app
+    from xinyong.config import get_settings
+
+    env = {
+        "XINYONG_DATABASE_URL": ctx.settings.resolved_database_url(),
+        "XINYONG_DATA_DIR": str(ctx.settings.data_dir),
+        "XINYONG_SECRET_KEY": ctx.settings.resolved_secret_key(),
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, list(args))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 def rehash_from(conn: object, first: int, upto: int | None = None) -> None:
     """What an attacker with database access but no key does after an edit: recompute every
     later entry's hash and link, then the head row (number, last hash, Merkle edge)."""
@@ -92,8 +120,11 @@ def heads_file(ctx: Context) -> Path:
     return ctx.audit.heads_file
 
 
-def assert_caught(ctx: Context, *words: str, args: tuple[str, ...] = ()) -> str:
-    result = cli(ctx, "audit", "verify", *args)
+def assert_caught(
+    ctx: Context, *words: str, args: tuple[str, ...] = (), subprocess_: bool = True
+) -> str:
+    run = cli if subprocess_ else cli_in_process
+    result = run(ctx, "audit", "verify", *args)
     assert result.returncode == 2, result.stdout + result.stderr
     for word in words:
         assert word in result.stderr, result.stderr
@@ -106,7 +137,7 @@ def test_an_intact_log_verifies_and_signs_a_head(ctx: Context) -> None:
     assert result.returncode == 0, result.stderr
     assert "核验33条" in result.stdout and "与3个签名树头一致" in result.stdout
     assert "树头：33条" in result.stdout  # a head for the tail, outside the database
-    again = cli(ctx, "audit", "verify", "--no-sign")
+    again = cli_in_process(ctx, "audit", "verify", "--no-sign")
     assert again.returncode == 0 and "与4个签名树头一致" in again.stdout
 
 
@@ -168,7 +199,7 @@ def test_removed_or_forged_head_lines_are_caught(ctx: Context) -> None:
     assert_caught(ctx, "第2行", "与上一行不衔接")
     forged = json.loads(lines[2]) | {"root": "0" * 64}
     path.write_text(lines[0] + lines[1] + json.dumps(forged) + "\n")
-    assert_caught(ctx, "第3行", "签名无效")
+    assert_caught(ctx, "第3行", "签名无效", subprocess_=False)
 
 
 def test_an_old_edit_is_caught_by_the_routine_verify(ctx: Context) -> None:
@@ -196,7 +227,7 @@ def test_truncate_is_refused_on_postgresql_and_caught_when_forced(ctx: Context) 
 def test_inclusion_and_consistency_proofs_hold_and_fail_on_a_wrong_leaf(ctx: Context) -> None:
     signed_log(ctx, 27)
     public = public_hex(ctx.audit.signer.public_key())  # type: ignore[union-attr]
-    made = cli(ctx, "audit", "prove", "23")
+    made = cli_in_process(ctx, "audit", "prove", "23")
     assert made.returncode == 0, made.stderr
     proof = json.loads(made.stdout)
     assert proof["entry"]["id"] == 23 and proof["head"]["size"] == 27  # a head signed for it
@@ -204,26 +235,26 @@ def test_inclusion_and_consistency_proofs_hold_and_fail_on_a_wrong_leaf(ctx: Con
 
     def check(data: dict[str, object]) -> subprocess.CompletedProcess[str]:
         (folder / "proof.json").write_text(json.dumps(data, ensure_ascii=False))
-        return cli(ctx, "audit", "check-proof", str(folder / "proof.json"), "--public-key", public)
+        return cli_in_process(ctx, "audit", "check-proof", str(folder / "proof.json"), "--public-key", public)
 
     assert check(proof).returncode == 0
     edited = json.loads(made.stdout)
     edited["entry"]["purpose"] = "改过"
     assert "条目被改动" in check(edited).stderr
-    other = json.loads(cli(ctx, "audit", "prove", "24").stdout)
+    other = json.loads(cli_in_process(ctx, "audit", "prove", "24").stdout)
     swapped = proof | {"path": other["path"]}  # another leaf's path
     assert "包含证明不成立" in check(swapped).stderr
     forged = proof | {"head": proof["head"] | {"size": 28}}
     assert "树头签名无效" in check(forged).stderr
 
-    made = cli(ctx, "audit", "prove", "--consistency", "10", "27")
+    made = cli_in_process(ctx, "audit", "prove", "--consistency", "10", "27")
     assert made.returncode == 0, made.stderr
     consistency = json.loads(made.stdout)
     assert check(consistency).returncode == 0
     wrong = consistency | {"path": list(reversed(consistency["path"]))}
     assert "一致性证明不成立" in check(wrong).stderr
 
-    held = cli(ctx, "audit", "check-heads", str(heads_file(ctx)), "--public-key", public)
+    held = cli_in_process(ctx, "audit", "check-heads", str(heads_file(ctx)), "--public-key", public)
     assert held.returncode == 0 and "3个树头" in held.stdout
 
 
