@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -86,10 +89,29 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """启动平台（API、接口文档 /docs、页面）。"""
     import uvicorn
 
+    from xinyong.config import get_settings
     from xinyong.web.app import create_app
 
+    grace = get_settings().shutdown_grace_seconds
     typer.echo(f"平台地址 http://{host}:{port}  接口文档 http://{host}:{port}/docs")
-    uvicorn.run(create_app(), host=host, port=port)
+    config = uvicorn.Config(create_app(), host=host, port=port, timeout_graceful_shutdown=grace)
+    server = uvicorn.Server(config)
+    graceful = server.handle_exit
+
+    def handle_exit(sig: int, frame: FrameType | None) -> None:
+        """SIGTERM/SIGINT: uvicorn stops accepting, waits `grace` seconds for requests in
+        progress, then cancels them; a request blocked in a worker thread (a database wait)
+        cannot be cancelled and would keep the process alive, so it is ended a few seconds
+        later regardless (open transactions roll back when their connections drop)."""
+        graceful(sig, frame)
+        if not getattr(handle_exit, "armed", False):
+            handle_exit.armed = True  # type: ignore[attr-defined]
+            timer = threading.Timer(grace + 5, os._exit, args=(3,))
+            timer.daemon = True
+            timer.start()
+
+    server.handle_exit = handle_exit  # type: ignore[method-assign]
+    server.run()
 
 
 @law_app.command("show")

@@ -8,7 +8,12 @@ fails in seconds instead of hanging."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -21,7 +26,7 @@ from typing import Any
 import anyio.to_thread
 import pytest
 import uvicorn
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from xinyong.accounts.service import create_user
 from xinyong.audit.models import AuditEvent
@@ -116,3 +121,62 @@ def test_concurrent_writes_do_not_wait_on_the_audit_head_across_a_thread_hop(
         assert ctx.audit.verify(session).ok
     assert after - before == CLIENTS
     assert took < 20, took
+
+
+def test_sigterm_stops_serve_while_a_request_hangs(ctx: Context) -> None:
+    """`xinyong serve` (a subprocess) with a request stuck on a database lock: SIGTERM still
+    ends the process (before: uvicorn waited for the request forever)."""
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("a request held on a row lock needs a database server")
+    with ctx.sessions() as session, session.begin():
+        create_user(
+            session,
+            ctx,
+            actor=SYSTEM,
+            username="clerk",
+            password=PASSWORD,
+            role=Role.STAFF,
+            display_name="工作人员",
+        )
+    port = _port()
+    env = os.environ | {
+        "XINYONG_DATABASE_URL": ctx.settings.resolved_database_url(),
+        "XINYONG_DATA_DIR": str(ctx.settings.data_dir),
+        "XINYONG_SECRET_KEY": ctx.settings.resolved_secret_key(),
+        "XINYONG_SHUTDOWN_GRACE_SECONDS": "1",
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from xinyong.cli import app; app()", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    holder = ctx.engine.connect()
+    try:
+        for _ in range(300):  # the server's socket, bounded
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                break
+            time.sleep(0.1)
+        holder.execute(text("SELECT seq FROM audit_head FOR UPDATE"))  # the login will wait
+        stuck = threading.Thread(target=_login_quietly, args=(f"http://127.0.0.1:{port}",))
+        stuck.start()
+        time.sleep(2)  # the login is waiting on the head row at its commit
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("xinyong serve ignored SIGTERM while a request hung")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        holder.rollback()
+        holder.close()
+
+
+def _login_quietly(base: str) -> None:
+    body = urllib.parse.urlencode({"username": "clerk", "password": PASSWORD}).encode()
+    request = urllib.request.Request(f"{base}/api/auth/token", data=body, method="POST")
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(request, timeout=30).close()

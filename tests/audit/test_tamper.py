@@ -21,7 +21,7 @@ from tests.conftest import tampering
 from xinyong.audit import merkle
 from xinyong.audit.heads import public_hex
 from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
-from xinyong.audit.service import GENESIS, entry_hash, entry_leaf, ensure_head
+from xinyong.audit.service import GENESIS, ensure_head, entry_hash, entry_leaf
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 
@@ -235,7 +235,8 @@ def test_inclusion_and_consistency_proofs_hold_and_fail_on_a_wrong_leaf(ctx: Con
 
     def check(data: dict[str, object]) -> subprocess.CompletedProcess[str]:
         (folder / "proof.json").write_text(json.dumps(data, ensure_ascii=False))
-        return cli_in_process(ctx, "audit", "check-proof", str(folder / "proof.json"), "--public-key", public)
+        path = str(folder / "proof.json")
+        return cli_in_process(ctx, "audit", "check-proof", path, "--public-key", public)
 
     assert check(proof).returncode == 0
     edited = json.loads(made.stdout)
