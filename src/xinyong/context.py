@@ -10,8 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.audit.heads import private_from_hex
-from xinyong.audit.models import AuditEvent
-from xinyong.audit.service import AuditLog, entry_values
+from xinyong.audit.service import AuditLog, Logged, entry_values
 from xinyong.audit.writer import ReadAuditWriter
 from xinyong.common.clock import Clock, SystemClock, today
 from xinyong.common.roles import Actor
@@ -44,7 +43,7 @@ class Context:
     def today(self) -> dt.date:
         return today(self.clock)
 
-    def log(self, session: Session, *, actor: Actor, action: str, **fields: Any) -> AuditEvent:
+    def log(self, session: Session, *, actor: Actor, action: str, **fields: Any) -> Logged:
         """An audit entry at this context's clock, appended when `session` commits (see
         AuditLog.record for the fields and `then`)."""
         return self.audit.record(session, clock=self.clock, actor=actor, action=action, **fields)
