@@ -272,3 +272,13 @@ def test_a_rolled_back_transaction_leaves_no_entry_and_no_head(ctx: Context) -> 
     with ctx.sessions() as session:
         result = ctx.audit.verify(session)
     assert result.ok and result.checked == 5 and result.heads == 1
+
+
+def test_entries_of_a_session_closed_without_commit_are_not_appended_later(ctx: Context) -> None:
+    session = ctx.sessions()
+    ctx.log(session, actor=STAFF, action="test:entry:lost")
+    session.close()  # no commit: the entry goes with the transaction
+    ctx.log(session, actor=STAFF, action="test:entry:kept")
+    session.commit()
+    with ctx.sessions() as check:
+        assert list(check.scalars(select(AuditEvent.action))) == ["test:entry:kept"]

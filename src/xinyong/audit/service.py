@@ -299,14 +299,17 @@ def _publish_pending(session: Session) -> None:
         pending.log.publish(pending.due)
 
 
-def _drop_pending(session: Session) -> None:
-    if not session.in_transaction():
+def _drop_pending(session: Session, transaction: Any) -> None:
+    """The session's transaction ended: entries not appended (rolled back, or closed without
+    commit) go with it. (Entries logged inside a savepoint that is rolled back are still
+    appended at the commit: nothing here uses savepoints.)"""
+    if transaction.parent is None:
         session.info.pop(_PENDING, None)
 
 
 sa_event.listen(Session, "before_commit", _append_pending)
 sa_event.listen(Session, "after_commit", _publish_pending)
-sa_event.listen(Session, "after_soft_rollback", lambda session, previous: _drop_pending(session))
+sa_event.listen(Session, "after_transaction_end", _drop_pending)
 
 
 class AuditLog:
