@@ -350,6 +350,8 @@ class AuditLog:
         return Logged(values)
 
     def _pending(self, session: Session) -> _Pending:
+        if not session.in_transaction():  # the entries belong to a transaction: begin it
+            session.begin()
         pending: _Pending | None = session.info.get(_PENDING)
         if pending is None:
             pending = session.info[_PENDING] = _Pending(self)
