@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     #: A tree head is signed and appended every this many audit entries (also at each
     #: `xinyong jobs run`, `xinyong audit head` and clean `xinyong audit verify`); 0: only then.
     audit_head_every: int = Field(default=1000, ge=0)
+    #: The running server also signs a head every this many seconds if the log has grown
+    #: (so the newest entries are covered on a quiet platform too); 0: never.
+    audit_head_seconds: int = Field(default=300, ge=0)
     #: Seconds `xinyong serve` waits for requests in progress after SIGTERM before it stops.
     shutdown_grace_seconds: int = Field(default=10, ge=0)
     #: How long a web session or bearer token lasts (platform policy, not a statutory value).

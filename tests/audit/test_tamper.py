@@ -282,3 +282,34 @@ def test_entries_of_a_session_closed_without_commit_are_not_appended_later(ctx: 
     session.commit()
     with ctx.sessions() as check:
         assert list(check.scalars(select(AuditEvent.action))) == ["test:entry:kept"]
+
+
+def test_the_server_signs_the_newest_entries_on_a_quiet_platform(ctx: Context) -> None:
+    """Fewer entries than the cadence: the server's periodic task still signs them, so cutting
+    them off is found (here its period is 0: it runs as soon as it can)."""
+    import asyncio
+
+    from xinyong.audit.writer import sign_heads_every
+
+    write(ctx, 3)
+    assert ctx.audit.latest_head() is None
+
+    async def run() -> None:
+        task = asyncio.create_task(sign_heads_every(ctx.sessions, ctx.audit, ctx.clock, 0))
+        try:
+            for _ in range(500):  # until its worker thread has signed, bounded
+                if ctx.audit.latest_head() is not None:
+                    return
+                await asyncio.sleep(0.01)
+        finally:
+            task.cancel()
+
+    asyncio.run(run())
+    head = ctx.audit.latest_head()
+    assert head is not None and head.size == 3
+    with tampering(ctx.engine) as conn:
+        conn.execute(delete(AuditEvent).where(AuditEvent.id == 3))
+        rehash_from(conn, 3)
+    with ctx.sessions() as session:
+        result = ctx.audit.verify(session)
+    assert not result.ok and result.problem == "truncated" and result.bad_id == 3

@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import sys
 import threading
 from concurrent.futures import Future
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.audit.service import AuditLog
+from xinyong.common.clock import Clock
 from xinyong.db import held_connection, loop_connections, write_gate
 
 
@@ -177,3 +181,23 @@ class ReadAuditWriter:
             for values, future in batch:
                 future.set_result(int(values["id"]))
             self._log.publish(due)
+
+
+async def sign_heads_every(
+    sessions: sessionmaker[Session], log: AuditLog, clock: Clock, seconds: float
+) -> None:
+    """Sign a tree head every `seconds` while the server runs (none when the log has not
+    grown), in a worker thread: on a quiet platform the entries since the last head (the
+    cadence is `head_every` entries) are signed within minutes, so cutting off the newest
+    entries is found too. Runs until cancelled (the app's shutdown)."""
+
+    def sign() -> None:
+        with sessions() as session:
+            log.sign_head(session, clock)
+
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await anyio.to_thread.run_sync(sign)
+        except Exception as exc:  # a failed head is retried at the next turn
+            print(f"审计树头签署失败：{exc}", file=sys.stderr)
