@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import os
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -85,10 +89,29 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """启动平台（API、接口文档 /docs、页面）。"""
     import uvicorn
 
+    from xinyong.config import get_settings
     from xinyong.web.app import create_app
 
+    grace = get_settings().shutdown_grace_seconds
     typer.echo(f"平台地址 http://{host}:{port}  接口文档 http://{host}:{port}/docs")
-    uvicorn.run(create_app(), host=host, port=port)
+    config = uvicorn.Config(create_app(), host=host, port=port, timeout_graceful_shutdown=grace)
+    server = uvicorn.Server(config)
+    graceful = server.handle_exit
+
+    def handle_exit(sig: int, frame: FrameType | None) -> None:
+        """SIGTERM/SIGINT: uvicorn stops accepting, waits `grace` seconds for requests in
+        progress, then cancels them; a request blocked in a worker thread (a database wait)
+        cannot be cancelled and would keep the process alive, so it is ended a few seconds
+        later regardless (open transactions roll back when their connections drop)."""
+        graceful(sig, frame)
+        if not getattr(handle_exit, "armed", False):
+            handle_exit.armed = True  # type: ignore[attr-defined]
+            timer = threading.Timer(grace + 5, os._exit, args=(3,))
+            timer.daemon = True
+            timer.start()
+
+    server.handle_exit = handle_exit  # type: ignore[method-assign]
+    server.run()
 
 
 @law_app.command("show")
@@ -217,14 +240,118 @@ def workdays_add(
 
 
 @audit_app.command("verify")
-def audit_verify(full: Annotated[bool, typer.Option(help="从第1条起全量核验")] = False) -> None:
-    """核验审计日志哈希链；被修改、删除或插入的条目使命令以非零状态退出。"""
+def audit_verify(
+    full: Annotated[bool, typer.Option(help="（兼容旧用法：每次核验都从第1条起）")] = False,
+    heads: Annotated[
+        list[Path] | None, typer.Option("--heads", help="另行保存的树头文件副本（可多个）")
+    ] = None,
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="树头签名公钥（十六进制），默认本平台密钥")
+    ] = None,
+    sign: Annotated[bool, typer.Option("--sign/--no-sign", help="核验通过后签署新的树头")] = True,
+) -> None:
+    """从第1条起核验整个审计日志：每条的哈希与衔接、默克尔树、每个签名树头；日志被修改、删除、
+    插入、改写、截断或回滚时以状态2退出。核验通过后签署当前的树头。"""
+    from xinyong.audit.heads import load_public
+
+    del full
     ctx = _ctx()
+    public = load_public(public_key) if public_key else None
     with ctx.sessions() as session:
-        result = ctx.audit.verify(session, full=full)
+        result = ctx.audit.verify(session, heads=list(heads or []), public=public)
     if not result.ok:
         _fail(result.message, code=2)
     typer.echo(result.message)
+    if sign:
+        with ctx.sessions() as session, session.begin():
+            ctx.audit.restore_edge(session, result)
+        with ctx.sessions() as session:
+            head = ctx.audit.sign_head(session, ctx.clock)
+        if head is not None:
+            typer.echo(f"树头：{head.size}条，根{head.root}，{head.time}")
+
+
+@audit_app.command("head")
+def audit_head() -> None:
+    """签署审计日志当前的树头（条数、默克尔根、时间）并追加到库外的树头文件。"""
+    ctx = _ctx()
+    with ctx.sessions() as session:
+        head = ctx.audit.sign_head(session, ctx.clock)
+    if head is None:
+        _fail("无法签署树头：链头缺少默克尔树右边界，请先运行 xinyong audit verify")
+        return
+    typer.echo(json.dumps(dataclasses.asdict(head), ensure_ascii=False))
+
+
+@audit_app.command("public-key")
+def audit_public_key() -> None:
+    """打印树头签名公钥（十六进制），交给保存树头文件的第三方用于核验。"""
+    from xinyong.audit.heads import public_hex
+
+    key = _ctx().audit.public_key()
+    if key is None:
+        _fail("未配置树头签名密钥")
+        return
+    typer.echo(public_hex(key))
+
+
+@audit_app.command("prove")
+def audit_prove(
+    entry_id: Annotated[int | None, typer.Argument(help="审计条目编号")] = None,
+    consistency: Annotated[
+        tuple[int, int] | None,
+        typer.Option("--consistency", help="两个已签署树头的条数：证明前者是后者的前缀"),
+    ] = None,
+) -> None:
+    """给出一条审计条目的包含证明（相对于覆盖它的签名树头），或两个树头之间的一致性证明（JSON）。"""
+    from xinyong.audit.proofs import consistency_of, inclusion_of
+
+    ctx = _ctx()
+    if (entry_id is None) == (consistency is None):
+        _fail("请给出条目编号，或 --consistency 旧条数 新条数")
+        return
+    with ctx.sessions() as session:
+        try:
+            if entry_id is not None:
+                proof = inclusion_of(session, ctx, entry_id)
+            else:
+                assert consistency is not None
+                proof = consistency_of(session, ctx, *consistency)
+        except ValueError as exc:
+            _fail(str(exc))
+            return
+    typer.echo(json.dumps(proof, ensure_ascii=False, indent=2))
+
+
+@audit_app.command("check-proof")
+def audit_check_proof(
+    proof_file: Annotated[Path, typer.Argument(help="xinyong audit prove 输出的证明（JSON）")],
+    public_key: Annotated[str, typer.Option("--public-key", help="树头签名公钥（十六进制）")],
+) -> None:
+    """不连数据库，只凭公钥核验一份证明：树头签名、条目哈希、包含或一致性证明。"""
+    from xinyong.audit.heads import load_public
+    from xinyong.audit.proofs import check_proof
+
+    problem = check_proof(json.loads(proof_file.read_text("utf-8")), load_public(public_key))
+    if problem:
+        _fail(problem, code=2)
+    typer.echo("证明有效")
+
+
+@audit_app.command("check-heads")
+def audit_check_heads(
+    heads_file: Annotated[Path, typer.Argument(help="树头文件（或其副本）")],
+    public_key: Annotated[str, typer.Option("--public-key", help="树头签名公钥（十六进制）")],
+) -> None:
+    """不连数据库核验一份树头文件：每行的签名和与上一行的衔接。"""
+    from xinyong.audit.heads import load_public
+    from xinyong.audit.service import AuditLog
+
+    heads, problem = AuditLog.check_heads([heads_file], load_public(public_key))
+    if problem is not None:
+        _fail(problem.message, code=2)
+    newest = max(heads) if heads else 0
+    typer.echo(f"树头文件有效：{len(heads)}个树头，最新的记{newest}条")
 
 
 @audit_app.command("checkpoint")
@@ -547,7 +674,11 @@ def jobs_run() -> None:
     done = run_jobs(ctx)
     if closed:
         done["interrupted_batches_closed"] = len(closed)
+    with ctx.sessions() as session:  # each run leaves a signed tree head outside the database
+        head = ctx.audit.sign_head(session, ctx.clock)
     typer.echo(json.dumps(done, ensure_ascii=False))
+    if head is not None:
+        typer.echo(f"审计树头：{head.size}条，根{head.root}", err=True)
 
 
 if __name__ == "__main__":

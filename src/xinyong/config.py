@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,20 @@ class Settings(BaseSettings):
     database_url: str = ""
     #: Signs audit checkpoints; kept out of the database. Empty: generated once under data_dir.
     secret_key: str = ""
+    #: Signs the audit log's tree heads (Ed25519 private key, 64 hex characters); kept out of
+    #: the database. Empty: generated once as `audit_signing_key` in the data folder.
+    audit_signing_key: str = ""
+    #: The append-only file of signed tree heads, outside the database, for a second party to
+    #: copy and hold. Empty: `audit_heads.jsonl` in the data folder.
+    audit_heads_file: Path | None = None
+    #: A tree head is signed and appended every this many audit entries (also at each
+    #: `xinyong jobs run`, `xinyong audit head` and clean `xinyong audit verify`); 0: only then.
+    audit_head_every: int = Field(default=1000, ge=0)
+    #: The running server also signs a head every this many seconds if the log has grown
+    #: (so the newest entries are covered on a quiet platform too); 0: never.
+    audit_head_seconds: int = Field(default=300, ge=0)
+    #: Seconds `xinyong serve` waits for requests in progress after SIGTERM before it stops.
+    shutdown_grace_seconds: int = Field(default=10, ge=0)
     #: How long a web session or bearer token lasts (platform policy, not a statutory value).
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     #: Public (anonymous) profile answers an event loop keeps on embedded SQLite until anything
@@ -66,6 +81,29 @@ class Settings(BaseSettings):
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
+        return path.read_text().strip()
+
+    def resolved_heads_file(self) -> Path:
+        return self.audit_heads_file or self.data_dir / "audit_heads.jsonl"
+
+    def resolved_signing_key(self) -> str:
+        """The tree heads' Ed25519 private key (hex), generated once in the data folder."""
+        if self.audit_signing_key:
+            return self.audit_signing_key
+        path = self.data_dir / "audit_signing_key"
+        if not path.exists():
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+            from xinyong.audit.heads import private_hex
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it meanwhile
+                pass
+            else:
+                with os.fdopen(fd, "w") as file:
+                    file.write(private_hex(Ed25519PrivateKey.generate()))
         return path.read_text().strip()
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from xinyong.audit.models import AuditEvent
-from xinyong.audit.service import AuditLog, entry_values
+from xinyong.audit.heads import private_from_hex
+from xinyong.audit.service import AuditLog, Logged, entry_values
 from xinyong.audit.writer import ReadAuditWriter
 from xinyong.common.clock import Clock, SystemClock, today
 from xinyong.common.roles import Actor
@@ -43,8 +43,9 @@ class Context:
     def today(self) -> dt.date:
         return today(self.clock)
 
-    def log(self, session: Session, *, actor: Actor, action: str, **fields: Any) -> AuditEvent:
-        """Append an audit entry at this context's clock (see AuditLog.record for the fields)."""
+    def log(self, session: Session, *, actor: Actor, action: str, **fields: Any) -> Logged:
+        """An audit entry at this context's clock, appended when `session` commits (see
+        AuditLog.record for the fields and `then`)."""
         return self.audit.record(session, clock=self.clock, actor=actor, action=action, **fields)
 
     @property
@@ -75,5 +76,10 @@ def build_context(
         sessions=make_sessionmaker(engine),
         clock=clock or SystemClock(),
         library=library,
-        audit=AuditLog(settings.resolved_secret_key()),
+        audit=AuditLog(
+            settings.resolved_secret_key(),
+            signer=private_from_hex(settings.resolved_signing_key()),
+            heads_file=settings.resolved_heads_file(),
+            head_every=settings.audit_head_every,
+        ),
     )

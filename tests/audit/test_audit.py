@@ -141,13 +141,17 @@ def test_forged_checkpoint_is_refused(ctx: Context) -> None:
     assert not result.ok and result.problem == "checkpoint"
 
 
-def test_checkpoints_make_routine_verification_start_late(ctx: Context) -> None:
+def test_routine_verification_covers_entries_before_the_newest_checkpoint(ctx: Context) -> None:
+    """Issue 14 item 5: the routine run used to start at the newest checkpoint, so an edit
+    (re-hashed up to that checkpoint) before it passed. Every run now starts at entry 1."""
     ctx.audit = AuditLog("test-secret-key", checkpoint_every=10)
     write(ctx, 35)
-    routine, full = verify(ctx), verify(ctx, full=True)
-    assert routine.ok and full.ok
-    assert routine.started_at == 31 and routine.checked == 5
-    assert full.checked == 35
+    routine = verify(ctx)
+    assert routine.ok and routine.started_at == 1 and routine.checked == 35
+    with tampering(ctx.engine) as conn:
+        conn.execute(update(AuditEvent).where(AuditEvent.id == 3).values(purpose="篡改"))
+    routine = verify(ctx)
+    assert not routine.ok and routine.bad_id == 3 and routine.problem == "edited"
 
 
 def test_a_rolled_back_transaction_leaves_no_entry_and_no_gap(ctx: Context) -> None:

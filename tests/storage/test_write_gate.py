@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy.orm import Session
 
 from xinyong.common.roles import SYSTEM
 from xinyong.context import Context
@@ -18,11 +19,18 @@ def _gate(ctx: Context) -> threading.Lock:
     return gate
 
 
+def _write(ctx: Context, session: Session) -> None:
+    """A write now (ctx.log appends only at commit)."""
+    ctx.audit.append(session, [ctx.read_entry(actor=SYSTEM, action="test:gate")])
+
+
 def test_gate_is_held_from_the_first_write_until_commit(ctx: Context) -> None:
     gate = _gate(ctx)
     with ctx.sessions() as session, session.begin():
         assert not gate.locked()  # reads do not take it
         ctx.log(session, actor=SYSTEM, action="test:gate")
+        assert not gate.locked()  # an entry logged is written at commit
+        _write(ctx, session)
         assert gate.locked()
     assert not gate.locked()
 
@@ -30,11 +38,11 @@ def test_gate_is_held_from_the_first_write_until_commit(ctx: Context) -> None:
 def test_gate_is_released_on_rollback(ctx: Context) -> None:
     gate = _gate(ctx)
     with pytest.raises(RuntimeError), ctx.sessions() as session, session.begin():
-        ctx.log(session, actor=SYSTEM, action="test:gate")
+        _write(ctx, session)
         raise RuntimeError("abort")
     assert not gate.locked()
     with ctx.sessions() as session:  # a session closed without commit rolls back too
-        ctx.log(session, actor=SYSTEM, action="test:gate")
+        _write(ctx, session)
         assert gate.locked()
     assert not gate.locked()
 

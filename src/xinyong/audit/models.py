@@ -34,13 +34,17 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """A single row: the last sequence number and hash. Appends lock it, so the chain is linear."""
+    """A single row: the last sequence number and hash, and the tree's right edge. Appends lock
+    it (at commit), so the chain is linear."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+    #: The Merkle tree's right edge after entry `seq` (audit/merkle.py Frontier.dump): one
+    #: 64-hex hash per set bit of `seq`. NULL: unknown (rebuilt by a clean `audit verify`).
+    frontier: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AuditCheckpoint(Base):

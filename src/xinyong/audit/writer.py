@@ -11,20 +11,29 @@ changes nothing else, so its entry need not share a transaction with anything. T
   transaction and resolves each reader's future;
 - `write` (sync callers in worker threads): the entry's own short transaction.
 Each reader gets its entry's number only once the transaction holding it has committed, or the
-error, so no answer goes out unaudited.
+error, so no answer goes out unaudited. Each way holds the log's head row only inside its own
+short transaction, never across an await or a thread hop; a tree head due by the cadence
+(`AuditLog.head_every`) is signed and written out once that transaction has committed.
+
+A read audited inside a transaction that also writes uses `ctx.log` (appended at that
+transaction's commit, with its writes), never these.
 """
 
 from __future__ import annotations
 
 import asyncio
 import queue
+import sys
 import threading
 from concurrent.futures import Future
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.audit.service import AuditLog
+from xinyong.common.clock import Clock
 from xinyong.db import held_connection, loop_connections, write_gate
 
 
@@ -87,7 +96,8 @@ class ReadAuditWriter:
         """For a caller in a worker thread: its own short transaction, in this thread (a hand-off
         to the writer thread would cost more than it saves when the caller blocks anyway)."""
         with self._engine.begin() as conn:
-            self._log.append(conn, [values])
+            due = self._log.append(conn, [values])
+        self._log.publish(due)
         return int(values["id"])
 
     async def write_on_loop(self, values: dict[str, Any]) -> int:
@@ -113,11 +123,12 @@ class ReadAuditWriter:
         try:  # on the loop thread's held connection: its own commits leave the data version
             # (and so the public answers kept with it, sharing/service.py) as they were
             with held_connection(self._engine) as conn, conn.begin():
-                self._log.append(conn, [values for values, _ in batch])
+                due = self._log.append(conn, [values for values, _ in batch])
         except Exception as exc:  # every reader of the batch fails with it
             _settle(batch, exc)
             return
         _settle(batch, None)
+        self._log.publish(due)
 
     async def write_async(self, values: dict[str, Any]) -> int:
         """For a database server: the entry joins the loop's next transaction. One transaction
@@ -136,11 +147,12 @@ class ReadAuditWriter:
                     entries = [values for values, _ in batch]
                     connections = loop_connections(self._engine)
                     async with connections.connection() as conn:  # its own transaction
-                        await self._log.append_async(conn, self._engine.dialect, entries)
+                        due = await self._log.append_async(conn, self._engine.dialect, entries)
                 except Exception as exc:  # every reader of the batch fails with it
                     _settle(batch, exc)
                     continue
                 _settle(batch, None)
+                self._log.publish(due)
         finally:
             del self._async_flushes[loop]
 
@@ -161,10 +173,31 @@ class ReadAuditWriter:
                     break
             try:
                 with self._engine.begin() as conn:
-                    self._log.append(conn, [values for values, _ in batch])
+                    due = self._log.append(conn, [values for values, _ in batch])
             except BaseException as exc:  # every reader of the batch fails with it
                 for _, future in batch:
                     future.set_exception(exc)
                 continue
             for values, future in batch:
                 future.set_result(int(values["id"]))
+            self._log.publish(due)
+
+
+async def sign_heads_every(
+    sessions: sessionmaker[Session], log: AuditLog, clock: Clock, seconds: float
+) -> None:
+    """Sign a tree head every `seconds` while the server runs (none when the log has not
+    grown), in a worker thread: on a quiet platform the entries since the last head (the
+    cadence is `head_every` entries) are signed within minutes, so cutting off the newest
+    entries is found too. Runs until cancelled (the app's shutdown)."""
+
+    def sign() -> None:
+        with sessions() as session:
+            log.sign_head(session, clock)
+
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await anyio.to_thread.run_sync(sign)
+        except Exception as exc:  # a failed head is retried at the next turn
+            print(f"审计树头签署失败：{exc}", file=sys.stderr)

@@ -173,7 +173,17 @@ def _event(
     reasons: str | None,
     article: str | None,
 ) -> None:
-    audit = ctx.log(
+    row = CaseEvent(
+        case_id=case.id,
+        at=ctx.clock.now(),
+        actor=actor.username or actor.role.value,
+        from_state=from_state,
+        to_state=to_state,
+        reasons=reasons,
+        article=article,
+    )
+    session.add(row)
+    ctx.log(
         session,
         actor=actor,
         action=f"cases:{case.kind}:{to_state}",
@@ -182,18 +192,7 @@ def _event(
         subject_key=case.subject_key,
         legal_basis=article,
         detail={"from": from_state, "to": to_state, "reasons": reasons},
-    )
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=ctx.clock.now(),
-            actor=actor.username or actor.role.value,
-            from_state=from_state,
-            to_state=to_state,
-            reasons=reasons,
-            article=article,
-            audit_id=audit.id,
-        )
+        then=lambda number: setattr(row, "audit_id", number),  # numbered at commit
     )
 
 

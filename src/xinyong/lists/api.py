@@ -244,20 +244,20 @@ CHECKER = require(Role.AGENCY, Role.STAFF, Role.ADMIN)
 def check(
     body: CheckIn,
     ctx: ContextDep,
-    session: SessionDep,
     actor: Actor = CHECKER,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """The joint check agencies run before licensing, procurement, funding and awards (HLJ 44):
     one subject or thousands; stored, so the agency can show it consulted the platform."""
-    answer = run_check(
-        session,
-        ctx,
-        actor=actor,
-        scenario=body.scenario,
-        subject_keys=body.subjects,
-        matter=body.matter,
-    )
-    return answer.as_dict()
+    with ctx.sessions() as session, session.begin():
+        answer = run_check(
+            session,
+            ctx,
+            actor=actor,
+            scenario=body.scenario,
+            subject_keys=body.subjects,
+            matter=body.matter,
+        )
+    return answer.as_dict()  # committed: the audit receipt is numbered at commit
 
 
 @router.get("/api/checks/{check_id}")

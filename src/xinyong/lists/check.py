@@ -137,6 +137,8 @@ def run_check(
     subject_keys: list[str],
     matter: str | None = None,
 ) -> CheckAnswer:
+    """Run and store the check. Its audit receipt (`check.audit_id`) is numbered when the
+    session commits: read `as_dict()` after the commit."""
     if actor.role not in CHECKERS:
         raise Forbidden("checks.role", "联合奖惩核查仅供国家机关和公共信用工作机构使用")
     on = ctx.today()
@@ -224,7 +226,7 @@ def run_check(
             )
         session.execute(insert(_RESULTS), rows)
     check.digest = digest.hexdigest()
-    event = ctx.log(
+    ctx.log(
         session,
         actor=actor,
         action="lists:check",
@@ -238,8 +240,8 @@ def run_check(
             "digest": check.digest,
             "matter": matter,
         },
+        then=lambda number: setattr(check, "audit_id", number),  # the receipt, at commit
     )
-    check.audit_id = event.id
     return CheckAnswer(check=check, results=results)
 
 

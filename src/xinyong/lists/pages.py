@@ -266,14 +266,15 @@ async def agency_check(
 
     def work() -> dict[str, Any]:
         with ctx.sessions() as session, session.begin():
-            return run_check(
+            answer = run_check(
                 session,
                 ctx,
                 actor=actor,
                 scenario=scenario,
                 subject_keys=keys,
                 matter=matter or None,
-            ).as_dict()
+            )
+        return answer.as_dict()  # committed: the audit receipt is numbered at commit
 
     try:
         answer = await run_in_threadpool(work)

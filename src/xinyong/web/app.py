@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__
+from xinyong.audit.writer import sign_heads_every
 from xinyong.cases import api as cases_api
 from xinyong.cases import pages as cases_pages
 from xinyong.catalog import api as catalog_api
@@ -34,7 +36,15 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(close_crashed_batches, ctx)  # left by a crash
+        every = ctx.settings.audit_head_seconds
+        heads = (
+            asyncio.create_task(sign_heads_every(ctx.sessions, ctx.audit, ctx.clock, every))
+            if every
+            else None
+        )
         yield
+        if heads is not None:
+            heads.cancel()
         await close_loop_connections(ctx.engine)  # the loop's own PostgreSQL connections
 
     app = FastAPI(

@@ -158,9 +158,11 @@ async def my_grant(
     request: Request, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> Response:
     import datetime as dt
+    from functools import partial
     from urllib.parse import quote
 
     from pydantic import ValidationError
+    from starlette.concurrency import run_in_threadpool
 
     from xinyong.authorisations.service import GrantIn, grant
     from xinyong.common.errors import DomainError
@@ -173,7 +175,9 @@ async def my_grant(
             purpose=str(form.get("purpose", "")),
             expires_on=dt.date.fromisoformat(str(form.get("expires_on", ""))),
         )
-        grant(session, ctx, actor=actor, body=body)
+        # In a worker thread: a database write on the event loop would stop every request
+        # while it waits on a lock (issue 14: the loop's own audit transaction among them).
+        await run_in_threadpool(partial(grant, session, ctx, actor=actor, body=body))
     except (DomainError, ValidationError, ValueError) as exc:
         message = exc.message if isinstance(exc, DomainError) else "授权信息填写不完整"
         return RedirectResponse(f"/me?error={quote(message)}", status_code=303)

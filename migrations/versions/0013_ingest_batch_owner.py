@@ -1,7 +1,7 @@
 """ingest: who runs a batch and when it last committed, so a crashed batch can be closed
 
-Revision ID: 0012_ingest
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 15:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import xinyong.db
 
-revision: str = "0012_ingest"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
