@@ -82,11 +82,17 @@ def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Brow
 
 def test_report_verification_page(server: str, browser: Browser) -> None:
     context, page = login_as(browser, server, "company")
-    response = page.request.post(server + "/api/reports", data={"subject_key": "NOSUCH"})
+    # on the session cookie's authority, so with the page's CSRF token (web/security.py)
+    csrf = {"X-CSRF-Token": page.locator('meta[name="csrf-token"]').get_attribute("content") or ""}
+    response = page.request.post(
+        server + "/api/reports", data={"subject_key": "NOSUCH"}, headers=csrf
+    )
     assert response.status == 404 and response.json()["error"]["code"] == "sharing.unknown_subject"
     from xinyong.demo.seed import DEMO_COMPANY
 
-    report = page.request.post(server + "/api/reports", data={"subject_key": DEMO_COMPANY}).json()
+    report = page.request.post(
+        server + "/api/reports", data={"subject_key": DEMO_COMPANY}, headers=csrf
+    ).json()
     page.goto(server + "/reports/verify")
     page.fill("#number", report["number"])
     page.fill("#code", report["verification_code"])
