@@ -180,3 +180,48 @@ def test_report_as_a_web_page(server: str, browser: Browser) -> None:
     assert "哈尔滨示范科技" in page.locator("#report-subject").inner_text()
     assert page.locator("h2", has_text="严重失信主体名单").count() == 1
     page.close()
+
+
+def test_csrf_tokens_in_a_real_browser_and_back_after_logout(server: str, browser: Browser) -> None:
+    """The login form and the grant form work with their CSRF tokens in Chromium; a form on
+    another site posting to the platform changes nothing; after logout, Back does not show my
+    page again (it is no-store, so the browser asks the server, which sends it to the login)."""
+    from xinyong.demo.seed import DEMO_CITIZEN
+
+    context, page = login_as(browser, server, "citizen")  # the login form, with its token
+    mine = page.goto(server + "/me")
+    assert mine is not None and mine.headers["cache-control"] == "no-store"
+    assert DEMO_CITIZEN in page.locator("main").inner_text()
+    page.fill("#grantee", "bank")
+    page.select_option("#items", ["HLJ-GY-001"])
+    page.fill("#grant-purpose", "贷款审批")
+    page.fill("#expires_on", "2027-01-31")
+    page.click("#grant")
+    page.wait_for_url(server + "/me")
+    assert page.locator("#error").count() == 0
+    granted = page.locator("#authorisations tbody tr", has_text="bank").count()
+    assert granted >= 1
+
+    forged = (
+        f'<form method="post" action="{server}/me/authorisations">'
+        '<input name="grantee" value="bank"><input name="items" value="HLJ-GY-001">'
+        '<input name="purpose" value="forged"><input name="expires_on" value="2027-01-31">'
+        "</form><script>document.forms[0].submit()</script>"
+    )
+    context.route(
+        "http://attacker.invalid/",
+        lambda route: route.fulfill(body=forged, content_type="text/html"),
+    )
+    page.goto("http://attacker.invalid/")
+    page.wait_for_load_state()
+    page.goto(server + "/me")
+    rows = page.locator("#authorisations tbody tr", has_text="bank")
+    assert rows.count() == granted and "forged" not in page.locator("#authorisations").inner_text()
+
+    page.click("text=退出")
+    page.wait_for_url(server + "/")
+    page.go_back()
+    page.wait_for_load_state()
+    assert DEMO_CITIZEN not in page.content()
+    assert page.url in (server + "/login", server + "/")
+    context.close()
