@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__
@@ -25,7 +25,7 @@ from xinyong.search import api as search_api
 from xinyong.sharing import api as sharing_api
 from xinyong.subjects import api as subjects_api
 from xinyong.web import api, errors, pages
-from xinyong.web.security import Csrf, SecurityMiddleware, csrf_protect
+from xinyong.web.security import Csrf, SecurityMiddleware
 
 
 def create_app(ctx: Context | None = None) -> FastAPI:
@@ -41,13 +41,12 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         title=f"{ctx.platform.name} API",
         version=__version__,
         description="公共信用信息平台接口。每一项法定时限和规则均注明出处条款。",
-        # Every unsafe request on a session cookie's authority must carry its CSRF token.
-        dependencies=[Depends(csrf_protect)],
     )
     app.state.ctx = ctx
     app.state.csrf = Csrf(ctx.settings.resolved_secret_key())
-    # Body limits, security headers, no-store, Secure cookies over TLS (web/security.py).
-    app.add_middleware(SecurityMiddleware, settings=ctx.settings)
+    # Body limits, CSRF (every unsafe request on a session cookie's authority carries its
+    # token), security headers, no-store, Secure cookies over TLS (web/security.py).
+    app.add_middleware(SecurityMiddleware, settings=ctx.settings, csrf=app.state.csrf)
     errors.install(app)
     # Routes match in order: the hot read path first (the paths do not overlap).
     app.include_router(sharing_api.router)

@@ -10,13 +10,14 @@
   personal page or answer is kept by a browser or a proxy, nor shown again by Back after logout);
 - over TLS every cookie the app sets is made `Secure`.
 
-CSRF (`csrf_protect`, a dependency on every route): a synchroniser token tied to the session, an
-HMAC of the session cookie under a key derived from the platform's secret key. Every unsafe request
-whose authority is the session cookie must carry it (form field `csrf_token` or header
-`X-CSRF-Token`); requests authenticated by a bearer token or an API key are exempt (a browser
-never adds those to a cross-site request). The login form, before there is a session, is bound to
-a random pre-session cookie instead, so a cross-site login (signing a victim in as someone else)
-is refused too."""
+CSRF, checked by the same middleware before the app sees the request: a synchroniser token tied
+to the session, an HMAC of the session cookie under a key derived from the platform's secret key.
+Every unsafe request whose authority is the session cookie must carry it (form field `csrf_token`
+or header `X-CSRF-Token`; a form's body is read for it, within the body limit, and handed to the
+app again); requests authenticated by a bearer token or an API key are exempt (a browser never
+adds those to a cross-site request). The login form, before there is a session, is bound to a
+random pre-session cookie instead, so a cross-site login (signing a victim in as someone else) is
+refused too. A GET costs nothing here: safe methods are not looked at."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from typing import Any
 
 from fastapi import Request
 from markupsafe import Markup
+from starlette.requests import cookie_parser
 
-from xinyong.common.errors import Forbidden
 from xinyong.config import Settings
 
 Message = MutableMapping[str, Any]
@@ -42,7 +43,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 SESSION_COOKIE = "xinyong_session"
 CSRF_COOKIE = "xinyong_csrf"  # pre-session only: binds the login form's token
 CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
+CSRF_HEADER_RAW = b"x-csrf-token"
+CSRF_CODE = "auth.csrf"
+CSRF_MESSAGE = "请求缺少有效的防伪造令牌（CSRF），可能来自其他网站；请回到本平台页面刷新后重新提交"
+_PASS, _REFUSE, _FORM = object(), object(), object()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 LOGIN_PATHS = frozenset({"/login"})  # checked even without a session (login CSRF)
 # Routes that take credentials, not the cookie's authority: a forged request gains nothing.
@@ -71,9 +75,10 @@ def _mib(n: int) -> str:
 
 
 class SecurityMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, csrf: Csrf) -> None:
         self.app = app
         self.settings = settings
+        self.csrf = csrf
         self.trusted = settings.trusted_proxy_addresses()
         common = [
             (b"x-content-type-options", b"nosniff"),
@@ -87,11 +92,15 @@ class SecurityMiddleware:
         no_store = [(b"cache-control", b"no-store")]
         # (tls, kind) -> headers; kind: page (no-store), static (cacheable), docs
         self._headers: dict[tuple[bool, str], list[tuple[bytes, bytes]]] = {}
+        # the same without Cache-Control, for an answer that set its own
+        self._own_cache: dict[int, list[tuple[bytes, bytes]]] = {}
         for tls in (False, True):
             extra = hsts if tls and settings.hsts_seconds else []
             self._headers[tls, "page"] = [*common, *csp, *no_store, *extra]
             self._headers[tls, "static"] = [*common, *csp, *extra]
             self._headers[tls, "docs"] = [*common, *docs_csp, *no_store, *extra]
+        for headers in self._headers.values():
+            self._own_cache[id(headers)] = [h for h in headers if h[0] != b"cache-control"]
         self._limits = {
             "body": (settings.max_body_bytes, "XINYONG_MAX_BODY_BYTES"),
             "push": (settings.max_push_body_bytes, "XINYONG_MAX_PUSH_BODY_BYTES"),
@@ -148,9 +157,13 @@ class SecurityMiddleware:
     def _decorate(
         self, scope: Scope, message: Message, headers: list[tuple[bytes, bytes]], tls: bool
     ) -> list[tuple[bytes, bytes]]:
-        out = list(message.get("headers") or ())
-        own_cache = any(name.lower() == b"cache-control" for name, _ in out)
-        out.extend(h for h in headers if not (own_cache and h[0] == b"cache-control"))
+        raw = message.get("headers")
+        out = list(raw) if raw else []
+        for name, _ in out:  # Starlette's names are lower-case
+            if name == b"cache-control":
+                headers = self._own_cache[id(headers)]
+                break
+        out += headers
         state = scope.get("state")
         if state and (seed := state.get(_NEW_SEED)):
             out.append(
@@ -217,9 +230,15 @@ class SecurityMiddleware:
             await send(message)
 
         # A declared length is enforced by the server (no more bytes than declared arrive).
-        counted = declared is None
+        app_receive = counting_receive if declared is None else receive
         try:
-            await self.app(scope, counting_receive if counted else receive, guarded_send)
+            verdict = self._csrf_verdict(scope)
+            if verdict is _FORM:  # the token is in the form: read it (within the limit)
+                verdict, app_receive = await self._csrf_from_form(scope, app_receive)
+            if verdict is _REFUSE:
+                await _send_error(send, headers, 403, CSRF_CODE, CSRF_MESSAGE)
+                return
+            await self.app(scope, app_receive, guarded_send)
         except BodyTooLarge:
             if not started and not refused:
                 await self._refuse(send, headers, limit, setting, None)
@@ -228,6 +247,77 @@ class SecurityMiddleware:
                 raise
             if not started and not refused:
                 await self._refuse(send, headers, limit, setting, None)
+
+    # -- CSRF ------------------------------------------------------------------------------------
+
+    def _csrf_verdict(self, scope: Scope) -> object:
+        """_PASS, _REFUSE, or _FORM (the token, if any, is in the form body)."""
+        cookie = token = content_type = b""
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookie = value
+            elif name == b"authorization":
+                if value[:7].lower() == b"bearer ":
+                    return _PASS  # a bearer token's authority: never sent cross-site
+            elif name == b"x-api-key":
+                if value:
+                    return _PASS
+            elif name == CSRF_HEADER_RAW:
+                token = value
+            elif name == b"content-type":
+                content_type = value
+        path = scope["path"]
+        if path in CSRF_EXEMPT:
+            return _PASS
+        cookies = cookie_parser(cookie.decode("latin-1")) if cookie else {}
+        session = cookies.get(SESSION_COOKIE)
+        if not session and path not in LOGIN_PATHS:
+            return _PASS  # no cookie's authority to borrow: nothing to forge
+        seed = cookies.get(CSRF_COOKIE)
+        scope["xinyong.csrf_material"] = (session, seed)
+        if token:
+            ok = self.csrf.valid(token.decode("latin-1"), session, seed)
+            return _PASS if ok else _REFUSE
+        if content_type.startswith((b"application/x-www-form-urlencoded", b"multipart/form-data")):
+            return _FORM
+        return _REFUSE
+
+    async def _csrf_from_form(self, scope: Scope, receive: Receive) -> tuple[object, Receive]:
+        """Reads the body (through the limit's counter), finds the form's token, and gives the
+        app the same body again."""
+        kept: list[Message] = []
+        more = True
+        while more:
+            message = await receive()
+            kept.append(message)
+            if message["type"] != "http.request":
+                break
+            more = bool(message.get("more_body", False))
+        replay = iter(kept)
+
+        async def replayed() -> Message:
+            for message in replay:
+                return message
+            return await receive()
+
+        parse = iter(kept)
+
+        async def parsing() -> Message:
+            for message in parse:
+                return message
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        try:
+            form = await Request(scope, parsing).form()
+        except Exception:  # a malformed form: its token cannot be read, so it has none
+            return _REFUSE, replayed
+        try:
+            value = form.get(CSRF_FIELD)
+        finally:
+            await form.close()
+        session, seed = scope["xinyong.csrf_material"]
+        sent = value if isinstance(value, str) else None
+        return (_PASS if self.csrf.valid(sent, session, seed) else _REFUSE), replayed
 
     async def _refuse(
         self,
@@ -238,31 +328,43 @@ class SecurityMiddleware:
         declared: int | None,
     ) -> None:
         size = f"（本次声明{declared}字节）" if declared is not None else ""
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "request.too_large",
-                    "message": f"请求体超过本接口上限{_mib(limit)}（{limit}字节）{size}，"
-                    f"已拒收；上限由平台设置{setting}规定",
-                    "citations": [],
-                    "details": {"limit_bytes": limit, "setting": setting, "declared": declared},
-                }
-            },
-            ensure_ascii=False,
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                    *headers,
-                ],
-            }
+        await _send_error(
+            send,
+            headers,
+            413,
+            "request.too_large",
+            f"请求体超过本接口上限{_mib(limit)}（{limit}字节）{size}，已拒收；"
+            f"上限由平台设置{setting}规定",
+            {"limit_bytes": limit, "setting": setting, "declared": declared},
         )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(
+    send: Send,
+    headers: list[tuple[bytes, bytes]],
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The platform's error answer ({"error": {code, message, citations, details}})."""
+    body = json.dumps(
+        {"error": {"code": code, "message": message, "citations": [], "details": details or {}}},
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodyTooLarge(Exception):
@@ -314,39 +416,6 @@ def csrf_input(request: Request) -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(
         CSRF_FIELD, csrf_token(request)
     )
-
-
-def cookie_authority(request: Request) -> bool:
-    """Whether this request acts on the session cookie's authority (see deps._token: a bearer
-    token or an API key, when sent, is used instead of the cookie)."""
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
-        return False
-    if request.headers.get("x-api-key"):
-        return False
-    return SESSION_COOKIE in request.cookies
-
-
-async def csrf_protect(request: Request) -> None:
-    """Refuses an unsafe request that acts on the session cookie without its CSRF token."""
-    if request.method in SAFE_METHODS:
-        return
-    path = request.scope["path"]
-    if path in CSRF_EXEMPT:
-        return
-    if not cookie_authority(request) and path not in LOGIN_PATHS:
-        return  # no cookie's authority to borrow: nothing to forge
-    sent = request.headers.get(CSRF_HEADER)
-    if sent is None:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            value = (await request.form()).get(CSRF_FIELD)
-            sent = value if isinstance(value, str) else None
-    csrf: Csrf = request.app.state.csrf
-    if not csrf.valid(sent, request.cookies.get(SESSION_COOKIE), request.cookies.get(CSRF_COOKIE)):
-        raise Forbidden(
-            "auth.csrf",
-            "请求缺少有效的防伪造令牌（CSRF），可能来自其他网站；请回到本平台页面刷新后重新提交",
-        )
 
 
 def client_address(request: Request, settings: Settings) -> str:
