@@ -94,9 +94,13 @@ def paired(
     label: str, without: Callable[[], float], with_: Callable[[], float], rounds: int
 ) -> None:
     a, b = [], []
-    for _ in range(rounds):
-        a.append(without())
-        b.append(with_())
+    for i in range(rounds):  # alternating which goes first
+        if i % 2:
+            b.append(with_())
+            a.append(without())
+        else:
+            a.append(without())
+            b.append(with_())
     ma, mb = statistics.median(a), statistics.median(b)
     print(f"{label:<58} {ma * 1e6:8.1f} us  {mb * 1e6:8.1f} us  {(mb - ma) * 1e6:+7.1f} us")
 
