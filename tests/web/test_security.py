@@ -420,3 +420,29 @@ def test_api_keys_expire_rotate_and_are_revoked(ctx: Context, client: TestClient
             session.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(actions)))
         )
     assert logged == actions
+
+
+def test_the_administrators_keys_page_issues_rotates_and_revokes(client: TestClient) -> None:
+    browser_login(client, "admin")
+    token = form_token(client, "/admin/keys")
+    issued = client.post(
+        "/admin/keys",
+        data={"action": "create", "username": "provider", "label": "对接", "csrf_token": token},
+    )
+    assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
+    key = re.search(r"<code>(xyk_[\w-]+)</code>", issued.text)
+    assert key and client.get("/api/me", headers={"X-API-Key": key.group(1)}).status_code == 200
+    key_id = re.search(r'name="key_id" value="(\d+)"', issued.text)
+    assert key_id
+    forged = client.post("/admin/keys", data={"action": "revoke", "key_id": key_id.group(1)})
+    assert forged.status_code == 403  # no token: refused before the page acts
+    revoked = client.post(
+        "/admin/keys", data={"action": "revoke", "key_id": key_id.group(1), "csrf_token": token}
+    )
+    assert revoked.status_code == 200 and "已撤销" in revoked.text
+    assert client.get("/api/me", headers={"X-API-Key": key.group(1)}).status_code == 401
+    wrong = client.post(
+        "/admin/keys",
+        data={"action": "create", "username": "citizen", "label": "x", "csrf_token": token},
+    )
+    assert wrong.status_code == 403 and "只有信息提供单位" in wrong.text
