@@ -178,7 +178,11 @@ def test_security_headers_and_no_store_on_every_answer(client: TestClient) -> No
     assert static.headers["x-content-type-options"] == "nosniff"
     assert "no-store" not in static.headers.get("cache-control", "")
     docs = client.get("/docs")
-    assert docs.status_code == 200 and "cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+    assert (
+        docs.status_code == 200 and "script-src 'self';" in docs.headers["content-security-policy"]
+    )
+    assert "http" not in docs.headers["content-security-policy"]  # nothing from another host
+    assert "/static/docs/swagger-ui-bundle.js" in docs.text and "<script>" not in docs.text
     cookie = client.get("/login").headers.get("set-cookie", "")
     assert cookie == "" or "SameSite=Strict" in cookie
 
