@@ -56,5 +56,6 @@ def downgrade() -> None:
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_column("replaced_by_id")
         batch_op.drop_column("expires_at")
+    op.drop_index("ix_login_failures_at", table_name="login_failures")
     op.drop_index("ix_login_failures_scope_key_at", table_name="login_failures")
     op.drop_table("login_failures")

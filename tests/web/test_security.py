@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.web.conftest import login
 from xinyong.accounts import service as accounts_service
-from xinyong.accounts.models import ApiKey
+from xinyong.accounts.models import ApiKey, LoginFailure
 from xinyong.audit.models import AuditEvent
 from xinyong.authorisations.models import Authorisation
 from xinyong.common.clock import FixedClock
@@ -315,10 +315,11 @@ def test_wrong_passwords_lock_the_account_and_the_right_one_waits(
     ctx.clock.advance(dt.timedelta(seconds=ctx.settings.login_window_seconds + 1))
     ok = client.post("/api/auth/token", data={"username": "staff", "password": DEMO_PASSWORD})
     assert ok.status_code == 200
-    # a success clears the account's count
+    # a success clears the account's count (not the address's); expired failures are deleted
     for _ in range(limit - 1):
         client.post("/api/auth/token", data={"username": "staff", "password": "wrong"})
     assert login(client, "staff")
+    assert count(ctx, LoginFailure) == limit - 1  # this address's, inside the window
 
 
 def test_guessing_many_names_from_one_address_is_throttled(

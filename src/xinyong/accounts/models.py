@@ -60,7 +60,10 @@ class LoginFailure(Base):
     Only a digest of the name or address is kept (a password typed into the name field is not)."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_scope_key_at", "scope", "key_hash", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_scope_key_at", "scope", "key_hash", "at"),
+        Index("ix_login_failures_at", "at"),  # expired rows are deleted by range
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scope: Mapped[str] = mapped_column(String(16))  # account | address

@@ -78,13 +78,9 @@ def check(session: Session, ctx: Context, username: str, address: str | None) ->
 def record_failure(session: Session, ctx: Context, username: str, address: str | None) -> None:
     now = ctx.clock.now()
     old = now - dt.timedelta(seconds=ctx.settings.login_window_seconds)
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= old))  # out of every window
     for scope, key in _keys(username, address):
         session.add(LoginFailure(scope=scope, key_hash=key, at=now))
-        session.execute(  # what has left the window is of no more use
-            delete(LoginFailure).where(
-                LoginFailure.scope == scope, LoginFailure.key_hash == key, LoginFailure.at <= old
-            )
-        )
 
 
 def clear_account(session: Session, username: str) -> int:
