@@ -451,3 +451,44 @@ def test_the_administrators_keys_page_issues_rotates_and_revokes(client: TestCli
         data={"action": "create", "username": "citizen", "label": "x", "csrf_token": token},
     )
     assert wrong.status_code == 403 and "只有信息提供单位" in wrong.text
+
+
+def test_a_real_server_refuses_a_declared_100_mb_body_without_reading_it(ctx: Context) -> None:
+    """Through uvicorn on loopback: the headers of a 100 MB JSON POST are answered 413 at once,
+    while the client has not sent a byte of the body."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(
+                b"POST /api/ingest/HLJ-CF-001/records HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n"
+            )
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413"), head
+        assert "XINYONG_MAX_PUSH_BODY_BYTES" in body.decode()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
