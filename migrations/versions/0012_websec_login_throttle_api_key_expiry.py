@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
     )
     op.create_index("ix_login_failures_scope_key_at", "login_failures", ["scope", "key_hash", "at"])
+    op.create_index("ix_login_failures_at", "login_failures", ["at"])
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("expires_at", xinyong.db.UTCDateTime(timezone=True), nullable=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from xinyong.context import Context
@@ -35,6 +36,9 @@ def xinyong(ctx: Context, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# The keys' storage is tested on both databases through HTTP (tests/web/test_security.py); this
+# door, five subprocesses of ~2-4 s of imports each, runs on the embedded database only.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_keys_create_list_rotate_revoke_as_a_subprocess(ctx: Context) -> None:
     load_demo(ctx, subjects=2, records=2)  # each subprocess costs ~2-4 s of imports: few of them
     created = xinyong(ctx, "keys", "create", "provider", "--label", "系统对接", "--days", "30")
