@@ -69,8 +69,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         return
     url: str = request.getfixturevalue("pg_url")
     yield url
+    empty_postgresql(url)
+
+
+def empty_postgresql(url: str) -> None:
+    """Leave a session's PostgreSQL test database empty for the next test; the reference data
+    written by migrations stays."""
     engine = make_engine(url)
-    # reference data written by migrations stays
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "gram_positions")
     with engine.begin() as conn:  # (replica: past the audit tables' TRUNCATE triggers)
         conn.execute(text("SET LOCAL session_replication_role = replica"))

@@ -33,6 +33,7 @@ catalog_app = typer.Typer(help="公共信用信息目录", no_args_is_help=True)
 quarantine_app = typer.Typer(help="被拒收记录（隔离区）", no_args_is_help=True)
 providers_app = typer.Typer(help="信息提供单位", no_args_is_help=True)
 lists_app = typer.Typer(help="守信激励与严重失信主体名单、联合奖惩核查", no_args_is_help=True)
+keys_app = typer.Typer(help="API密钥：签发、列出、轮换、撤销", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (law_app, "law"),
@@ -46,6 +47,7 @@ for sub, name in (
     (quarantine_app, "quarantine"),
     (providers_app, "providers"),
     (lists_app, "lists"),
+    (keys_app, "keys"),
 ):
     app.add_typer(sub, name=name)
 
@@ -445,6 +447,112 @@ def accounts_create(
             organisation=organisation,
         )
     typer.echo(f"已创建账户 {user.username}（{user.role}）")
+
+
+@accounts_app.command("unlock")
+def accounts_unlock(username: str) -> None:
+    """清除某账户的登录失败计数（登录限制提前解除；按地址的计数不变）。"""
+    from xinyong.accounts import throttle
+
+    ctx = _ctx()
+    with ctx.sessions() as session, session.begin():
+        cleared = throttle.clear_account(session, username)
+        ctx.log(
+            session,
+            actor=SYSTEM,
+            action="accounts:user:unlock",
+            object_type="user",
+            detail={"username": username, "failures_cleared": cleared},
+        )
+    typer.echo(f"已清除账户 {username} 的{cleared}次登录失败记录")
+
+
+@keys_app.command("create")
+def keys_create(
+    username: str,
+    label: Annotated[str, typer.Option(help="用途说明")],
+    days: Annotated[int | None, typer.Option(help="有效天数（默认按平台设置）")] = None,
+) -> None:
+    """为账户签发API密钥（只显示这一次）。"""
+    from sqlalchemy import select
+
+    from xinyong.accounts.models import User
+    from xinyong.accounts.service import create_api_key
+    from xinyong.common.errors import DomainError
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                _fail(f"没有用户名为“{username}”的账户")
+                return
+            key = create_api_key(session, ctx, actor=SYSTEM, user=user, label=label, days=days)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(key)
+    typer.echo("（密钥只显示这一次，平台仅保存其摘要）", err=True)
+
+
+@keys_app.command("list")
+def keys_list(
+    user: Annotated[str | None, typer.Option("--user", help="只列出该账户的密钥")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出API密钥（前缀、账户、有效期、状态；不含密钥本身）。"""
+    from xinyong.accounts.service import list_api_keys
+
+    ctx = _ctx()
+    with ctx.sessions() as session:
+        keys = list_api_keys(session, ctx, actor=SYSTEM, username=user)
+    if as_json:
+        typer.echo(json.dumps([k.as_dict() for k in keys], ensure_ascii=False, indent=2))
+        return
+    for k in keys:
+        until = k.expires_at.date().isoformat() if k.expires_at else "-"
+        typer.echo(
+            f"{k.id:>5}  {k.username:<12} {k.prefix}…  至{until}  {k.status_label}  {k.label}"
+        )
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: int,
+    grace_hours: Annotated[int, typer.Option(help="旧密钥继续有效的小时数（默认立即失效）")] = 0,
+    days: Annotated[int | None, typer.Option(help="新密钥有效天数")] = None,
+) -> None:
+    """签发接替的新密钥（只显示这一次）；旧密钥立即或在宽限期后失效。"""
+    from xinyong.accounts.service import rotate_api_key
+    from xinyong.common.errors import DomainError
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            key = rotate_api_key(
+                session, ctx, actor=SYSTEM, key_id=key_id, grace_hours=grace_hours, days=days
+            )
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(key)
+    typer.echo(f"（已轮换第{key_id}号密钥；新密钥只显示这一次）", err=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int) -> None:
+    """撤销API密钥：此后使用它的请求一律拒绝。"""
+    from xinyong.accounts.service import revoke_api_key
+    from xinyong.common.errors import DomainError
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            revoke_api_key(session, ctx, actor=SYSTEM, key_id=key_id)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(f"已撤销第{key_id}号API密钥")
 
 
 @catalog_app.command("seed")

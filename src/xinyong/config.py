@@ -67,6 +67,36 @@ class Settings(BaseSettings):
     #: A batch still `processing` whose process runs on another host is taken as crashed when it
     #: has committed nothing for this long (same host: checked by process id at once).
     ingest_stale_minutes: int = Field(default=60, ge=1)
+    # --- Request bodies (web/security.py): refused with 413 before they are read ---
+    #: Largest request body of an ordinary JSON or form request, in bytes.
+    max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    #: Largest body of a JSON records push (POST /api/ingest/{item}/records, up to 10,000 rows).
+    max_push_body_bytes: int = Field(default=32 << 20, ge=1024)
+    #: Largest multipart upload (a CSV/Excel file pushed, a list checked), in bytes.
+    max_upload_bytes: int = Field(default=256 << 20, ge=1024)
+
+    # --- Transport and browser security (web/security.py) ---
+    #: The platform is served over TLS (directly or behind a proxy): cookies get `Secure`,
+    #: answers carry HSTS. A request that arrives over https (scheme, or X-Forwarded-Proto
+    #: from a trusted proxy) is treated so even when this is off.
+    https: bool = False
+    #: Addresses of reverse proxies whose X-Forwarded-Proto and X-Forwarded-For are believed,
+    #: comma-separated (e.g. "127.0.0.1"); empty believes none.
+    trusted_proxies: str = ""
+    #: HSTS max-age in seconds, sent only over TLS.
+    hsts_seconds: int = Field(default=31_536_000, ge=0)
+
+    # --- Login throttling (accounts/throttle.py) ---
+    #: Failed logins of one account name within the window after which it is refused (429).
+    login_account_failures: int = Field(default=5, ge=1)
+    #: Failed logins from one address within the window after which it is refused (429).
+    login_address_failures: int = Field(default=20, ge=1)
+    #: The window over which failed logins are counted, in seconds.
+    login_window_seconds: int = Field(default=900, ge=1)
+
+    # --- API keys (accounts/service.py) ---
+    #: How long a new API key is valid, in days (a key is then refused; rotate it before).
+    api_key_days: int = Field(default=365, ge=1, le=3650)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -105,6 +135,9 @@ class Settings(BaseSettings):
                 with os.fdopen(fd, "w") as file:
                     file.write(private_hex(Ed25519PrivateKey.generate()))
         return path.read_text().strip()
+
+    def trusted_proxy_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
 
 
 @lru_cache(maxsize=1)

@@ -59,16 +59,17 @@ def test_password_is_hashed_with_argon2_and_checked(seeded: Context) -> None:
     assert actions == [
         "accounts:user:create",
         "accounts:user:login",
-    ]  # the failed attempt rolled back
+        "accounts:user:login-failed",
+    ]  # a failure is kept (and counted) even when the caller's transaction rolls back
 
 
-def test_failed_login_is_audited_when_committed(seeded: Context) -> None:
+def test_failed_login_is_audited_even_when_rolled_back(seeded: Context) -> None:
     ctx = seeded
     make(ctx)
     with ctx.sessions() as session:
         with pytest.raises(Unauthenticated):
             authenticate(session, ctx, "prov", "wrong")
-        session.commit()
+        session.rollback()
         assert "accounts:user:login-failed" in session.scalars(select(AuditEvent.action)).all()
 
 

@@ -44,7 +44,9 @@ def test_a_login_is_committed_before_its_response_starts(ctx: Context) -> None:
     with TestClient(watching) as client:
         before = _sessions(ctx)
         form = {"username": "staff", "password": DEMO_PASSWORD}
-        r = client.post("/login", data=form, follow_redirects=False)
+        page = client.get("/login").text  # the form's CSRF token (web/security.py)
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        r = client.post("/login", data={**form, "csrf_token": token}, follow_redirects=False)
         assert r.status_code == 303
         r = client.post("/api/auth/token", data=form)
         assert r.status_code == 200, r.text

@@ -85,11 +85,17 @@ def test_report_verification_page(server: str, browser: Browser) -> None:
     from xinyong.demo.generate import synthetic_uscc
 
     unknown = synthetic_uscc(7_999_999, "230103")  # a valid code no organisation on file has
-    response = page.request.post(server + "/api/reports", data={"subject_key": unknown})
+    # on the session cookie's authority, so with the page's CSRF token (web/security.py)
+    csrf = {"X-CSRF-Token": page.locator('meta[name="csrf-token"]').get_attribute("content") or ""}
+    response = page.request.post(
+        server + "/api/reports", data={"subject_key": unknown}, headers=csrf
+    )
     assert response.status == 404 and response.json()["error"]["code"] == "sharing.unknown_subject"
     from xinyong.demo.seed import DEMO_COMPANY
 
-    report = page.request.post(server + "/api/reports", data={"subject_key": DEMO_COMPANY}).json()
+    report = page.request.post(
+        server + "/api/reports", data={"subject_key": DEMO_COMPANY}, headers=csrf
+    ).json()
     page.goto(server + "/reports/verify")
     page.fill("#number", report["number"])
     page.fill("#code", report["verification_code"])
@@ -176,4 +182,69 @@ def test_report_as_a_web_page(server: str, browser: Browser) -> None:
     assert page.locator("#report-number").inner_text() == report["number"]
     assert "哈尔滨示范科技" in page.locator("#report-subject").inner_text()
     assert page.locator("h2", has_text="严重失信主体名单").count() == 1
+    page.close()
+
+
+def test_csrf_tokens_in_a_real_browser_and_back_after_logout(server: str, browser: Browser) -> None:
+    """The login form and the grant form work with their CSRF tokens in Chromium; a form on
+    another site posting to the platform changes nothing; after logout, Back does not show my
+    page again (it is no-store, so the browser asks the server, which sends it to the login)."""
+    from xinyong.demo.seed import DEMO_CITIZEN
+
+    context, page = login_as(browser, server, "citizen")  # the login form, with its token
+    mine = page.goto(server + "/me")
+    assert mine is not None and mine.headers["cache-control"] == "no-store"
+    assert DEMO_CITIZEN in page.locator("main").inner_text()
+    page.fill("#grantee", "bank")
+    page.select_option("#items", ["HLJ-GY-001"])
+    page.fill("#grant-purpose", "贷款审批")
+    page.fill("#expires_on", "2027-01-31")
+    page.click("#grant")
+    page.wait_for_url(server + "/me")
+    assert page.locator("#error").count() == 0
+    granted = page.locator("#authorisations tbody tr", has_text="bank").count()
+    assert granted >= 1
+
+    forged = (
+        f'<form method="post" action="{server}/me/authorisations">'
+        '<input name="grantee" value="bank"><input name="items" value="HLJ-GY-001">'
+        '<input name="purpose" value="forged"><input name="expires_on" value="2027-01-31">'
+        "</form><script>document.forms[0].submit()</script>"
+    )
+    context.route(
+        "http://attacker.invalid/",
+        lambda route: route.fulfill(body=forged, content_type="text/html"),
+    )
+    page.goto("http://attacker.invalid/")
+    page.wait_for_load_state()
+    page.goto(server + "/me")
+    rows = page.locator("#authorisations tbody tr", has_text="bank")
+    assert rows.count() == granted and "forged" not in page.locator("#authorisations").inner_text()
+
+    page.click("text=退出")
+    page.wait_for_url(server + "/")
+    page.go_back()
+    page.wait_for_load_state()
+    assert DEMO_CITIZEN not in page.content()
+    assert page.url in (server + "/login", server + "/")
+    context.close()
+
+
+def test_api_docs_work_offline_under_the_csp(server: str, browser: Browser) -> None:
+    """/docs and /redoc load only the app's own assets (no CDN: an intranet has no internet)
+    and run under the CSP without a violation."""
+    page = browser.new_page()
+    hosts: set[str] = set()
+    problems: list[str] = []
+    page.on("requestfinished", lambda r: hosts.add(r.url.split("/")[2]))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".opblock", timeout=20000)
+    assert page.locator(".opblock").count() > 20
+    page.goto(server + "/redoc")
+    page.wait_for_selector("redoc .api-content", timeout=20000)
+    assert hosts == {server.split("/")[2]}
+    # Redoc's "powered by" logo is an image from its CDN: blocked, and nothing else is missing
+    blocked = [p for p in problems if "Content Security Policy" in p and "logo-mini" not in p]
+    assert not blocked, problems
     page.close()

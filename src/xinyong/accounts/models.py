@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, UTCDateTime
@@ -25,7 +25,8 @@ class User(Base):
 
 
 class ApiKey(Base):
-    """A provider unit's or agency's machine credential. Only its SHA-256 is stored."""
+    """A provider unit's or agency's machine credential. Only its SHA-256 is stored. It is
+    refused after `expires_at`, once revoked, and once rotated (after the rotation's grace)."""
 
     __tablename__ = "api_keys"
 
@@ -36,6 +37,8 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    replaced_by_id: Mapped[int | None] = mapped_column(Integer)  # the key a rotation issued
 
 
 class AuthSession(Base):
@@ -50,3 +53,19 @@ class AuthSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """One failed login, counted by account name and by client address (accounts/throttle.py).
+    Only a digest of the name or address is kept (a password typed into the name field is not)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_scope_key_at", "scope", "key_hash", "at"),
+        Index("ix_login_failures_at", "at"),  # expired rows are deleted by range
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # account | address
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

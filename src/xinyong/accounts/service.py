@@ -5,16 +5,19 @@ Tokens and keys are random (secrets.token_urlsafe) and stored only as SHA-256 di
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import throttle
 from xinyong.accounts.models import ApiKey, AuthSession, User
-from xinyong.common.errors import DomainError, Forbidden, Unauthenticated
+from xinyong.common.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 
@@ -91,23 +94,52 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, ctx: Context, username: str, password: str) -> User:
+@functools.cache
+def dummy_hash() -> str:
+    """A hash with the same parameters as real ones, of a password nobody knows: an unknown
+    username costs the same argon2 verification as a known one (no timing oracle)."""
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(
+    session: Session, ctx: Context, username: str, password: str, *, address: str | None = None
+) -> User:
+    """The account behind a username and password. Refused (429) while the name or the address
+    has failed too often (accounts/throttle.py); every failure is counted and audited in its own
+    transaction, so it stays counted when the caller's transaction rolls back."""
+    throttle.check(session, ctx, username, address)
     user = session.scalar(select(User).where(User.username == username))
-    ok = False
-    if user is not None and user.active:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+    if user is None:
+        _verify(dummy_hash(), password)  # the same work as for a real account
+        ok = False
+    else:
+        ok = _verify(user.password_hash, password) and user.active
+    if not ok or user is None:
+        with ctx.sessions() as own, own.begin():
+            throttle.record_failure(own, ctx, username, address)
+            ctx.log(
+                own,
+                actor=Actor(role=Role.PUBLIC, username=username[:120]),
+                action="accounts:user:login-failed",
+                object_type="user",
+                object_id=user.id if user else None,
+            )
+        raise Unauthenticated("用户名或密码错误")
+    throttle.clear_account(session, username)
     ctx.log(
         session,
-        actor=actor_of(user) if user and ok else Actor(role=Role.PUBLIC, username=username),
-        action="accounts:user:login" if ok else "accounts:user:login-failed",
+        actor=actor_of(user),
+        action="accounts:user:login",
         object_type="user",
-        object_id=user.id if user else None,
+        object_id=user.id,
     )
-    if not ok or user is None:
-        raise Unauthenticated("用户名或密码错误")
     return user
 
 
@@ -141,32 +173,203 @@ def close_session(session: Session, ctx: Context, token: str) -> None:
         )
 
 
-def create_api_key(session: Session, ctx: Context, *, actor: Actor, user: User, label: str) -> str:
-    if Role(user.role) not in (Role.PROVIDER, Role.AGENCY, Role.ORGANISATION, Role.STAFF):
+KEY_ROLES = (Role.PROVIDER, Role.AGENCY, Role.ORGANISATION, Role.STAFF)
+KEY_MANAGERS = (Role.ADMIN, Role.STAFF)
+
+
+def create_api_key(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    user: User,
+    label: str,
+    days: int | None = None,
+) -> str:
+    """A new API key for `user`, valid `days` (default: the platform's api_key_days); the key is
+    returned once and only its digest is kept."""
+    if Role(user.role) not in KEY_ROLES:
         raise Forbidden(
             "accounts.api_key_role", "只有信息提供单位、国家机关、协议机构和工作人员可持有API密钥"
         )
-    if actor.user_id != user.id and actor.role not in (Role.ADMIN, Role.STAFF):
+    if actor.user_id != user.id and actor.role not in KEY_MANAGERS:
         raise Forbidden("accounts.api_key_owner", "只能为本账户创建API密钥")
-    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(
-        user_id=user.id,
-        prefix=key[:12],
-        key_hash=digest(key),
-        label=label,
-        created_at=ctx.clock.now(),
-    )
-    session.add(row)
-    session.flush()
+    row, key = _new_key(session, ctx, user_id=user.id, label=label, days=days)
     ctx.log(
         session,
         actor=actor,
         action="accounts:api-key:create",
         object_type="api_key",
         object_id=row.id,
-        detail={"user_id": user.id, "prefix": row.prefix, "label": label},
+        detail={
+            "user_id": user.id,
+            "prefix": row.prefix,
+            "label": label,
+            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        },
     )
     return key
+
+
+def _new_key(
+    session: Session, ctx: Context, *, user_id: int, label: str, days: int | None
+) -> tuple[ApiKey, str]:
+    days = days if days is not None else ctx.settings.api_key_days
+    if not 1 <= days <= 3650:
+        raise DomainError(code="accounts.api_key_days", message="API密钥有效期须为1至3650天")
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    now = ctx.clock.now()
+    row = ApiKey(
+        user_id=user_id,
+        prefix=key[:12],
+        key_hash=digest(key),
+        label=label[:200],
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+@dataclass(frozen=True)
+class KeyView:
+    """An API key as listed: never the key itself, only its prefix."""
+
+    id: int
+    username: str
+    prefix: str
+    label: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    replaced_by_id: int | None
+    status: str  # active | expired | revoked | rotated
+
+    @property
+    def status_label(self) -> str:
+        return {"active": "有效", "expired": "已过期", "revoked": "已撤销", "rotated": "已轮换"}[
+            self.status
+        ]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "prefix": self.prefix,
+            "label": self.label,
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "replaced_by_id": self.replaced_by_id,
+            "status": self.status,
+            "status_label": self.status_label,
+        }
+
+
+def _key_valid(key: ApiKey, now: dt.datetime) -> bool:
+    return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
+
+
+def _status(key: ApiKey, now: dt.datetime) -> str:
+    if key.revoked_at is not None:
+        return "rotated" if key.replaced_by_id is not None else "revoked"
+    if key.expires_at is not None and key.expires_at <= now:
+        return "rotated" if key.replaced_by_id is not None else "expired"
+    return "active"
+
+
+def list_api_keys(
+    session: Session, ctx: Context, *, actor: Actor, username: str | None = None
+) -> list[KeyView]:
+    """Keys of one account (own keys; managers may name any account, or none for all)."""
+    query = select(ApiKey, User.username).join(User, User.id == ApiKey.user_id)
+    if actor.role not in KEY_MANAGERS:
+        query = query.where(ApiKey.user_id == actor.user_id)
+    elif username:
+        query = query.where(User.username == username)
+    now = ctx.clock.now()
+    return [
+        KeyView(
+            id=key.id,
+            username=name,
+            prefix=key.prefix,
+            label=key.label,
+            created_at=key.created_at,
+            expires_at=key.expires_at,
+            revoked_at=key.revoked_at,
+            replaced_by_id=key.replaced_by_id,
+            status=_status(key, now),
+        )
+        for key, name in session.execute(query.order_by(ApiKey.id))
+    ]
+
+
+def _managed_key(session: Session, actor: Actor, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id, with_for_update=True)
+    if key is None or (actor.role not in KEY_MANAGERS and key.user_id != actor.user_id):
+        raise NotFound("accounts.api_key_unknown", f"没有编号为{key_id}的API密钥")
+    return key
+
+
+def revoke_api_key(session: Session, ctx: Context, *, actor: Actor, key_id: int) -> ApiKey:
+    """Revoked at once: every later request with the key is refused."""
+    key = _managed_key(session, actor, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = ctx.clock.now()
+        ctx.log(
+            session,
+            actor=actor,
+            action="accounts:api-key:revoke",
+            object_type="api_key",
+            object_id=key.id,
+            detail={"user_id": key.user_id, "prefix": key.prefix},
+        )
+    return key
+
+
+def rotate_api_key(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    key_id: int,
+    grace_hours: int = 0,
+    days: int | None = None,
+) -> str:
+    """A successor key (same account and label); the old one is refused at once, or after
+    `grace_hours` so that its users can switch without an outage. A revoked key is not rotated
+    (it may have leaked: issue a new key deliberately)."""
+    key = _managed_key(session, actor, key_id)
+    if key.revoked_at is not None or key.replaced_by_id is not None:
+        raise DomainError(
+            code="accounts.api_key_closed", message="该API密钥已撤销或已轮换，不能再次轮换"
+        )
+    if not 0 <= grace_hours <= 24 * 30:
+        raise DomainError(code="accounts.api_key_grace", message="轮换宽限期须为0至720小时")
+    new, raw = _new_key(session, ctx, user_id=key.user_id, label=key.label, days=days)
+    now = ctx.clock.now()
+    key.replaced_by_id = new.id
+    if grace_hours:
+        ends = now + dt.timedelta(hours=grace_hours)
+        key.expires_at = min(key.expires_at, ends) if key.expires_at else ends
+    else:
+        key.revoked_at = now
+    ctx.log(
+        session,
+        actor=actor,
+        action="accounts:api-key:rotate",
+        object_type="api_key",
+        object_id=key.id,
+        detail={
+            "user_id": key.user_id,
+            "prefix": key.prefix,
+            "new_id": new.id,
+            "new_prefix": new.prefix,
+            "grace_hours": grace_hours,
+        },
+    )
+    return raw
 
 
 def resolve_token(session: Session, ctx: Context, token: str) -> Actor:
@@ -175,7 +378,7 @@ def resolve_token(session: Session, ctx: Context, token: str) -> Actor:
     user: User | None = None
     if token.startswith(API_KEY_PREFIX):
         key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(token)))
-        if key is not None and key.revoked_at is None:
+        if key is not None and _key_valid(key, now):
             user = session.get(User, key.user_id)
     else:
         row = session.scalar(select(AuthSession).where(AuthSession.token_hash == digest(token)))

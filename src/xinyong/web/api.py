@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -16,6 +16,7 @@ from xinyong.common.roles import ROLE_LABELS, Actor, Role
 from xinyong.deadlines.service import load_calendar
 from xinyong.law.workdays import Pause
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.security import client_address
 
 router = APIRouter(prefix="/api")
 
@@ -100,12 +101,14 @@ class TokenOut(BaseModel):
 
 @router.post("/auth/token", response_model=TokenOut, tags=["账户"])
 def token(
+    request: Request,
     ctx: ContextDep,
     session: SessionDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> TokenOut:
-    user = authenticate(session, ctx, username, password)
+    address = client_address(request, ctx.settings)
+    user = authenticate(session, ctx, username, password, address=address)
     raw, row = open_session(session, ctx, user, "bearer")
     return TokenOut(access_token=raw, expires_at=row.expires_at, role=user.role)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__
+from xinyong.accounts import api as accounts_api
 from xinyong.audit.writer import sign_heads_every
 from xinyong.cases import api as cases_api
 from xinyong.cases import pages as cases_pages
@@ -28,6 +31,7 @@ from xinyong.search import api as search_api
 from xinyong.sharing import api as sharing_api
 from xinyong.subjects import api as subjects_api
 from xinyong.web import api, errors, pages
+from xinyong.web.security import Csrf, SecurityMiddleware
 
 
 def create_app(ctx: Context | None = None) -> FastAPI:
@@ -52,13 +56,20 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         title=f"{ctx.platform.name} API",
         version=__version__,
         description="公共信用信息平台接口。每一项法定时限和规则均注明出处条款。",
+        docs_url=None,  # served below from the app's own assets: no CDN, no inline script
+        redoc_url=None,
     )
     app.state.ctx = ctx
+    app.state.csrf = Csrf(ctx.settings.resolved_secret_key())
+    # Body limits, CSRF (every unsafe request on a session cookie's authority carries its
+    # token), security headers, no-store, Secure cookies over TLS (web/security.py).
+    app.add_middleware(SecurityMiddleware, settings=ctx.settings, csrf=app.state.csrf)
     errors.install(app)
     # Routes match in order: the hot read path first (the paths do not overlap).
     app.include_router(sharing_api.router)
     app.include_router(api.router)
     for domain in (
+        accounts_api,
         cases_api,
         catalog_api,
         ingest_api,
@@ -72,7 +83,38 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.include_router(lists_pages.router)
     app.include_router(cases_pages.router)
     app.include_router(pages.router)
+    _api_docs(app, ctx.platform.name)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
     )
     return app
+
+
+def _api_docs(app: FastAPI, title: str) -> None:
+    """/docs (Swagger UI) and /redoc from assets the app serves itself (fastapi-offline ships
+    them): they work on an intranet without internet, under a CSP with no inline script."""
+    assets = Path(str(files("fastapi_offline") / "static"))
+    app.mount("/static/docs", StaticFiles(directory=str(assets)), name="docs-assets")
+    head = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title} · 接口文档</title>"
+        '<link rel="icon" href="/static/docs/favicon.png">'
+    )
+    swagger = (
+        head + '<link rel="stylesheet" href="/static/docs/swagger-ui.css"></head><body>'
+        '<div id="swagger-ui"></div><script src="/static/docs/swagger-ui-bundle.js"></script>'
+        '<script src="/static/docs-init.js"></script></body></html>'
+    )
+    redoc = (
+        head + '</head><body><redoc spec-url="/openapi.json"></redoc>'
+        '<script src="/static/docs/redoc.standalone.js"></script></body></html>'
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(swagger)
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc_page() -> HTMLResponse:
+        return HTMLResponse(redoc)

@@ -13,8 +13,7 @@ from xinyong.accounts.service import resolve_token
 from xinyong.common.errors import DomainError, Forbidden, Unauthenticated
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
-
-SESSION_COOKIE = "xinyong_session"
+from xinyong.web.security import SESSION_COOKIE as SESSION_COOKIE
 
 
 async def get_context(request: Request) -> Context:  # async: no thread hop for a lookup
@@ -46,7 +45,20 @@ def _token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.headers.get("x-api-key") or request.cookies.get(SESSION_COOKIE)
+    key = request.headers.get("x-api-key")
+    if key:
+        return key
+    if request.headers.get("sec-fetch-site", "same-origin") not in _OWN_NAVIGATION:
+        # A request another site started (a link, a redirect, an embedded image): the browser
+        # sends the cookie, but the user did not ask this platform for anything. Served as the
+        # public, so no cross-site link can make a logged-in user read, or log a read of,
+        # anything (the cookie is SameSite=Strict too; this covers sibling subdomains).
+        return None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+# Sec-Fetch-Site values of requests the user made on this platform (or typed, or bookmarked).
+_OWN_NAVIGATION = frozenset({"same-origin", "none"})
 
 
 async def get_actor(request: Request, ctx: ContextDep) -> Actor:

@@ -12,7 +12,11 @@ from xinyong.common.errors import DomainError
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content={"error": exc.as_dict()})
+        retry = exc.details.get("retry_after_seconds")  # 429 (login throttling), 503
+        headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+        return JSONResponse(
+            status_code=exc.status, content={"error": exc.as_dict()}, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,11 +11,16 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from xinyong.accounts.service import authenticate, close_session, open_session
+from xinyong.accounts.throttle import TooManyAttempts
 from xinyong.common.errors import Unauthenticated
 from xinyong.common.roles import ROLE_LABELS, Role
 from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, SessionDep
+from xinyong.web.security import client_address, csrf_input, csrf_token
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Every POST form carries `{{ csrf_input(request) }}` (web/security.py).
+templates.env.globals["csrf_input"] = csrf_input
+templates.env.globals["csrf_token"] = csrf_token
 router = APIRouter(include_in_schema=False)
 
 
@@ -44,22 +49,27 @@ def login(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> Response:
+    address = client_address(request, ctx.settings)
     try:
-        user = authenticate(session, ctx, username, password)
-    except Unauthenticated as exc:
+        user = authenticate(session, ctx, username, password, address=address)
+    except (Unauthenticated, TooManyAttempts) as exc:
+        retry = exc.details.get("retry_after_seconds")
         return templates.TemplateResponse(
             request,
             "login.html",
             {"ctx": ctx, "actor": actor, "error": exc.message},
-            status_code=401,
+            status_code=exc.status,
+            headers={"Retry-After": str(retry)} if retry else None,
         )
     token, _row = open_session(session, ctx, user, "cookie")
     response = RedirectResponse("/", status_code=303)
+    # Strict: no request another site starts carries it (web/security.py, deps._token);
+    # `Secure` is added over TLS by the security middleware.
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
-        samesite="lax",
+        samesite="strict",
         max_age=ctx.settings.session_hours * 3600,
     )
     return response
@@ -71,7 +81,7 @@ def logout(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
     if token:
         close_session(session, ctx, token)
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
     return response
 
 
@@ -231,9 +241,10 @@ def report_page(
     )
 
 
-@router.get("/me/report")
+@router.post("/me/report")
 def my_report(ctx: ContextDep, actor: ActorDep) -> Response:
-    """Issue my own report and show its PDF."""
+    """Issue my own report and show its PDF (a POST with the form's CSRF token: issuing is a
+    write, which no link another site shows may trigger)."""
     from xinyong.reports import service
     from xinyong.sharing.visibility import Viewer
 
@@ -332,11 +343,17 @@ def agency_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
     )
 
 
-@router.get("/agency/query", response_class=HTMLResponse)
+@router.post("/agency/query", response_class=HTMLResponse)
 def agency_query(
-    request: Request, key: str, purpose: str, ctx: ContextDep, actor: ActorDep
+    request: Request,
+    key: Annotated[str, Form()],
+    purpose: Annotated[str, Form()],
+    ctx: ContextDep,
+    actor: ActorDep,
 ) -> Response:
-    """An agency's query with its statutory purpose; the answer shows the audit receipt."""
+    """An agency's query with its statutory purpose; the answer shows the audit receipt. A POST
+    with the form's CSRF token: the read is logged in the subject's access log in the agency's
+    name, which no link another site shows may trigger."""
     from xinyong.sharing.service import profile
     from xinyong.sharing.visibility import Viewer
 
