@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query, UploadFile
 from pydantic import BaseModel
 
 from xinyong.common.errors import DomainError
+from xinyong.common.inputs import Key, RowId, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
@@ -25,10 +26,10 @@ MAX_JSON_ROWS = 10_000  # one request; larger pushes go as files
 
 @router.post("/api/ingest/{item_code}/records")
 def push_records(
-    item_code: str,
+    item_code: Key,
     ctx: ContextDep,
     body: Annotated[dict[str, Any] | list[dict[str, Any]], Body()],
-    provider: str | None = None,
+    provider: Key | None = None,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """One record (an object) or a batch (a list, or {"records": [...]}), with the catalog's
@@ -55,10 +56,10 @@ def push_records(
 
 @router.post("/api/ingest/{item_code}/files")
 def push_file(
-    item_code: str,
+    item_code: Key,
     ctx: ContextDep,
     file: UploadFile,
-    provider: str | None = None,
+    provider: Key | None = None,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """A CSV or Excel (.xlsx) file whose header row uses the catalog's Chinese field names.
@@ -84,7 +85,7 @@ def push_file(
 
 @router.get("/api/ingest/batches/{batch_id}")
 def batch(
-    batch_id: int,
+    batch_id: RowId,
     session: SessionDep,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
@@ -102,8 +103,8 @@ def batch(
 @router.get("/api/quarantine")
 def quarantined(
     session: SessionDep,
-    provider: str | None = None,
-    state: str | None = "open",
+    provider: Key | None = None,
+    state: Key | None = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
@@ -116,7 +117,7 @@ def quarantined(
 
 @router.post("/api/quarantine/{quarantine_id}/resubmit")
 def resubmit(
-    quarantine_id: int,
+    quarantine_id: RowId,
     ctx: ContextDep,
     record: Annotated[dict[str, Any], Body()],
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
@@ -127,12 +128,12 @@ def resubmit(
 
 
 class WithdrawIn(BaseModel):
-    reason: str
+    reason: Text
 
 
 @router.post("/api/quarantine/{quarantine_id}/withdraw")
 def withdraw(
-    quarantine_id: int,
+    quarantine_id: RowId,
     body: WithdrawIn,
     ctx: ContextDep,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]

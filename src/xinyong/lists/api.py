@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Any
 
@@ -12,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from xinyong.common.inputs import CalendarDate, Key, RowId, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.lists import service
 from xinyong.lists.check import as_csv_rows, load_check, run_check
@@ -49,12 +49,12 @@ def define_measure(
 
 
 class PublishIn(BaseModel):
-    published_on: dt.date | None = None
+    published_on: CalendarDate | None = None
 
 
 @router.post("/api/measures/{code}/publish")
 def publish_measure(
-    code: str,
+    code: Key,
     ctx: ContextDep,
     session: SessionDep,
     body: PublishIn | None = None,
@@ -68,7 +68,7 @@ def publish_measure(
 
 @router.post("/api/measures/{code}/withdraw")
 def withdraw_measure(
-    code: str,
+    code: Key,
     ctx: ContextDep,
     session: SessionDep,
     actor: Actor = STAFF,  # type: ignore[assignment]
@@ -105,7 +105,7 @@ def define_criteria(
 
 
 @router.get("/api/lists/{list_kind}")
-def public_list(list_kind: str, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
+def public_list(list_kind: Key, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
     """The red list or the serious-dishonesty list: entries within their term, each with its
     written decision; natural persons masked."""
     today = ctx.today()
@@ -117,7 +117,7 @@ def public_list(list_kind: str, ctx: ContextDep, session: SessionDep) -> list[di
 
 @router.post("/api/lists/{list_kind}", status_code=201)
 def recognise(
-    list_kind: str,
+    list_kind: Key,
     body: RecognitionIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -130,18 +130,18 @@ def recognise(
 
 
 @router.get("/api/list-entries/{number}")
-def entry(number: str, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+def entry(number: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A written decision: public while in force; always to the subject and to staff."""
     return service.shown_entry(session, number, actor, ctx.today())
 
 
 class NoticeIn(BaseModel):
-    delivered_on: dt.date
+    delivered_on: CalendarDate
 
 
 @router.post("/api/list-entries/{number}/notice-delivered")
 def notice_delivered(
-    number: str,
+    number: Key,
     body: NoticeIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -156,7 +156,7 @@ def notice_delivered(
 
 @router.post("/api/list-entries/{number}/remove")
 def remove(
-    number: str,
+    number: Key,
     body: RemovalIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -202,12 +202,12 @@ def state_unit_notices(
 
 
 class HandlingIn(BaseModel):
-    handling: str
+    handling: Text
 
 
 @router.post("/api/state-unit-notices/{notice_id}/answer")
 def answer_notice(
-    notice_id: int,
+    notice_id: RowId,
     body: HandlingIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -261,7 +261,7 @@ def check(
 
 @router.get("/api/checks/{check_id}")
 def stored_check(
-    check_id: int,
+    check_id: RowId,
     session: SessionDep,
     actor: Actor = CHECKER,  # type: ignore[assignment]
 ) -> dict[str, Any]:
@@ -270,7 +270,7 @@ def stored_check(
 
 @router.get("/api/checks/{check_id}/csv")
 def stored_check_csv(
-    check_id: int,
+    check_id: RowId,
     session: SessionDep,
     actor: Actor = CHECKER,  # type: ignore[assignment]
 ) -> Response:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
+from xinyong.common.inputs import Key, Name
 from xinyong.reports import pdf, service
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ActorDep, ContextDep
@@ -18,8 +19,8 @@ router = APIRouter(tags=["信用报告"])
 
 
 class ReportIn(BaseModel):
-    subject_key: str
-    purpose: str | None = None
+    subject_key: Key
+    purpose: Name | None = None
 
 
 @router.post("/api/reports", status_code=201)
@@ -38,7 +39,7 @@ def issue(body: ReportIn, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.get("/api/reports/{number}/pdf")
-def report_pdf(number: str, code: str, ctx: ContextDep) -> Response:
+def report_pdf(number: Key, code: Key, ctx: ContextDep) -> Response:
     row = service.load(ctx, number, code)
     body = pdf.render(json.loads(row.content_json), row.number, code.strip().upper(), row.digest)
     return Response(
@@ -49,13 +50,13 @@ def report_pdf(number: str, code: str, ctx: ContextDep) -> Response:
 
 
 class VerifyIn(BaseModel):
-    number: str
-    code: str
+    number: Key
+    code: Key
     content: dict[str, Any] | None = None
 
 
 @router.get("/api/reports/verify")
-def verify_get(number: str, code: str, ctx: ContextDep) -> dict[str, Any]:
+def verify_get(number: Key, code: Key, ctx: ContextDep) -> dict[str, Any]:
     return service.verify(ctx, number, code)
 
 
@@ -77,8 +78,8 @@ def verify_submit(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    number: Annotated[str, Form()],
-    code: Annotated[str, Form()],
+    number: Annotated[Key, Form()],
+    code: Annotated[Key, Form()],
 ) -> Response:
     result = service.verify(ctx, number, code)
     return templates.TemplateResponse(

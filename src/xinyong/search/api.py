@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from xinyong.common.inputs import Name
 from xinyong.search.service import search
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep
 
@@ -14,7 +15,7 @@ router = APIRouter(tags=["信用信息查询"])
 
 @router.get("/api/search")
 def search_subjects(
-    q: str, ctx: ContextDep, session: SessionDep, actor: ActorDep
+    q: Name, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Organisations by name (two characters and more) or USCC; natural persons only by exact
     citizen ID number, and only for the person, staff and agencies."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from xinyong.common.inputs import Key
 from xinyong.common.roles import Actor, Role
 from xinyong.consents.service import ConsentIn, record_consent
 from xinyong.subjects.service import LinkIn, add_link, links_of
@@ -17,7 +18,7 @@ WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 @router.post("/api/subjects/{key}/links", status_code=201)
 def new_link(
-    key: str,
+    key: Key,
     body: LinkIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -28,7 +29,7 @@ def new_link(
 
 
 @router.get("/api/subjects/{key}/links")
-def get_links(key: str, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
+def get_links(key: Key, ctx: ContextDep, session: SessionDep) -> list[dict[str, Any]]:
     return links_of(session, key, ctx.today())
 
 
