@@ -15,6 +15,7 @@ from xinyong.config import LIST_MAX_ITEMS
 from xinyong.deadlines.service import clocks_of, pause_clock
 from xinyong.law.workdays import Pause
 from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["异议、修复与投诉"])
 SUBJECT = require(Role.SUBJECT)
@@ -62,7 +63,7 @@ class PauseIn(BaseModel):
     reason: Key
 
 
-@router.post("/api/me/objections", status_code=201)
+@router.post("/api/me/objections", status_code=201, responses=error_responses(404))
 def objection(
     body: ObjectionIn,
     ctx: ContextDep,
@@ -81,7 +82,7 @@ def objection(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/me/list-objections", status_code=201)
+@router.post("/api/me/list-objections", status_code=201, responses=error_responses(404))
 def list_objection(
     body: ListObjectionIn,
     ctx: ContextDep,
@@ -95,7 +96,7 @@ def list_objection(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/me/repairs", status_code=201)
+@router.post("/api/me/repairs", status_code=201, responses=error_responses(404))
 def repair(
     body: RepairIn,
     ctx: ContextDep,
@@ -129,7 +130,7 @@ def complaint(
     )
 
 
-@router.post("/api/basis-changes", status_code=201)
+@router.post("/api/basis-changes", status_code=201, responses=error_responses(404))
 def basis_change(
     body: BasisChangeIn,
     ctx: ContextDep,
@@ -184,7 +185,7 @@ def case_detail(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/cases/{number}/transition")
+@router.post("/api/cases/{number}/transition", responses=error_responses(409))
 def case_transition(
     number: Key,
     body: TransitionIn,

@@ -18,6 +18,7 @@ from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import read_json_records, reader_for
 from xinyong.ingest.service import ingest, ingest_file
 from xinyong.web.deps import ContextDep, SessionDep, acting_provider, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["信息归集"])
 PUSHERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
@@ -115,7 +116,7 @@ def quarantined(
     return {"total": total, "rows": [quarantine.describe(r) for r in rows]}
 
 
-@router.post("/api/quarantine/{quarantine_id}/resubmit")
+@router.post("/api/quarantine/{quarantine_id}/resubmit", responses=error_responses(409))
 def resubmit(
     quarantine_id: RowId,
     ctx: ContextDep,
@@ -131,7 +132,7 @@ class WithdrawIn(BaseModel):
     reason: Text
 
 
-@router.post("/api/quarantine/{quarantine_id}/withdraw")
+@router.post("/api/quarantine/{quarantine_id}/withdraw", responses=error_responses(409))
 def withdraw(
     quarantine_id: RowId,
     body: WithdrawIn,

@@ -25,6 +25,7 @@ from xinyong.lists.schemas import (
     RemovalIn,
 )
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["守信激励与失信惩戒"])
 STAFF = require(Role.STAFF, Role.ADMIN)
@@ -38,7 +39,7 @@ def measures(ctx: ContextDep, session: SessionDep, actor: ActorDep) -> list[dict
     return [service.describe_measure(m) for m in found]
 
 
-@router.post("/api/measures", status_code=201)
+@router.post("/api/measures", status_code=201, responses=error_responses(409))
 def define_measure(
     body: MeasureIn,
     ctx: ContextDep,
@@ -52,7 +53,7 @@ class PublishIn(BaseModel):
     published_on: CalendarDate | None = None
 
 
-@router.post("/api/measures/{code}/publish")
+@router.post("/api/measures/{code}/publish", responses=error_responses(409))
 def publish_measure(
     code: Key,
     ctx: ContextDep,
@@ -93,7 +94,7 @@ def criteria(session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/api/red-list-criteria", status_code=201)
+@router.post("/api/red-list-criteria", status_code=201, responses=error_responses(409))
 def define_criteria(
     body: CriteriaIn,
     ctx: ContextDep,
@@ -115,7 +116,7 @@ def public_list(list_kind: Key, ctx: ContextDep, session: SessionDep) -> list[di
     ]
 
 
-@router.post("/api/lists/{list_kind}", status_code=201)
+@router.post("/api/lists/{list_kind}", status_code=201, responses=error_responses(409))
 def recognise(
     list_kind: Key,
     body: RecognitionIn,
@@ -139,7 +140,7 @@ class NoticeIn(BaseModel):
     delivered_on: CalendarDate
 
 
-@router.post("/api/list-entries/{number}/notice-delivered")
+@router.post("/api/list-entries/{number}/notice-delivered", responses=error_responses(409))
 def notice_delivered(
     number: Key,
     body: NoticeIn,
@@ -154,7 +155,7 @@ def notice_delivered(
     return service.describe_entry(done, ctx.today(), full=True)
 
 
-@router.post("/api/list-entries/{number}/remove")
+@router.post("/api/list-entries/{number}/remove", responses=error_responses(409))
 def remove(
     number: Key,
     body: RemovalIn,

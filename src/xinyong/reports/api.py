@@ -13,6 +13,7 @@ from xinyong.common.inputs import Key, Name
 from xinyong.reports import pdf, service
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.errors import error_responses
 from xinyong.web.pages import templates
 
 router = APIRouter(tags=["信用报告"])
@@ -23,7 +24,7 @@ class ReportIn(BaseModel):
     purpose: Name | None = None
 
 
-@router.post("/api/reports", status_code=201)
+@router.post("/api/reports", status_code=201, responses=error_responses(403, 404))
 def issue(body: ReportIn, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """A report of what the caller may see now; keep the number and code to verify it later."""
     report = service.generate(

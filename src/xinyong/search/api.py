@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from xinyong.common.inputs import Name
 from xinyong.search.service import search
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["信用信息查询"])
 
 
-@router.get("/api/search")
+@router.get("/api/search", responses=error_responses(403))
 def search_subjects(
     q: Name, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> dict[str, Any]:

@@ -78,7 +78,7 @@ router.add_api_route(
 )
 
 
-@router.get("/api/me/records")
+@router.get("/api/me/records", responses=error_responses(404))
 def my_records(
     ctx: ContextDep,
     actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
@@ -98,7 +98,7 @@ def my_accesses(
     return access_log(session, actor, actor.subject_key)
 
 
-@router.post("/api/me/authorisations", status_code=201)
+@router.post("/api/me/authorisations", status_code=201, responses=error_responses(404))
 def grant_authorisation(
     body: GrantIn,
     ctx: ContextDep,

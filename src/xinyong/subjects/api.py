@@ -11,6 +11,7 @@ from xinyong.common.roles import Actor, Role
 from xinyong.consents.service import ConsentIn, record_consent
 from xinyong.subjects.service import LinkIn, add_link, links_of
 from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["信用主体"])
 WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
@@ -33,7 +34,7 @@ def get_links(key: Key, ctx: ContextDep, session: SessionDep) -> list[dict[str, 
     return links_of(session, key, ctx.today())
 
 
-@router.post("/api/consents", status_code=201)
+@router.post("/api/consents", status_code=201, responses=error_responses(404))
 def new_consent(
     body: ConsentIn,
     ctx: ContextDep,

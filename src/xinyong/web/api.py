@@ -100,7 +100,9 @@ class TokenOut(BaseModel):
     role: str
 
 
-@router.post("/auth/token", response_model=TokenOut, tags=["账户"])
+@router.post(
+    "/auth/token", response_model=TokenOut, tags=["账户"], responses=error_responses(401, 429)
+)
 def token(
     ctx: ContextDep,
     session: SessionDep,

@@ -8,9 +8,10 @@ The OpenAPI document lists, for every operation, the error codes it can answer (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
@@ -280,6 +281,20 @@ def _calls(dependant: Dependant) -> Iterable[Callable[..., Any]]:
         yield from _calls(sub)
 
 
+def _api_routes(app: FastAPI) -> Iterator[tuple[APIRoute, str]]:
+    """Every API route with its full path (FastAPI 0.16x keeps included routers as branches)."""
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if contexts is None:  # older FastAPI: included routes are copied into app.routes
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                yield route, route.path_format
+        return
+    for context in contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path_format:
+            yield route, context.path_format
+
+
 def _codes_of(route: APIRoute) -> set[int]:
     from xinyong.web.deps import get_actor
 
@@ -308,11 +323,9 @@ def _document_errors(app: FastAPI) -> None:
         components.update(error_schema.pop("$defs", {}))
         components["ErrorOut"] = error_schema
         ref = {"$ref": "#/components/schemas/ErrorOut"}
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
-                continue
+        for route, path in _api_routes(app):
             for method in route.methods or ():
-                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                operation = schema["paths"].get(path, {}).get(method.lower())
                 if operation is None:
                     continue
                 answers = operation.setdefault("responses", {})
