@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from xinyong.cases import service
 from xinyong.common.errors import DomainError, Forbidden
-from xinyong.common.inputs import CalendarDate, Key, Name, RowId, Text
+from xinyong.common.inputs import CalendarDate, IntRowId, Key, Name, RowId, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.config import LIST_MAX_ITEMS
 from xinyong.deadlines.service import clocks_of, pause_clock
@@ -242,7 +242,7 @@ def case_notices(
 
 @router.post("/api/case-notices/{notice_id}/acted")
 def notice_acted(
-    notice_id: RowId,
+    notice_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
     actor: Actor = require(Role.AGENCY, Role.STAFF, Role.ADMIN),  # type: ignore[assignment]

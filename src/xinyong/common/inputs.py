@@ -29,6 +29,8 @@ from xinyong.law.workdays import FIRST_YEAR, LAST_YEAR
 
 #: The largest integer SQLite's INTEGER and PostgreSQL's BIGINT hold.
 DB_INT_MAX = 2**63 - 1
+#: The largest PostgreSQL's INTEGER holds (tables keyed by Integer rather than BigId).
+DB_INT32_MAX = 2**31 - 1
 FIRST_DAY = dt.date(FIRST_YEAR, 1, 1)
 LAST_DAY = dt.date(LAST_YEAR, 12, 31)
 
@@ -37,8 +39,11 @@ ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 #: Free text: tabs and line breaks allowed, other control characters (NUL included) not.
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
-#: A row's id (cases, checks, batches, notices, authorisations, records...).
+#: The id of a row keyed by BigId (records, cases, batches, quarantined rows, checks).
 RowId = Annotated[int, Ge(1), Le(DB_INT_MAX)]
+#: The id of a row keyed by Integer (authorisations, case and state-unit notices), or a
+#: catalog item's version: PostgreSQL compares it as INTEGER.
+IntRowId = Annotated[int, Ge(1), Le(DB_INT32_MAX)]
 #: A year the working-day calendar can count.
 CalendarYear = Annotated[int, Ge(FIRST_YEAR), Le(LAST_YEAR)]
 #: A date the working-day calendar can count from (1950-01-01 to 2100-12-31).

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from xinyong.common.inputs import CalendarDate, Key, RowId, Text
+from xinyong.common.inputs import CalendarDate, IntRowId, Key, RowId, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.lists import service
 from xinyong.lists.check import as_csv_rows, load_check, run_check
@@ -208,7 +208,7 @@ class HandlingIn(BaseModel):
 
 @router.post("/api/state-unit-notices/{notice_id}/answer")
 def answer_notice(
-    notice_id: RowId,
+    notice_id: IntRowId,
     body: HandlingIn,
     ctx: ContextDep,
     session: SessionDep,

@@ -17,7 +17,7 @@ from xinyong.authorisations.service import (
     revoke,
     set_good_publicity,
 )
-from xinyong.common.inputs import Key, Name, RecordKey, RowId
+from xinyong.common.inputs import IntRowId, Key, Name, RecordKey
 from xinyong.common.roles import Actor, Role
 from xinyong.sharing.service import access_log, profile, profile_async, record_history
 from xinyong.sharing.visibility import Viewer
@@ -121,7 +121,7 @@ def my_authorisations(
 
 @router.post("/api/me/authorisations/{authorisation_id}/revoke")
 def revoke_authorisation(
-    authorisation_id: RowId,
+    authorisation_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
     actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]

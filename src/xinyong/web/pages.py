@@ -12,7 +12,16 @@ from sqlalchemy import select
 
 from xinyong.accounts.service import authenticate, close_session, open_session
 from xinyong.common.errors import Unauthenticated
-from xinyong.common.inputs import FormDate, FormName, Key, Name, PageNumber, RecordKey, RowId, Text
+from xinyong.common.inputs import (
+    FormDate,
+    FormName,
+    IntRowId,
+    Key,
+    Name,
+    PageNumber,
+    RecordKey,
+    Text,
+)
 from xinyong.common.roles import ROLE_LABELS, Role
 from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, SessionDep
 
@@ -183,7 +192,7 @@ async def my_grant(
 
 @router.post("/me/authorisations/{authorisation_id}/revoke")
 def my_revoke(
-    authorisation_id: RowId, ctx: ContextDep, session: SessionDep, actor: ActorDep
+    authorisation_id: IntRowId, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> Response:
     from xinyong.authorisations.service import revoke
 
