@@ -233,6 +233,12 @@ def test_page_forms_with_bad_fields_are_refused_with_a_page(
         headers=callers["citizen"],
     )
     assert case.status_code == 422 and "请求体字段 record_id" in case.text
+    emergency = client.post(  # EmergencyIn's rule, once a 500 on the page
+        "/staff/emergencies",
+        data={"region": "2", "name": "洪水", "starts_on": "2026-01-01", "ends_on": "2026-01-02"},
+        headers=callers["staff"],
+    )
+    assert emergency.status_code == 422 and "请求体字段 region" in emergency.text
     upload = client.post(
         "/agency/check",
         data={"scenario": "licensing"},

@@ -205,8 +205,8 @@ def staff_emergency(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    region: Annotated[Key, Form()],
-    name: Annotated[Name, Form()],
+    region: Annotated[Line, Form(min_length=2, max_length=6)],  # as EmergencyIn's
+    name: Annotated[Line, Form(min_length=1, max_length=200)],
     starts_on: Annotated[CalendarDate, Form()],
     ends_on: Annotated[CalendarDate, Form()],
 ) -> Response:
