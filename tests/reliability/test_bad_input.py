@@ -103,10 +103,9 @@ API_CASES: list[tuple[str, str, Any, str, str, str]] = [
 ]
 
 
-def test_bad_api_input_is_a_chinese_422_naming_the_field(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _bad_api_input_is_a_chinese_422_naming_the_field(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
-    client, callers = site
     wrong = []
     for method, path, body, caller, field, rule in API_CASES:
         r = client.request(method, path, json=body, headers=callers[caller])
@@ -122,10 +121,9 @@ def test_bad_api_input_is_a_chinese_422_naming_the_field(
     assert not wrong, "\n".join(wrong)
 
 
-def test_login_fields_with_nul_or_128_kb_are_refused_not_looked_up(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _login_fields_with_nul_or_128_kb_are_refused_not_looked_up(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
-    client, _ = site
     for username in ("a\x00b", BIG):
         r = client.post("/api/auth/token", data={"username": username, "password": "x"})
         assert r.status_code == 422, r.text
@@ -135,10 +133,9 @@ def test_login_fields_with_nul_or_128_kb_are_refused_not_looked_up(
         assert BIG not in r.text  # the input is not echoed back
 
 
-def test_unparsable_body_and_unknown_address_answer_in_chinese(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _unparsable_body_and_unknown_address_answer_in_chinese(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
-    client, callers = site
     r = client.post(
         "/api/me/complaints",
         content=b"\xff\xfe{",
@@ -160,10 +157,9 @@ def test_unparsable_body_and_unknown_address_answer_in_chinese(
     }
 
 
-def test_duplicates_answer_409_not_a_unique_constraint_500(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _duplicates_answer_409_not_a_unique_constraint_500(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
-    client, callers = site
     criteria = {
         "code": "HLJ-TEST-1",
         "authority": "省发展改革委",
@@ -202,10 +198,9 @@ PAGE_CASES: list[tuple[str, str, str]] = [
 ]
 
 
-def test_bad_page_input_is_a_chinese_error_page(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _bad_page_input_is_a_chinese_error_page(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
-    client, callers = site
     wrong = []
     for path, caller, words in PAGE_CASES:
         r = client.get(path, headers=callers[caller])
@@ -219,10 +214,9 @@ def test_bad_page_input_is_a_chinese_error_page(
     assert not wrong, "\n".join(wrong)
 
 
-def test_page_forms_with_bad_fields_are_refused_with_a_page(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _page_forms_with_bad_fields_are_refused_with_a_page(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
-    client, callers = site
     login = client.post("/login", data={"username": "a\x00b", "password": "x"})
     assert login.status_code == 422 and "请求体字段 username" in login.text
     verify = client.post("/reports/verify", data={"number": "a\x00b", "code": "x"})
@@ -248,21 +242,19 @@ def test_page_forms_with_bad_fields_are_refused_with_a_page(
     assert upload.status_code == 422 and "控制字符" in upload.text, upload.text[:300]
 
 
-def test_blank_form_fields_of_a_page_still_mean_not_given(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _blank_form_fields_of_a_page_still_mean_not_given(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
     """The publicity page's filter form sends empty fields: they are not errors."""
-    client, _ = site
     r = client.get("/publicity/penalties?name=&since=&until=")
     assert r.status_code == 200 and 'id="list"' in r.text
     r = client.get("/publicity/penalties?since=2026-01-01&until=2026-12-31&page=2")
     assert r.status_code == 200
 
 
-def test_unknown_pages_and_refusals_on_pages_are_pages(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _unknown_pages_and_refusals_on_pages_are_pages(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
-    client, _ = site
     for path in ("/no-such-page", "/lists/zzz", "/publicity/zzz", "/reports/NO?code=x"):
         r = client.get(path)
         assert r.status_code == 404, (path, r.status_code)
@@ -270,10 +262,9 @@ def test_unknown_pages_and_refusals_on_pages_are_pages(
         assert 'id="error"' in r.text
 
 
-def test_openapi_states_the_bounds_and_the_error_codes(
-    site: tuple[TestClient, dict[str, dict[str, str]]],
+def _openapi_states_the_bounds_and_the_error_codes(
+    client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
-    client, _ = site
     doc = client.get("/openapi.json").json()
     paths = doc["paths"]
     year = paths["/api/calendar/{year}"]["get"]["parameters"][0]["schema"]
@@ -289,3 +280,21 @@ def test_openapi_states_the_bounds_and_the_error_codes(
     }
     assert set(paths["/api/health"]["get"]["responses"]) == {"200", "422", "503"}
     assert "HTTPValidationError" not in doc["components"]["schemas"]
+
+
+# One database set up per backend for all of them (the demo set takes seconds to load).
+
+
+def test_bad_api_input(site: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
+    _bad_api_input_is_a_chinese_422_naming_the_field(*site)
+    _login_fields_with_nul_or_128_kb_are_refused_not_looked_up(*site)
+    _unparsable_body_and_unknown_address_answer_in_chinese(*site)
+    _duplicates_answer_409_not_a_unique_constraint_500(*site)
+    _openapi_states_the_bounds_and_the_error_codes(*site)
+
+
+def test_bad_page_input(site: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
+    _bad_page_input_is_a_chinese_error_page(*site)
+    _page_forms_with_bad_fields_are_refused_with_a_page(*site)
+    _blank_form_fields_of_a_page_still_mean_not_given(*site)
+    _unknown_pages_and_refusals_on_pages_are_pages(*site)
