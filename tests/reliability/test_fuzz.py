@@ -21,14 +21,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import status_code_conformance
+from sqlalchemy import select
 
 from tests.ingest.conftest import push_as_system
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
-from xinyong.demo.seed import DEMO_PASSWORD, load_demo
+from xinyong.demo.seed import DEMO_COMPANY, DEMO_PASSWORD, load_demo
+from xinyong.lists.models import ListEntry
 from xinyong.web.app import create_app
 
-EXAMPLES = 8  # per operation, caller and mode: ~3,300 requests a database
+EXAMPLES = 8  # per operation, caller and mode: ~4,400 requests a database
+KNOWN_EXAMPLES = 4  # the same, with objects on file in the path (~1,000 requests more)
 CALLERS = ("public", "staff", "provider", "citizen")
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 SETTINGS = settings(
@@ -39,6 +42,7 @@ SETTINGS = settings(
     phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure is reported as found
     suppress_health_check=list(HealthCheck),
 )
+KNOWN_SETTINGS = settings(SETTINGS, max_examples=KNOWN_EXAMPLES)
 
 
 @dataclass
@@ -52,18 +56,35 @@ class Finding:
         return f"{self.operation} as {self.caller}: {self.problem}\n    {self.repro}"
 
 
+Platform = tuple[Any, dict[str, dict[str, str]], dict[str, str]]
+
+
 @pytest.fixture
-def platform(ctx: Context) -> Iterator[tuple[Any, dict[str, dict[str, str]]]]:
-    """The demo set plus penalties (one of a person), and a token for each caller."""
+def platform(ctx: Context) -> Iterator[Platform]:
+    """The demo set plus penalties (one of a person), a token for each caller, and objects on
+    file to put in paths (random ones all answer 404 before any service logic runs)."""
     load_demo(ctx, subjects=10, records=20)
-    push_as_system(ctx, [penalty_row(i, ctx.today(), person=i == 2) for i in range(3)])
+    rows = [penalty_row(i, ctx.today(), person=i == 2) for i in range(3)]
+    push_as_system(ctx, rows)
+    with ctx.sessions() as session:
+        entry = session.scalars(select(ListEntry.number).order_by(ListEntry.id)).first()
+    assert entry is not None
+    known = {
+        "key": DEMO_COMPANY,
+        "item_code": "HLJ-CF-001",
+        "record_key": rows[0]["处罚决定书文号"],
+        "list_kind": "serious",
+        "number": entry,
+        "/api/providers/{code}": "HRB-SCJG",
+        "/api/measures/{code}": "DEMO-PUN-PROCUREMENT",
+        "/api/catalog/{code}": "HLJ-CF-001",
+    }
     app = create_app(ctx)
     with TestClient(app) as client:
         headers: dict[str, dict[str, str]] = {"public": {}}
-        for caller, username in (("staff", "staff"), ("provider", "provider")):
-            headers[caller] = _bearer(client, username)
-        headers["citizen"] = _bearer(client, "citizen")
-    yield app, headers
+        for caller in ("staff", "provider", "citizen"):
+            headers[caller] = _bearer(client, caller)
+    yield app, headers, known
 
 
 def _bearer(client: TestClient, username: str) -> dict[str, str]:
@@ -83,11 +104,34 @@ def _cases(app: Any) -> list[tuple[Any, list[Any]]]:
     return _DRAWN
 
 
-def _draw(operation: Any, mode: schemathesis.GenerationMode) -> list[Any]:
+def _known_cases(drawn: list[tuple[Any, list[Any]]], known: dict[str, str]) -> list[Any]:
+    """KNOWN_EXAMPLES valid and invalid requests for each operation whose path can name objects
+    on file (drawn for each database: their numbers differ)."""
+    cases: list[tuple[Any, list[Any]]] = []
+    for operation, _ in drawn:
+        names = [
+            p["name"] for p in operation.definition.raw.get("parameters", []) if p["in"] == "path"
+        ]
+        path = {}
+        for name in names:
+            prefix = operation.path.split("{" + name + "}")[0] + "{" + name + "}"
+            path[name] = known.get(name) or known.get(prefix)
+        if names and all(path.values()):
+            found = [c for m in MODES for c in _draw(operation, m, KNOWN_SETTINGS, path)]
+            cases.append((operation, found))
+    return cases
+
+
+def _draw(
+    operation: Any,
+    mode: schemathesis.GenerationMode,
+    how: Any = None,
+    path: dict[str, Any] | None = None,
+) -> list[Any]:
     drawn: list[Any] = []
 
-    @SETTINGS
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @(how or SETTINGS)
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path))
     def draw(case: Any) -> None:
         drawn.append(case)
 
@@ -127,15 +171,15 @@ def _repro(case: Any, headers: dict[str, str]) -> str:
         return repr((case.path_parameters, case.query, case.body))[:600]
 
 
-def test_no_server_error_and_no_undocumented_status(
-    platform: tuple[Any, dict[str, dict[str, str]]],
-) -> None:
-    app, headers = platform
+def test_no_server_error_and_no_undocumented_status(platform: Platform) -> None:
+    app, headers, known = platform
     drawn = _cases(app)
     assert len(drawn) > 60  # every operation of the API, not a filtered few
+    on_file = _known_cases(drawn, known)
+    assert len(on_file) > 20  # most operations with a path parameter
     findings: list[Finding] = []
     for caller in CALLERS:
-        for operation, cases in drawn:
+        for operation, cases in drawn + on_file:
             for case in cases:
                 finding = _send(app, operation, case, caller, headers[caller])
                 if finding is not None:
