@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.ingest.conftest import push_as_system
+from tests.lists.conftest import decision
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
+from xinyong.records.models import CreditRecord
 from xinyong.web.app import create_app
 
 BIG = "x" * (128 * 1024)  # a 128 KB field
@@ -177,6 +180,20 @@ def _duplicates_answer_409_not_a_unique_constraint_500(
     )
 
 
+def _a_second_listing_on_one_record_is_409(
+    client: TestClient, callers: dict[str, dict[str, str]], ctx: Context
+) -> None:
+    with ctx.sessions() as session:
+        record = session.scalars(select(CreditRecord).order_by(CreditRecord.id)).first()
+    assert record is not None
+    body = decision(record.subject_key, record_id=record.id).model_dump(mode="json")
+    first = client.post("/api/lists/serious", json=body, headers=callers["staff"])
+    assert first.status_code == 201, first.text
+    again = client.post("/api/lists/serious", json=body, headers=callers["staff"])
+    assert again.status_code == 409, again.text  # a unique-constraint 500 before
+    assert again.json()["error"]["code"] == "lists.record_listed"
+
+
 # (path, caller, words the page shows) — pages answer a Chinese page, not JSON
 PAGE_CASES: list[tuple[str, str, str]] = [
     ("/publicity/penalties?since=abc", "public", "查询参数 since"),
@@ -285,11 +302,12 @@ def _openapi_states_the_bounds_and_the_error_codes(
 # One database set up per backend for all of them (the demo set takes seconds to load).
 
 
-def test_bad_api_input(site: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
+def test_bad_api_input(site: tuple[TestClient, dict[str, dict[str, str]]], ctx: Context) -> None:
     _bad_api_input_is_a_chinese_422_naming_the_field(*site)
     _login_fields_with_nul_or_128_kb_are_refused_not_looked_up(*site)
     _unparsable_body_and_unknown_address_answer_in_chinese(*site)
     _duplicates_answer_409_not_a_unique_constraint_500(*site)
+    _a_second_listing_on_one_record_is_409(*site, ctx)
     _openapi_states_the_bounds_and_the_error_codes(*site)
 
 
