@@ -143,3 +143,21 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+# Input limits. Fixed, not settings: they are part of the published API schema (OpenAPI
+# maxLength/maximum), which clients rely on; common/inputs.py turns them into the types every
+# route and request model uses, and a value beyond them is refused with a Chinese 422.
+
+#: Longest code, key, number or identifier in a path, query or body (统一社会信用代码 is 18).
+KEY_MAX_CHARS = 64
+#: Longest name, label, purpose, title or search text (one line).
+NAME_MAX_CHARS = 200
+#: Longest free text: a request, reasons, a decision's text (lines allowed).
+TEXT_MAX_CHARS = 10_000
+#: Most entries in a list in a request body (attachments, conditions, items...).
+LIST_MAX_ITEMS = 1_000
+#: Deepest page of a paged public list (20 rows a page).
+PAGE_MAX = 10_000
+#: Longest record key (a 处罚决定书文号, or several fields joined): credit_records.record_key.
+RECORD_KEY_MAX_CHARS = 300

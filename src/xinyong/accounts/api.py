@@ -21,9 +21,11 @@ from xinyong.accounts.service import (
     rotate_api_key,
 )
 from xinyong.common.errors import DomainError, NotFound
+from xinyong.common.inputs import IntRowId
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["账户"])
 HOLDERS = require(*KEY_ROLES, Role.ADMIN)
@@ -47,7 +49,7 @@ class RotateIn(BaseModel):
 
 @router.post("/api/auth/api-keys/{key_id}/rotate")
 def rotate_key(
-    key_id: int,
+    key_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
     body: RotateIn | None = None,
@@ -63,7 +65,7 @@ def rotate_key(
 
 @router.post("/api/auth/api-keys/{key_id}/revoke")
 def revoke_key(
-    key_id: int,
+    key_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
     actor: Actor = HOLDERS,  # type: ignore[assignment]
@@ -73,7 +75,7 @@ def revoke_key(
     return {"revoked": key_id}
 
 
-@router.get("/api/admin/api-keys")
+@router.get("/api/admin/api-keys", responses=error_responses(404))
 def all_api_keys(
     ctx: ContextDep,
     session: SessionDep,
@@ -96,7 +98,7 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-@router.post("/api/admin/api-keys", status_code=201)
+@router.post("/api/admin/api-keys", status_code=201, responses=error_responses(404))
 def issue_api_key(
     body: NewKeyIn,
     ctx: ContextDep,
@@ -147,7 +149,7 @@ def keys_action(
     session: SessionDep,
     actor: ActorDep,
     action: Annotated[str, Form()],
-    key_id: Annotated[int | None, Form()] = None,
+    key_id: Annotated[IntRowId | None, Form()] = None,
     username: Annotated[str, Form(max_length=120)] = "",
     label: Annotated[str, Form(max_length=200)] = "",
     grace_hours: Annotated[int, Form(ge=0, le=720)] = 0,

@@ -19,7 +19,9 @@ from xinyong.accounts.models import User
 from xinyong.authorisations.models import Authorisation, SubjectPreference
 from xinyong.catalog.models import CatalogItem
 from xinyong.common.errors import DomainError, Forbidden, NotFound
+from xinyong.common.inputs import CalendarDate, Key, Line, Name
 from xinyong.common.roles import Actor, Role
+from xinyong.config import LIST_MAX_ITEMS
 from xinyong.context import Context
 from xinyong.law.workdays import add_period
 
@@ -27,10 +29,12 @@ from xinyong.law.workdays import add_period
 class GrantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    grantee: str = Field(min_length=1, description="被授权方的用户名")
-    items: list[str] = Field(min_length=1, description="授权查询的目录项代码")
-    purpose: str = Field(min_length=2, max_length=300)
-    expires_on: dt.date
+    grantee: Name = Field(min_length=1, description="被授权方的用户名")
+    items: list[Key] = Field(
+        min_length=1, max_length=LIST_MAX_ITEMS, description="授权查询的目录项代码"
+    )
+    purpose: Line = Field(min_length=2, max_length=300)
+    expires_on: CalendarDate
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,10 +9,13 @@ from pydantic import BaseModel, Field
 
 from xinyong.cases import service
 from xinyong.common.errors import DomainError, Forbidden
+from xinyong.common.inputs import CalendarDate, IntRowId, Key, Name, RowId, Text
 from xinyong.common.roles import Actor, Role
+from xinyong.config import LIST_MAX_ITEMS
 from xinyong.deadlines.service import clocks_of, pause_clock
 from xinyong.law.workdays import Pause
 from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["异议、修复与投诉"])
 SUBJECT = require(Role.SUBJECT)
@@ -21,47 +23,47 @@ STAFF = require(Role.STAFF, Role.ADMIN)
 
 
 class ObjectionIn(BaseModel):
-    record_id: int
-    request: str
-    attachments: list[str] = Field(default_factory=list)
+    record_id: RowId
+    request: Text
+    attachments: list[Name] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
 
 
 class ListObjectionIn(BaseModel):
-    entry_number: str
-    request: str
+    entry_number: Key
+    request: Text
 
 
 class RepairIn(BaseModel):
-    record_id: int
-    request: str
-    conditions: list[str] = Field(default_factory=list)
-    commitment: str = ""
-    entry_number: str | None = None
+    record_id: RowId
+    request: Text
+    conditions: list[Key] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
+    commitment: Text = ""
+    entry_number: Key | None = None
 
 
 class ComplaintIn(BaseModel):
-    request: str
+    request: Text
 
 
 class BasisChangeIn(BaseModel):
-    record_id: int
-    learned_on: dt.date
-    request: str
+    record_id: RowId
+    learned_on: CalendarDate
+    request: Text
 
 
 class TransitionIn(BaseModel):
-    to: str
-    reasons: str | None = None
-    competent_unit: str | None = None
+    to: Key
+    reasons: Text | None = None
+    competent_unit: Name | None = None
 
 
 class PauseIn(BaseModel):
-    start: dt.date
-    end: dt.date
-    reason: str
+    start: CalendarDate
+    end: CalendarDate
+    reason: Key
 
 
-@router.post("/api/me/objections", status_code=201)
+@router.post("/api/me/objections", status_code=201, responses=error_responses(404))
 def objection(
     body: ObjectionIn,
     ctx: ContextDep,
@@ -80,7 +82,7 @@ def objection(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/me/list-objections", status_code=201)
+@router.post("/api/me/list-objections", status_code=201, responses=error_responses(404))
 def list_objection(
     body: ListObjectionIn,
     ctx: ContextDep,
@@ -94,7 +96,7 @@ def list_objection(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/me/repairs", status_code=201)
+@router.post("/api/me/repairs", status_code=201, responses=error_responses(404))
 def repair(
     body: RepairIn,
     ctx: ContextDep,
@@ -128,7 +130,7 @@ def complaint(
     )
 
 
-@router.post("/api/basis-changes", status_code=201)
+@router.post("/api/basis-changes", status_code=201, responses=error_responses(404))
 def basis_change(
     body: BasisChangeIn,
     ctx: ContextDep,
@@ -168,7 +170,7 @@ def staff_queue(
 
 @router.get("/api/cases/{number}")
 def case_detail(
-    number: str,
+    number: Key,
     ctx: ContextDep,
     session: SessionDep,
     actor: Actor = require(Role.SUBJECT, Role.STAFF, Role.ADMIN, Role.PROVIDER),  # type: ignore[assignment]
@@ -183,9 +185,9 @@ def case_detail(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/cases/{number}/transition")
+@router.post("/api/cases/{number}/transition", responses=error_responses(409))
 def case_transition(
-    number: str,
+    number: Key,
     body: TransitionIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -205,7 +207,7 @@ def case_transition(
 
 @router.post("/api/cases/{number}/pauses")
 def case_pause(
-    number: str,
+    number: Key,
     body: PauseIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -240,7 +242,7 @@ def case_notices(
 
 @router.post("/api/case-notices/{notice_id}/acted")
 def notice_acted(
-    notice_id: int,
+    notice_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
     actor: Actor = require(Role.AGENCY, Role.STAFF, Role.ADMIN),  # type: ignore[assignment]

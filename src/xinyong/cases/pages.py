@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xinyong.cases import service
 from xinyong.common.errors import DomainError
+from xinyong.common.inputs import Key, Name, RowId, Text
 from xinyong.common.roles import Role
 from xinyong.sharing.service import profile
 from xinyong.sharing.visibility import Viewer
@@ -53,11 +54,11 @@ def file_case(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    kind: Annotated[str, Form()],
-    record_id: Annotated[int, Form()],
-    request_text: Annotated[str, Form(alias="request")] = "",
-    commitment: Annotated[str, Form()] = "",
-    conditions: Annotated[list[str] | None, Form()] = None,
+    kind: Annotated[Key, Form()],
+    record_id: Annotated[RowId, Form()],
+    request_text: Annotated[Text, Form(alias="request")] = "",
+    commitment: Annotated[Text, Form()] = "",
+    conditions: Annotated[list[Key] | None, Form()] = None,
 ) -> Response:
     if actor.role is not Role.SUBJECT:
         return RedirectResponse("/login", status_code=303)
@@ -114,12 +115,12 @@ def staff_cases(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
 @router.post("/staff/cases/{number}", response_class=HTMLResponse)
 def staff_decide(
     request: Request,
-    number: str,
+    number: Key,
     ctx: ContextDep,
     actor: ActorDep,
-    to: Annotated[str, Form()],
-    reasons: Annotated[str, Form()] = "",
-    competent_unit: Annotated[str, Form()] = "",
+    to: Annotated[Key, Form()],
+    reasons: Annotated[Text, Form()] = "",
+    competent_unit: Annotated[Name, Form()] = "",
 ) -> Response:
     """The decision form: a rejection without reasons is refused."""
     if actor.role not in service.STAFF:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import define_item, describe, get_item, list_items
+from xinyong.common.inputs import IntRowId, Key
 from xinyong.common.roles import Actor, Role
 from xinyong.web.deps import ContextDep, SessionDep, require
 
@@ -20,7 +21,7 @@ def catalog(session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.get("/{code}")
-def catalog_item(code: str, session: SessionDep, version: int | None = None) -> dict[str, Any]:
+def catalog_item(code: Key, session: SessionDep, version: IntRowId | None = None) -> dict[str, Any]:
     return describe(get_item(session, code, version))
 
 

@@ -3,7 +3,6 @@ non-public information or restricted classes about that person."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id
+from xinyong.common.inputs import CalendarDate, Key, Line
 from xinyong.common.roles import Actor, Role
+from xinyong.config import LIST_MAX_ITEMS
 from xinyong.consents.models import Consent
 from xinyong.context import Context
 
@@ -19,16 +20,16 @@ from xinyong.context import Context
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject_key: str
-    item_code: str
-    classes: list[str] = Field(default_factory=list)
-    purpose: str = Field(min_length=2, max_length=300)
+    subject_key: Key
+    item_code: Key
+    classes: list[Key] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
+    purpose: Line = Field(min_length=2, max_length=300)
     informed: bool
     written: bool
     adverse_consequences_told: bool = False
-    document: str = Field(min_length=2, max_length=300)
-    valid_from: dt.date
-    valid_until: dt.date | None = None
+    document: Line = Field(min_length=2, max_length=300)
+    valid_from: CalendarDate
+    valid_until: CalendarDate | None = None
 
 
 def record_consent(session: Session, ctx: Context, *, actor: Actor, body: ConsentIn) -> Consent:

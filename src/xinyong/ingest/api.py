@@ -11,12 +11,14 @@ from fastapi import APIRouter, Body, Query, UploadFile
 from pydantic import BaseModel
 
 from xinyong.common.errors import DomainError
+from xinyong.common.inputs import Key, RowId, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
 from xinyong.ingest.service import ingest, ingest_file
 from xinyong.web.deps import ContextDep, SessionDep, acting_provider, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["信息归集"])
 PUSHERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
@@ -25,10 +27,10 @@ MAX_JSON_ROWS = 10_000  # one request; larger pushes go as files
 
 @router.post("/api/ingest/{item_code}/records")
 def push_records(
-    item_code: str,
+    item_code: Key,
     ctx: ContextDep,
     body: Annotated[dict[str, Any] | list[dict[str, Any]], Body()],
-    provider: str | None = None,
+    provider: Key | None = None,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """One record (an object) or a batch (a list, or {"records": [...]}), with the catalog's
@@ -55,10 +57,10 @@ def push_records(
 
 @router.post("/api/ingest/{item_code}/files")
 def push_file(
-    item_code: str,
+    item_code: Key,
     ctx: ContextDep,
     file: UploadFile,
-    provider: str | None = None,
+    provider: Key | None = None,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """A CSV or Excel (.xlsx) file whose header row uses the catalog's Chinese field names.
@@ -84,7 +86,7 @@ def push_file(
 
 @router.get("/api/ingest/batches/{batch_id}")
 def batch(
-    batch_id: int,
+    batch_id: RowId,
     session: SessionDep,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
@@ -102,8 +104,8 @@ def batch(
 @router.get("/api/quarantine")
 def quarantined(
     session: SessionDep,
-    provider: str | None = None,
-    state: str | None = "open",
+    provider: Key | None = None,
+    state: Key | None = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
@@ -114,9 +116,9 @@ def quarantined(
     return {"total": total, "rows": [quarantine.describe(r) for r in rows]}
 
 
-@router.post("/api/quarantine/{quarantine_id}/resubmit")
+@router.post("/api/quarantine/{quarantine_id}/resubmit", responses=error_responses(409))
 def resubmit(
-    quarantine_id: int,
+    quarantine_id: RowId,
     ctx: ContextDep,
     record: Annotated[dict[str, Any], Body()],
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
@@ -127,12 +129,12 @@ def resubmit(
 
 
 class WithdrawIn(BaseModel):
-    reason: str
+    reason: Text
 
 
-@router.post("/api/quarantine/{quarantine_id}/withdraw")
+@router.post("/api/quarantine/{quarantine_id}/withdraw", responses=error_responses(409))
 def withdraw(
-    quarantine_id: int,
+    quarantine_id: RowId,
     body: WithdrawIn,
     ctx: ContextDep,
     actor: Actor = require(*PUSHERS),  # type: ignore[assignment]

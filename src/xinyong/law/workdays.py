@@ -21,6 +21,7 @@ from typing import Any
 
 import chinese_calendar
 import holidays as holidays_lib
+from holidays.countries.china import China
 
 from xinyong.common.errors import Citation, DomainError
 from xinyong.law.rules import PackError, load_yaml
@@ -29,6 +30,11 @@ CALENDAR_DIR = Path(__file__).parent / "calendar"
 CIVIL_CODE_201 = Citation(instrument="中华人民共和国民法典", article=201)
 CALENDAR_KEYS = frozenset({"year", "notice", "holidays", "workdays"})
 NOTICE_KEYS = frozenset({"issuer", "title", "document", "published"})
+#: The years the calendar can count: those whose statutory holidays the ``holidays`` library
+#: knows (1950-2100). Outside them every weekday would pass for a working day, so dates and
+#: years a request gives are refused beyond them (common/inputs.py).
+FIRST_YEAR: int = China.start_year
+LAST_YEAR: int = China.end_year
 
 
 @dataclass(frozen=True)

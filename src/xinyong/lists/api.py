@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Any
 
@@ -12,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from xinyong.common.inputs import CalendarDate, IntRowId, Key, RowId, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.lists import service
 from xinyong.lists.check import as_csv_rows, load_check, run_check
@@ -25,6 +25,7 @@ from xinyong.lists.schemas import (
     RemovalIn,
 )
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["守信激励与失信惩戒"])
 STAFF = require(Role.STAFF, Role.ADMIN)
@@ -38,7 +39,7 @@ def measures(ctx: ContextDep, session: SessionDep, actor: ActorDep) -> list[dict
     return [service.describe_measure(m) for m in found]
 
 
-@router.post("/api/measures", status_code=201)
+@router.post("/api/measures", status_code=201, responses=error_responses(409))
 def define_measure(
     body: MeasureIn,
     ctx: ContextDep,
@@ -49,12 +50,12 @@ def define_measure(
 
 
 class PublishIn(BaseModel):
-    published_on: dt.date | None = None
+    published_on: CalendarDate | None = None
 
 
-@router.post("/api/measures/{code}/publish")
+@router.post("/api/measures/{code}/publish", responses=error_responses(409))
 def publish_measure(
-    code: str,
+    code: Key,
     ctx: ContextDep,
     session: SessionDep,
     body: PublishIn | None = None,
@@ -68,7 +69,7 @@ def publish_measure(
 
 @router.post("/api/measures/{code}/withdraw")
 def withdraw_measure(
-    code: str,
+    code: Key,
     ctx: ContextDep,
     session: SessionDep,
     actor: Actor = STAFF,  # type: ignore[assignment]
@@ -93,7 +94,7 @@ def criteria(session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/api/red-list-criteria", status_code=201)
+@router.post("/api/red-list-criteria", status_code=201, responses=error_responses(409))
 def define_criteria(
     body: CriteriaIn,
     ctx: ContextDep,
@@ -106,7 +107,7 @@ def define_criteria(
 
 @router.get("/api/lists/{list_kind}")
 def public_list(
-    list_kind: str, ctx: ContextDep, session: SessionDep, actor: ActorDep
+    list_kind: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
     """The red list or the serious-dishonesty list: entries within their term, each with its
     written decision; natural persons masked, each one shown audited."""
@@ -116,9 +117,9 @@ def public_list(
     return [service.describe_entry(e, today, full=False) for e in listed]
 
 
-@router.post("/api/lists/{list_kind}", status_code=201)
+@router.post("/api/lists/{list_kind}", status_code=201, responses=error_responses(409))
 def recognise(
-    list_kind: str,
+    list_kind: Key,
     body: RecognitionIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -131,18 +132,18 @@ def recognise(
 
 
 @router.get("/api/list-entries/{number}")
-def entry(number: str, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+def entry(number: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A written decision: public while in force; always to the subject and to staff."""
     return service.shown_entry(session, number, actor, ctx.today(), ctx)
 
 
 class NoticeIn(BaseModel):
-    delivered_on: dt.date
+    delivered_on: CalendarDate
 
 
-@router.post("/api/list-entries/{number}/notice-delivered")
+@router.post("/api/list-entries/{number}/notice-delivered", responses=error_responses(409))
 def notice_delivered(
-    number: str,
+    number: Key,
     body: NoticeIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -155,9 +156,9 @@ def notice_delivered(
     return service.describe_entry(done, ctx.today(), full=True)
 
 
-@router.post("/api/list-entries/{number}/remove")
+@router.post("/api/list-entries/{number}/remove", responses=error_responses(409))
 def remove(
-    number: str,
+    number: Key,
     body: RemovalIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -203,12 +204,12 @@ def state_unit_notices(
 
 
 class HandlingIn(BaseModel):
-    handling: str
+    handling: Text
 
 
 @router.post("/api/state-unit-notices/{notice_id}/answer")
 def answer_notice(
-    notice_id: int,
+    notice_id: IntRowId,
     body: HandlingIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -262,7 +263,7 @@ def check(
 
 @router.get("/api/checks/{check_id}")
 def stored_check(
-    check_id: int,
+    check_id: RowId,
     session: SessionDep,
     actor: Actor = CHECKER,  # type: ignore[assignment]
 ) -> dict[str, Any]:
@@ -271,7 +272,7 @@ def stored_check(
 
 @router.get("/api/checks/{check_id}/csv")
 def stored_check_csv(
-    check_id: int,
+    check_id: RowId,
     session: SessionDep,
     actor: Actor = CHECKER,  # type: ignore[assignment]
 ) -> Response:

@@ -10,15 +10,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.common.errors import DomainError
+from xinyong.common.inputs import MULTI_LINE, CalendarDate, Key, Line, Name, Text
 from xinyong.common.roles import Role
 from xinyong.lists import service
 from xinyong.lists.check import run_check
 from xinyong.lists.schemas import EmergencyIn, MeasureIn, RecognitionIn
 from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.errors import validated
 from xinyong.web.pages import templates
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +28,7 @@ STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
 @router.get("/lists/{list_kind}", response_class=HTMLResponse)
-def list_page(request: Request, list_kind: str, ctx: ContextDep, actor: ActorDep) -> Response:
+def list_page(request: Request, list_kind: Key, ctx: ContextDep, actor: ActorDep) -> Response:
     today = ctx.today()
     with ctx.sessions() as session:
         listed = service.public_list(session, list_kind, today)
@@ -46,7 +48,7 @@ def list_page(request: Request, list_kind: str, ctx: ContextDep, actor: ActorDep
 
 
 @router.get("/lists/entries/{number}", response_class=HTMLResponse)
-def entry_page(request: Request, number: str, ctx: ContextDep, actor: ActorDep) -> Response:
+def entry_page(request: Request, number: Key, ctx: ContextDep, actor: ActorDep) -> Response:
     """The written decision (认定决定书) with the measures that apply today."""
     today = ctx.today()
     with ctx.sessions() as session:
@@ -100,18 +102,18 @@ def staff_recognise(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    subject_key: Annotated[str, Form()],
-    authority: Annotated[str, Form()],
-    subject_name: Annotated[str, Form()] = "",
-    entity_type: Annotated[str, Form()] = "market",
-    conduct_category: Annotated[str, Form()] = "",
-    basis_type: Annotated[str, Form()] = "",
-    basis_document: Annotated[str, Form()] = "",
-    reasons: Annotated[str, Form()] = "",
-    valid_until: Annotated[str, Form()] = "",
-    removal_conditions: Annotated[str, Form()] = "",
-    remedies: Annotated[str, Form()] = "",
-    reviewed_by: Annotated[str, Form()] = "",
+    subject_key: Annotated[Key, Form()],
+    authority: Annotated[Name, Form()],
+    subject_name: Annotated[Name, Form()] = "",
+    entity_type: Annotated[Key, Form()] = "market",
+    conduct_category: Annotated[Key, Form()] = "",
+    basis_type: Annotated[Key, Form()] = "",
+    basis_document: Annotated[Line, Form(max_length=300)] = "",
+    reasons: Annotated[Text, Form()] = "",
+    valid_until: Annotated[Key, Form()] = "",
+    removal_conditions: Annotated[Text, Form()] = "",
+    remedies: Annotated[Text, Form()] = "",
+    reviewed_by: Annotated[Name, Form()] = "",
 ) -> Response:
     """The recognition form: a decision missing any element of HLJ 28 ¶2 is refused."""
     if actor.role not in STAFF_ROLES:
@@ -148,16 +150,16 @@ def staff_define_measure(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    code: Annotated[str, Form()],
-    list_kind: Annotated[str, Form()],
-    kind: Annotated[str, Form()],
-    name: Annotated[str, Form()],
-    implementing_agency: Annotated[str, Form()],
-    legal_basis: Annotated[str, Form()] = "",
-    scenarios: Annotated[list[str] | None, Form()] = None,
-    conduct_categories: Annotated[list[str] | None, Form()] = None,
-    term_amount: Annotated[str, Form()] = "",
-    term_unit: Annotated[str, Form()] = "",
+    code: Annotated[Key, Form()],
+    list_kind: Annotated[Key, Form()],
+    kind: Annotated[Key, Form()],
+    name: Annotated[Line, Form(max_length=300)],
+    implementing_agency: Annotated[Name, Form()],
+    legal_basis: Annotated[Line, Form(max_length=500)] = "",
+    scenarios: Annotated[list[Key] | None, Form()] = None,
+    conduct_categories: Annotated[list[Key] | None, Form()] = None,
+    term_amount: Annotated[Key, Form()] = "",
+    term_unit: Annotated[Key, Form()] = "",
 ) -> Response:
     if actor.role not in STAFF_ROLES:
         return RedirectResponse("/login", status_code=303)
@@ -186,7 +188,7 @@ def staff_define_measure(
 
 
 @router.post("/staff/measures/{code}/publish", response_class=HTMLResponse)
-def staff_publish(request: Request, code: str, ctx: ContextDep, actor: ActorDep) -> Response:
+def staff_publish(request: Request, code: Key, ctx: ContextDep, actor: ActorDep) -> Response:
     if actor.role not in STAFF_ROLES:
         return RedirectResponse("/login", status_code=303)
     try:
@@ -202,10 +204,10 @@ def staff_emergency(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    region: Annotated[str, Form()],
-    name: Annotated[str, Form()],
-    starts_on: Annotated[dt.date, Form()],
-    ends_on: Annotated[dt.date, Form()],
+    region: Annotated[Line, Form(min_length=2, max_length=6)],  # as EmergencyIn's
+    name: Annotated[Line, Form(min_length=1, max_length=200)],
+    starts_on: Annotated[CalendarDate, Form()],
+    ends_on: Annotated[CalendarDate, Form()],
 ) -> Response:
     if actor.role not in STAFF_ROLES:
         return RedirectResponse("/login", status_code=303)
@@ -237,6 +239,9 @@ def agency_check_form(request: Request, ctx: ContextDep, actor: ActorDep) -> Res
     return _agency_page(request, ctx, actor)
 
 
+_KEYS = TypeAdapter(list[Key])
+
+
 def _codes(text: str) -> list[str]:
     """Codes from pasted text or an uploaded CSV: the first cell of each line."""
     out = []
@@ -251,9 +256,9 @@ async def agency_check(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    scenario: Annotated[str, Form()],
-    codes: Annotated[str, Form()] = "",
-    matter: Annotated[str, Form()] = "",
+    scenario: Annotated[Key, Form()],
+    codes: Annotated[str, Form(pattern=MULTI_LINE)] = "",  # how many: lists.check.MAX_SUBJECTS
+    matter: Annotated[Line, Form(max_length=300)] = "",
     upload: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     if actor.role not in (Role.AGENCY, *STAFF_ROLES):
@@ -277,6 +282,7 @@ async def agency_check(
         return answer.as_dict()  # committed: the audit receipt is numbered at commit
 
     try:
+        validated(_KEYS, keys, ("body", "codes"))  # an uploaded file's too (NUL, 128 KB lines)
         answer = await run_in_threadpool(work)
     except DomainError as refused:
         return _agency_page(request, ctx, actor, error=refused)

@@ -237,6 +237,12 @@ def define_criteria(
             "守信激励对象认定标准须经本级人民政府同意（注明文件）并向社会公布（注明公布日期）",
             rule,
         )
+    if session.scalar(select(RedListCriteria.id).where(RedListCriteria.code == body.code)):
+        raise DomainError(
+            code="red_list.criteria_duplicate",
+            message=f"认定标准编码{body.code}已存在",
+            status=409,
+        )
     criteria = RedListCriteria(
         code=body.code,
         authority=body.authority,
@@ -489,6 +495,14 @@ def _resting_on(session: Session, record_id: int | None, subject_key: str) -> in
     record = session.get(CreditRecord, record_id)
     if record is None or record.subject_key != subject_key:
         raise DomainError(code="lists.record", message="认定所依据的信用信息不属于该主体")
+    listed = select(ListEntry.number).where(ListEntry.source_record_id == record_id)
+    number = session.scalar(listed)
+    if number is not None:
+        raise DomainError(
+            code="lists.record_listed",
+            message=f"该信用信息已是认定决定{number}的依据，不能重复认定",
+            status=409,
+        )
     return record_id
 
 

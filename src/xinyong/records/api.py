@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from xinyong.common.inputs import CalendarDate, CalendarYear, Key, RecordKey, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.providers.models import ProviderUnit
 from xinyong.records import service
@@ -18,18 +18,18 @@ STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 
 class CorrectionIn(BaseModel):
-    discovered_on: dt.date
-    reason: str
+    discovered_on: CalendarDate
+    reason: Text
     record: dict[str, Any] | None = None  # absent: withdraw the record
 
 
 @router.post("/api/records/{item_code}/{record_key}/correction")
 def correct(
-    item_code: str,
-    record_key: str,
+    item_code: Key,
+    record_key: RecordKey,
     body: CorrectionIn,
     ctx: ContextDep,
-    provider: str | None = None,
+    provider: Key | None = None,
     actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     row = service.correct(
@@ -54,10 +54,10 @@ def correct(
 
 @router.get("/api/records/{item_code}/{record_key}/history")
 def history(
-    item_code: str,
-    record_key: str,
+    item_code: Key,
+    record_key: RecordKey,
     ctx: ContextDep,
-    provider: str | None = None,
+    provider: Key | None = None,
     actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
 ) -> list[dict[str, Any]]:
     """Every version of a record, through the visibility engine and audited (HLJ 35, 38)."""
@@ -83,9 +83,9 @@ def providers(session: SessionDep) -> list[dict[str, Any]]:
 
 @router.get("/api/providers/{code}/timeliness")
 def timeliness(
-    code: str,
+    code: Key,
     session: SessionDep,
-    year: int | None = None,
+    year: CalendarYear | None = None,
     actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """Records that arrived later than their catalog item's update cycle (HRB 6 assessment)."""

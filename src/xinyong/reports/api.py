@@ -9,20 +9,22 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
+from xinyong.common.inputs import Key, Name
 from xinyong.reports import pdf, service
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.errors import error_responses
 from xinyong.web.pages import templates
 
 router = APIRouter(tags=["信用报告"])
 
 
 class ReportIn(BaseModel):
-    subject_key: str
-    purpose: str | None = None
+    subject_key: Key
+    purpose: Name | None = None
 
 
-@router.post("/api/reports", status_code=201)
+@router.post("/api/reports", status_code=201, responses=error_responses(403, 404))
 def issue(body: ReportIn, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """A report of what the caller may see now; keep the number and code to verify it later."""
     report = service.generate(
@@ -38,7 +40,7 @@ def issue(body: ReportIn, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.get("/api/reports/{number}/pdf")
-def report_pdf(number: str, code: str, ctx: ContextDep) -> Response:
+def report_pdf(number: Key, code: Key, ctx: ContextDep) -> Response:
     row = service.load(ctx, number, code)
     body = pdf.render(json.loads(row.content_json), row.number, code.strip().upper(), row.digest)
     return Response(
@@ -49,13 +51,13 @@ def report_pdf(number: str, code: str, ctx: ContextDep) -> Response:
 
 
 class VerifyIn(BaseModel):
-    number: str
-    code: str
+    number: Key
+    code: Key
     content: dict[str, Any] | None = None
 
 
 @router.get("/api/reports/verify")
-def verify_get(number: str, code: str, ctx: ContextDep) -> dict[str, Any]:
+def verify_get(number: Key, code: Key, ctx: ContextDep) -> dict[str, Any]:
     return service.verify(ctx, number, code)
 
 
@@ -77,8 +79,8 @@ def verify_submit(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    number: Annotated[str, Form()],
-    code: Annotated[str, Form()],
+    number: Annotated[Key, Form()],
+    code: Annotated[Key, Form()],
 ) -> Response:
     result = service.verify(ctx, number, code)
     return templates.TemplateResponse(

@@ -6,15 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from xinyong.common.inputs import Name
 from xinyong.search.service import search
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["信用信息查询"])
 
 
-@router.get("/api/search")
+@router.get("/api/search", responses=error_responses(403))
 def search_subjects(
-    q: str, ctx: ContextDep, session: SessionDep, actor: ActorDep
+    q: Name, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Organisations by name (two characters and more) or USCC; natural persons only by exact
     citizen ID number, and only for the person, staff and agencies."""

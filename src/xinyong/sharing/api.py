@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from xinyong.authorisations.service import (
     GrantIn,
@@ -17,21 +17,24 @@ from xinyong.authorisations.service import (
     revoke,
     set_good_publicity,
 )
+from xinyong.common.inputs import IntRowId, Key, Name, RecordKey
 from xinyong.common.roles import Actor, Role
 from xinyong.sharing.service import access_log, profile, profile_async, record_history
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ContextDep, SessionDep, get_actor, get_context, require
+from xinyong.web.errors import error_responses, validated
 
 router = APIRouter(tags=["信用信息查询"])
 
 
+_KEY, _NAME = TypeAdapter(Key), TypeAdapter(Name)  # held to them by the route itself
 _RECORDS_PARAMETERS = [  # documented here: the route reads them itself (see below)
-    {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+    {"name": "key", "in": "path", "required": True, "schema": _KEY.json_schema()},
     {
         "name": "purpose",
         "in": "query",
         "required": False,
-        "schema": {"type": "string"},
+        "schema": _NAME.json_schema(),
         "description": "国家机关依法履职查询的用途（HLJ 44）",
     },
 ]
@@ -53,9 +56,12 @@ async def subject_records(request: Request) -> Response:
     # read here (two plain strings), and its answer is serialised once, by orjson (a kept
     # answer's JSON is kept too: only its receipt is written anew).
     ctx = await get_context(request)
+    key = validated(_KEY, request.path_params["key"], ("path", "key"))
     purpose = request.query_params.get("purpose")
+    if purpose is not None:
+        purpose = validated(_NAME, purpose, ("query", "purpose"))
     viewer = Viewer(actor=await get_actor(request, ctx), purpose=purpose)
-    answer = await profile_async(ctx, viewer=viewer, subject_key=request.path_params["key"])
+    answer = await profile_async(ctx, viewer=viewer, subject_key=key)
     return Response(answer.as_json(), media_type="application/json")
 
 
@@ -67,11 +73,12 @@ router.add_api_route(
     summary="Subject Records",
     description=subject_records.__doc__,
     openapi_extra={"parameters": _RECORDS_PARAMETERS},
+    responses=error_responses(401, 403, 404),
     route_class_override=DirectRoute,
 )
 
 
-@router.get("/api/me/records")
+@router.get("/api/me/records", responses=error_responses(404))
 def my_records(
     ctx: ContextDep,
     actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
@@ -91,7 +98,7 @@ def my_accesses(
     return access_log(session, actor, actor.subject_key)
 
 
-@router.post("/api/me/authorisations", status_code=201)
+@router.post("/api/me/authorisations", status_code=201, responses=error_responses(404))
 def grant_authorisation(
     body: GrantIn,
     ctx: ContextDep,
@@ -114,7 +121,7 @@ def my_authorisations(
 
 @router.post("/api/me/authorisations/{authorisation_id}/revoke")
 def revoke_authorisation(
-    authorisation_id: int,
+    authorisation_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
     actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
@@ -143,9 +150,9 @@ def my_preferences(
 
 @router.get("/api/me/records/{item_code}/{record_key}/history")
 def my_record_history(
-    item_code: str,
-    record_key: str,
-    provider: str,
+    item_code: Key,
+    record_key: RecordKey,
+    provider: Key,
     ctx: ContextDep,
     actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
 ) -> dict[str, Any]:

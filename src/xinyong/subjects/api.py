@@ -6,10 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from xinyong.common.inputs import Key
 from xinyong.common.roles import Actor, Role
 from xinyong.consents.service import ConsentIn, record_consent
 from xinyong.subjects.service import LinkIn, add_link, shown_links
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.errors import error_responses
 
 router = APIRouter(tags=["信用主体"])
 WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
@@ -17,7 +19,7 @@ WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 @router.post("/api/subjects/{key}/links", status_code=201)
 def new_link(
-    key: str,
+    key: Key,
     body: LinkIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -28,13 +30,13 @@ def new_link(
 
 
 @router.get("/api/subjects/{key}/links")
-def get_links(key: str, ctx: ContextDep, actor: ActorDep) -> list[dict[str, Any]]:
+def get_links(key: Key, ctx: ContextDep, actor: ActorDep) -> list[dict[str, Any]]:
     """The persons who answer for an organisation (HLJ 33): names desensitised except to the
     person, the organisation, staff and agencies; each read audited."""
     return shown_links(ctx, actor=actor, organisation_key=key)
 
 
-@router.post("/api/consents", status_code=201)
+@router.post("/api/consents", status_code=201, responses=error_responses(404))
 def new_consent(
     body: ConsentIn,
     ctx: ContextDep,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id, check_uscc
+from xinyong.common.inputs import CalendarDate, Key, Line
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.sharing.masking import mask_name
@@ -28,11 +29,11 @@ RELATIONS = {
 class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_key: str
-    person_name: str = Field(min_length=1, max_length=100)
-    relation: str
-    valid_from: dt.date
-    source: str = Field(min_length=2, max_length=200)
+    person_key: Key
+    person_name: Line = Field(min_length=1, max_length=100)
+    relation: Key
+    valid_from: CalendarDate
+    source: Line = Field(min_length=2, max_length=200)
 
 
 def add_link(

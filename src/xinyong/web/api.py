@@ -12,10 +12,12 @@ from sqlalchemy import text
 from xinyong.accounts.models import User
 from xinyong.accounts.service import authenticate, create_api_key, open_session
 from xinyong.common.identifiers import check_identifier
+from xinyong.common.inputs import CalendarDate, CalendarYear, Key, Name
 from xinyong.common.roles import ROLE_LABELS, Actor, Role
 from xinyong.deadlines.service import load_calendar
 from xinyong.law.workdays import Pause
 from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.errors import error_responses
 from xinyong.web.security import client_address
 
 router = APIRouter(prefix="/api")
@@ -41,18 +43,18 @@ def health(ctx: ContextDep, session: SessionDep) -> Health:
     )
 
 
-@router.get("/law", tags=["法规数据"])
-def law_keys(ctx: ContextDep, platform: str | None = None) -> dict[str, Any]:
+@router.get("/law", tags=["法规数据"], responses=error_responses(404))
+def law_keys(ctx: ContextDep, platform: Key | None = None) -> dict[str, Any]:
     rules = ctx.library.ruleset(platform or ctx.platform.code)
     return {"platform": rules.platform.code, "keys": rules.rule_keys()}
 
 
 @router.get("/law/{key}", tags=["法规数据"])
 def law_show(
-    key: str,
+    key: Key,
     ctx: ContextDep,
-    platform: str | None = None,
-    on: dt.date | None = None,
+    platform: Key | None = None,
+    on: CalendarDate | None = None,
 ) -> dict[str, Any]:
     """The value, unit and citations of a rule for a platform as of a date."""
     rules = ctx.library.ruleset(platform or ctx.platform.code)
@@ -62,10 +64,10 @@ def law_show(
 @router.get("/workdays/add", tags=["工作日历"])
 def workdays_add(
     session: SessionDep,
-    start: dt.date,
+    start: CalendarDate,
     days: Annotated[int, Query(ge=0, le=366)],
     pause: Annotated[
-        list[str] | None, Query(description="不计入的期间，格式 YYYY-MM-DD..YYYY-MM-DD")
+        list[Name] | None, Query(description="不计入的期间，格式 YYYY-MM-DD..YYYY-MM-DD")
     ] = None,
 ) -> dict[str, Any]:
     pauses = [Pause.parse(raw) for raw in pause or []]
@@ -73,7 +75,7 @@ def workdays_add(
 
 
 @router.get("/calendar/{year}", tags=["工作日历"])
-def calendar_year(year: int, session: SessionDep) -> dict[str, Any]:
+def calendar_year(year: CalendarYear, session: SessionDep) -> dict[str, Any]:
     cal = load_calendar(session)
     y = cal.year(year)
     return {
@@ -87,7 +89,7 @@ def calendar_year(year: int, session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/identifiers/{value}", tags=["主体标识"])
-def identifier_check(value: str, ctx: ContextDep) -> dict[str, Any]:
+def identifier_check(value: Key, ctx: ContextDep) -> dict[str, Any]:
     """Check a 统一社会信用代码 or 公民身份号码 and say which rule failed."""
     return check_identifier(value, ctx.today()).as_dict()
 
@@ -99,13 +101,15 @@ class TokenOut(BaseModel):
     role: str
 
 
-@router.post("/auth/token", response_model=TokenOut, tags=["账户"])
+@router.post(
+    "/auth/token", response_model=TokenOut, tags=["账户"], responses=error_responses(401, 429)
+)
 def token(
     request: Request,
     ctx: ContextDep,
     session: SessionDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    username: Annotated[Name, Form()],
+    password: Annotated[Name, Form()],
 ) -> TokenOut:
     address = client_address(request, ctx.settings)
     user = authenticate(session, ctx, username, password, address=address)
@@ -126,7 +130,7 @@ def me(actor: ActorDep) -> dict[str, Any]:
 
 
 class ApiKeyIn(BaseModel):
-    label: str
+    label: Name
 
 
 @router.post("/auth/api-keys", tags=["账户"])

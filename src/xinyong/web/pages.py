@@ -13,6 +13,16 @@ from sqlalchemy import select
 from xinyong.accounts.service import authenticate, close_session, open_session
 from xinyong.accounts.throttle import TooManyAttempts
 from xinyong.common.errors import Unauthenticated
+from xinyong.common.inputs import (
+    FormDate,
+    FormName,
+    IntRowId,
+    Key,
+    Name,
+    PageNumber,
+    RecordKey,
+    Text,
+)
 from xinyong.common.roles import ROLE_LABELS, Role
 from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, SessionDep
 from xinyong.web.security import client_address, csrf_input, csrf_token
@@ -46,8 +56,8 @@ def login(
     ctx: ContextDep,
     session: SessionDep,
     actor: ActorDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    username: Annotated[Name, Form()],
+    password: Annotated[Name, Form()],
 ) -> Response:
     address = client_address(request, ctx.settings)
     try:
@@ -101,7 +111,7 @@ def rules_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
 
 @router.get("/me", response_class=HTMLResponse)
 def my_page(
-    request: Request, ctx: ContextDep, actor: ActorDep, error: str | None = None
+    request: Request, ctx: ContextDep, actor: ActorDep, error: Text | None = None
 ) -> Response:
     """The subject's self-service page: its information, who accessed it, its authorisations,
     its good-information switch, its report."""
@@ -144,9 +154,9 @@ def my_page(
 @router.get("/me/records/{item_code}/{record_key}", response_class=HTMLResponse)
 def my_record_history_page(
     request: Request,
-    item_code: str,
-    record_key: str,
-    provider: str,
+    item_code: Key,
+    record_key: RecordKey,
+    provider: Key,
     ctx: ContextDep,
     actor: ActorDep,
 ) -> Response:
@@ -196,7 +206,7 @@ async def my_grant(
 
 @router.post("/me/authorisations/{authorisation_id}/revoke")
 def my_revoke(
-    authorisation_id: int, ctx: ContextDep, session: SessionDep, actor: ActorDep
+    authorisation_id: IntRowId, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> Response:
     from xinyong.authorisations.service import revoke
 
@@ -219,7 +229,7 @@ def my_preferences_form(
 
 @router.get("/reports/{number}", response_class=HTMLResponse)
 def report_page(
-    request: Request, number: str, code: str, ctx: ContextDep, actor: ActorDep
+    request: Request, number: Key, code: Key, ctx: ContextDep, actor: ActorDep
 ) -> Response:
     """A report as a web page, by number and verification code."""
     import json
@@ -255,9 +265,7 @@ def my_report(ctx: ContextDep, actor: ActorDep) -> Response:
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(
-    request: Request, ctx: ContextDep, actor: ActorDep, q: str | None = None
-) -> Response:
+def search_page(request: Request, ctx: ContextDep, actor: ActorDep, q: FormName = None) -> Response:
     from xinyong.common.errors import DomainError
     from xinyong.search.service import search
 
@@ -276,7 +284,7 @@ def search_page(
 
 
 @router.get("/subjects/{key}", response_class=HTMLResponse)
-def subject_page(request: Request, key: str, ctx: ContextDep, actor: ActorDep) -> Response:
+def subject_page(request: Request, key: Key, ctx: ContextDep, actor: ActorDep) -> Response:
     """A subject's page: what this viewer may see (the public: what is open)."""
     from xinyong.sharing.service import profile
     from xinyong.sharing.visibility import Viewer
@@ -290,16 +298,15 @@ def subject_page(request: Request, key: str, ctx: ContextDep, actor: ActorDep) -
 @router.get("/publicity/{which}", response_class=HTMLResponse)
 def publicity_page(
     request: Request,
-    which: str,
+    which: Key,
     ctx: ContextDep,
     actor: ActorDep,
-    name: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    page: int = 1,
+    name: FormName = None,
+    since: FormDate = None,
+    until: FormDate = None,
+    page: PageNumber = 1,
 ) -> Response:
     """双公示: the 行政许可 and 行政处罚 publicity lists."""
-    import datetime as dt
 
     from xinyong.common.errors import NotFound
     from xinyong.sharing.lists import PUBLICITY_LISTS, publicity_list
@@ -313,9 +320,9 @@ def publicity_page(
             ctx,
             item,
             actor=actor,
-            name=name or None,
-            since=dt.date.fromisoformat(since) if since else None,
-            until=dt.date.fromisoformat(until) if until else None,
+            name=name,
+            since=since,
+            until=until,
             page=page,
         )
     return templates.TemplateResponse(
@@ -346,8 +353,8 @@ def agency_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
 @router.post("/agency/query", response_class=HTMLResponse)
 def agency_query(
     request: Request,
-    key: Annotated[str, Form()],
-    purpose: Annotated[str, Form()],
+    key: Annotated[Key, Form()],
+    purpose: Annotated[Name, Form()],
     ctx: ContextDep,
     actor: ActorDep,
 ) -> Response:
