@@ -541,3 +541,7 @@ def jobs_run() -> None:
 
     done = run_jobs(_ctx())
     typer.echo(json.dumps(done, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    app()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from xinyong.cases import service
@@ -13,9 +12,9 @@ from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.roles import Actor, Role
 from xinyong.deadlines.service import clocks_of, pause_clock
 from xinyong.law.workdays import Pause
-from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, require
 
-router = APIRouter(tags=["异议、修复与投诉"])
+router = Router(tags=["异议、修复与投诉"])
 SUBJECT = require(Role.SUBJECT)
 STAFF = require(Role.STAFF, Role.ADMIN)
 

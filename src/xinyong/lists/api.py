@@ -7,7 +7,6 @@ import datetime as dt
 import io
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -24,9 +23,9 @@ from xinyong.lists.schemas import (
     RecognitionIn,
     RemovalIn,
 )
-from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
 
-router = APIRouter(tags=["守信激励与失信惩戒"])
+router = Router(tags=["守信激励与失信惩戒"])
 STAFF = require(Role.STAFF, Role.ADMIN)
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from xinyong.common.roles import Actor, Role
 from xinyong.providers.models import ProviderUnit
 from xinyong.records import service
-from xinyong.web.deps import ContextDep, SessionDep, acting_provider, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, acting_provider, require
 
-router = APIRouter(tags=["信息更正与提供单位"])
+router = Router(tags=["信息更正与提供单位"])
 STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from xinyong.search.service import search
-from xinyong.web.deps import ActorDep, ContextDep, SessionDep
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep
 
-router = APIRouter(tags=["信用信息查询"])
+router = Router(tags=["信用信息查询"])
 
 
 @router.get("/api/search")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from xinyong.common.roles import Actor, Role
 from xinyong.consents.service import ConsentIn, record_consent
 from xinyong.subjects.service import LinkIn, add_link, links_of
-from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, require
 
-router = APIRouter(tags=["信用主体"])
+router = Router(tags=["信用主体"])
 WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 

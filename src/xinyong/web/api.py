@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -15,9 +15,9 @@ from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ROLE_LABELS, Actor, Role
 from xinyong.deadlines.service import load_calendar
 from xinyong.law.workdays import Pause
-from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
 
-router = APIRouter(prefix="/api")
+router = Router(prefix="/api")
 
 
 class Health(BaseModel):

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -24,6 +25,7 @@ from xinyong.search import api as search_api
 from xinyong.sharing import api as sharing_api
 from xinyong.subjects import api as subjects_api
 from xinyong.web import api, errors, pages
+from xinyong.web.admission import AdmissionLimit
 
 
 def create_app(ctx: Context | None = None) -> FastAPI:
@@ -31,6 +33,8 @@ def create_app(ctx: Context | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the sync routes' worker threads; the database pool is sized for as many (db.py)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.worker_threads
         yield
         await close_loop_connections(ctx.engine)  # the loop's own PostgreSQL connections
 
@@ -62,4 +66,10 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
     )
+    if ctx.settings.max_in_flight:
+        app.add_middleware(
+            AdmissionLimit,
+            limit=ctx.settings.max_in_flight,
+            retry_after=ctx.settings.retry_after_seconds,
+        )
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -13,10 +13,10 @@ from sqlalchemy import select
 from xinyong.accounts.service import authenticate, close_session, open_session
 from xinyong.common.errors import Unauthenticated
 from xinyong.common.roles import ROLE_LABELS, Role
-from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, SessionDep
+from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, Router, SessionDep
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
