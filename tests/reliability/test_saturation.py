@@ -163,3 +163,19 @@ def test_a_transaction_never_waits_for_a_worker_thread(
         assert seconds < 5, f"{seconds:.1f} s: a transaction waited for a worker thread"
     finally:
         ctx.engine.dispose()
+
+
+def test_every_router_commits_in_the_route_thread(tmp_path: Path) -> None:
+    """Routers added later must be `web.deps.Router`s too, or their sync routes hold their
+    transaction across a thread hop again."""
+    from fastapi.routing import APIRoute
+
+    from xinyong.config import Settings
+    from xinyong.web.deps import Router
+
+    app = create_app(build_context(Settings(data_dir=tmp_path, secret_key="k")))
+    routers = [r.original_router for r in app.routes if hasattr(r, "original_router")]
+    assert len(routers) > 10
+    assert all(isinstance(router, Router) for router in routers), routers
+    direct = [r for r in app.router.routes if isinstance(r, APIRoute)]  # added to the app itself
+    assert not direct, direct
