@@ -113,7 +113,10 @@ def _take_gate(gate: threading.Lock, wait: float, info: dict[str, Any]) -> None:
     refuse with `Busy`: the transaction has written nothing yet, so the whole request can be
     refused and retried. (A connection in the same thread that already holds the gate would
     otherwise wait for itself forever.)"""
-    if not gate.acquire(timeout=PATIENT_WAIT_SECONDS if _PATIENT.get() else wait):
+    patient = _PATIENT.get()
+    if not gate.acquire(timeout=PATIENT_WAIT_SECONDS if patient else wait):
+        if patient:  # part of the work has committed: say so
+            raise Busy("db.write_busy_partial", "平台写入繁忙，工作未能完成，已提交部分见回执")
         raise Busy("db.write_busy", "平台写入繁忙，本次请求未执行任何写入，请稍后重试")
     info[_HOLDS] = True
 
@@ -170,11 +173,13 @@ def _patient_transactions(engine: Engine) -> None:
 
 
 def make_engine(
-    url: str, *, threads: int = 40, wait_seconds: float = 10.0, **kwargs: Any
+    url: str, *, threads: int = 40, wait_seconds: float | None = None, **kwargs: Any
 ) -> Engine:
     """The engine for `url`, sized for `threads` worker threads (the threadpool that runs sync
     routes), whose writers wait at most `wait_seconds` for their turn (the SQLite write gate, a
-    PostgreSQL row lock, a pooled connection) and are then refused with a 503.
+    PostgreSQL row lock, a pooled connection) and are then refused with a 503. Without
+    `wait_seconds` (migrations, test fixtures) writers wait as `patient_writes` do and
+    PostgreSQL's own lock_timeout applies.
 
     Each worker thread may hold two connections at once (a request's session, and a read's
     audit entry or a look-up in its own transaction), and the loop and the audit writer thread
@@ -186,26 +191,23 @@ def make_engine(
         if not memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # a connection to a file is a file handle: enough for every thread, twice
-            kwargs = {
-                "pool_size": 2 * threads + 10,
-                "max_overflow": threads,
-                "pool_timeout": wait_seconds,
-            } | kwargs
+            pool: dict[str, Any] = {"pool_size": 2 * threads + 10, "max_overflow": threads}
+            if wait_seconds is not None:
+                pool["pool_timeout"] = wait_seconds
+            kwargs = pool | kwargs
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        _gate_sqlite_writers(engine, wait_seconds)
+        _gate_sqlite_writers(engine, PATIENT_WAIT_SECONDS if wait_seconds is None else wait_seconds)
         return engine
     # Async endpoints read in worker threads: with SQLAlchemy's default pool of 5, most of them
     # opened and closed a connection of their own on every request. A database server's
     # connections are dearer (PostgreSQL's default max_connections is 100, shared): 20 kept,
     # and up to `threads` more while the threads need them.
-    kwargs = {
-        "pool_size": min(20, threads),
-        "max_overflow": threads,
-        "pool_timeout": wait_seconds,
-        "connect_args": {"options": f"-c lock_timeout={int(wait_seconds * 1000)}"},
-    } | kwargs
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    settings: dict[str, Any] = {"pool_size": min(20, threads), "max_overflow": threads}
+    if wait_seconds is not None:
+        settings["pool_timeout"] = wait_seconds
+        settings["connect_args"] = {"options": f"-c lock_timeout={int(wait_seconds * 1000)}"}
+    engine = create_engine(url, pool_pre_ping=True, **(settings | kwargs))
     _patient_transactions(engine)
     return engine
 

@@ -24,7 +24,7 @@ from xinyong.demo.seed import DEMO_CITIZEN, DEMO_PASSWORD, load_demo
 from xinyong.records.models import CreditRecord
 from xinyong.web.app import create_app
 
-WAIT = 0.5
+WAIT = 1.0
 
 
 def _demo(db_url: str, tmp_path: Path, clock: FixedClock, **settings: Any) -> Context:
@@ -39,9 +39,15 @@ def _demo(db_url: str, tmp_path: Path, clock: FixedClock, **settings: Any) -> Co
 @pytest.fixture
 def busy_ctx(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Context]:
     """A demo platform whose writers wait WAIT seconds for their turn, serving one request at a
-    time beyond which it refuses (max_in_flight=1)."""
+    time beyond which it refuses (max_in_flight=1), with one worker thread."""
     ctx = _demo(
-        db_url, tmp_path, clock, write_wait_seconds=WAIT, max_in_flight=1, retry_after_seconds=3
+        db_url,
+        tmp_path,
+        clock,
+        write_wait_seconds=WAIT,
+        max_in_flight=1,
+        retry_after_seconds=3,
+        worker_threads=1,
     )
     yield ctx
     ctx.engine.dispose()
@@ -121,7 +127,8 @@ def test_beyond_the_admission_limit_a_request_is_refused_at_once(busy_ctx: Conte
             began = time.monotonic()
             refused = client.get("/api/law")
             assert time.monotonic() - began < WAIT  # refused at once, not queued
-            health = client.get("/api/health")  # not counted: monitoring always gets in
+            health = client.get("/api/health")  # not counted: monitoring always gets in,
+            assert slow.is_alive()  # and is not queued behind the busy worker thread
             slow.join()
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "3"
