@@ -9,6 +9,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts.service import authenticate, close_session, open_session
 from xinyong.common.errors import Unauthenticated
@@ -154,9 +155,7 @@ def my_record_history_page(
 
 
 @router.post("/me/authorisations")
-async def my_grant(
-    request: Request, ctx: ContextDep, session: SessionDep, actor: ActorDep
-) -> Response:
+async def my_grant(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
     import datetime as dt
     from urllib.parse import quote
 
@@ -173,7 +172,12 @@ async def my_grant(
             purpose=str(form.get("purpose", "")),
             expires_on=dt.date.fromisoformat(str(form.get("expires_on", ""))),
         )
-        grant(session, ctx, actor=actor, body=body)
+
+        def write() -> None:  # in a worker thread, committed there: never on the event loop
+            with ctx.sessions() as session, session.begin():
+                grant(session, ctx, actor=actor, body=body)
+
+        await run_in_threadpool(write)
     except (DomainError, ValidationError, ValueError) as exc:
         message = exc.message if isinstance(exc, DomainError) else "授权信息填写不完整"
         return RedirectResponse(f"/me?error={quote(message)}", status_code=303)
