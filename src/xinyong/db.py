@@ -202,8 +202,9 @@ def make_engine(
     # Async endpoints read in worker threads: with SQLAlchemy's default pool of 5, most of them
     # opened and closed a connection of their own on every request. A database server's
     # connections are dearer (PostgreSQL's default max_connections is 100, shared): 20 kept,
-    # and up to `threads` more while the threads need them.
-    settings: dict[str, Any] = {"pool_size": min(20, threads), "max_overflow": threads}
+    # and up to one more per thread while the threads need them, and ten for the health probe,
+    # the audit writer thread and a thread's occasional second connection.
+    settings: dict[str, Any] = {"pool_size": min(20, threads), "max_overflow": threads + 10}
     if wait_seconds is not None:
         settings["pool_timeout"] = wait_seconds
         settings["connect_args"] = {"options": f"-c lock_timeout={int(wait_seconds * 1000)}"}

@@ -110,33 +110,46 @@ def test_a_write_that_cannot_get_its_turn_is_refused_with_503_and_leaves_nothing
         assert _cases(ctx, "饱和时提出的异议") == 1
 
 
-def test_beyond_the_admission_limit_a_request_is_refused_at_once(busy_ctx: Context) -> None:
-    ctx = busy_ctx
-    with TestClient(create_app(ctx)) as client:
-        bearer, record = _citizen(client, ctx)
-        answers: list[httpx.Response] = []
-        with holding_the_write_turn(ctx):
-            body = {"record_id": record, "request": "占用唯一名额的异议"}
-            slow = threading.Thread(
-                target=lambda: answers.append(
-                    client.post("/api/me/objections", json=body, headers=bearer)
+def test_beyond_the_admission_limit_a_request_is_refused_at_once(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    ctx = _demo(
+        db_url,
+        tmp_path,
+        clock,
+        write_wait_seconds=30,  # the objection below waits until the turn is given back
+        max_in_flight=1,
+        retry_after_seconds=3,
+        worker_threads=1,
+    )
+    try:
+        with TestClient(create_app(ctx)) as client:
+            bearer, record = _citizen(client, ctx)
+            answers: list[httpx.Response] = []
+            with holding_the_write_turn(ctx):
+                body = {"record_id": record, "request": "占用唯一名额的异议"}
+                slow = threading.Thread(
+                    target=lambda: answers.append(
+                        client.post("/api/me/objections", json=body, headers=bearer)
+                    )
                 )
-            )
-            slow.start()
-            time.sleep(0.2)  # the objection is in flight, waiting for its turn
-            began = time.monotonic()
-            refused = client.get("/api/law")
-            assert time.monotonic() - began < WAIT  # refused at once, not queued
-            health = client.get("/api/health")  # not counted: monitoring always gets in,
-            assert slow.is_alive()  # and is not queued behind the busy worker thread
-            slow.join()
-        assert refused.status_code == 503
-        assert refused.headers["retry-after"] == "3"
-        assert refused.json()["error"]["code"] == "platform.busy"
-        assert "请求过多" in refused.json()["error"]["message"]
-        assert health.status_code == 200
-        assert answers[0].status_code == 503  # the held turn outlasted its wait
-        assert client.get("/api/law").status_code == 200  # and the platform serves again
+                slow.start()
+                time.sleep(0.3)  # the objection is in flight, waiting for its turn
+                began = time.monotonic()
+                refused = client.get("/api/law")
+                assert time.monotonic() - began < 5  # refused at once, not queued
+                health = client.get("/api/health")  # not counted: monitoring always gets in,
+                assert slow.is_alive(), (answers[0].text, health.text)  # not queued behind it
+            slow.join(timeout=30)
+            assert answers[0].status_code == 201  # served once the turn came
+            assert refused.status_code == 503
+            assert refused.headers["retry-after"] == "3"
+            assert refused.json()["error"]["code"] == "platform.busy"
+            assert "请求过多" in refused.json()["error"]["message"]
+            assert health.status_code == 200
+            assert client.get("/api/law").status_code == 200  # and the platform serves again
+    finally:
+        ctx.engine.dispose()
 
 
 def test_a_transaction_never_waits_for_a_worker_thread(
