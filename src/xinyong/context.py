@@ -67,7 +67,11 @@ def build_context(
     engine: Engine | None = None,
 ) -> Context:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.resolved_database_url())
+    engine = engine or make_engine(
+        settings.resolved_database_url(),
+        threads=settings.worker_threads,
+        wait_seconds=settings.write_wait_seconds,
+    )
     library = default_library()
     library.platform(settings.platform)  # refuse an unknown platform at start-up
     return Context(

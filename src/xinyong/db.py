@@ -10,6 +10,7 @@ import weakref
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from xinyong.common.errors import Busy
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -76,6 +79,25 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _GATES: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_GATE_WAITS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+#: How long work that has already committed part of itself (an ingestion whose batch is open:
+#: `patient_writes`) waits for its turn to write: long enough for any queue of short writers,
+#: so that work a client was told was accepted is finished, not abandoned half done.
+PATIENT_WAIT_SECONDS = 600.0
+_PATIENT: ContextVar[bool] = ContextVar("xinyong_patient_writes", default=False)
+
+
+@contextmanager
+def patient_writes() -> Iterator[None]:
+    """Inside this block (in this thread or context), writers wait for their turn (the SQLite
+    write gate, a PostgreSQL row lock) up to PATIENT_WAIT_SECONDS instead of the platform's
+    bounded wait: for the later transactions of work whose first one has committed."""
+    token = _PATIENT.set(True)
+    try:
+        yield
+    finally:
+        _PATIENT.reset(token)
 
 
 def write_gate(engine: Engine) -> threading.Lock | None:
@@ -86,10 +108,17 @@ def write_gate(engine: Engine) -> threading.Lock | None:
 _HOLDS = "xinyong_write_gate"
 
 
-def _take_gate(gate: threading.Lock, info: dict[str, Any]) -> None:
-    # A connection in the same thread that already holds the gate would wait forever;
-    # after the timeout it goes on and meets SQLite's own lock, as before.
-    info[_HOLDS] = gate.acquire(timeout=10)
+def _take_gate(gate: threading.Lock, wait: float, info: dict[str, Any]) -> None:
+    """Wait at most `wait` seconds (PATIENT_WAIT_SECONDS in `patient_writes`) for the gate, then
+    refuse with `Busy`: the transaction has written nothing yet, so the whole request can be
+    refused and retried. (A connection in the same thread that already holds the gate would
+    otherwise wait for itself forever.)"""
+    patient = _PATIENT.get()
+    if not gate.acquire(timeout=PATIENT_WAIT_SECONDS if patient else wait):
+        if patient:  # part of the work has committed: say so
+            raise Busy("db.write_busy_partial", "平台写入繁忙，工作未能完成，已提交部分见回执")
+        raise Busy("db.write_busy", "平台写入繁忙，本次请求未执行任何写入，请稍后重试")
+    info[_HOLDS] = True
 
 
 def hold_write_gate(connection: Connection) -> None:
@@ -97,23 +126,25 @@ def hold_write_gate(connection: Connection) -> None:
     `Connection.execute` would: for writes made on the driver's cursor (PreparedWrite)."""
     gate = _GATES.get(connection.engine)
     if gate is not None and not connection.info.get(_HOLDS):
-        _take_gate(gate, connection.info)
+        _take_gate(gate, _GATE_WAITS[connection.engine], connection.info)
 
 
-def _gate_sqlite_writers(engine: Engine) -> None:
+def _gate_sqlite_writers(engine: Engine, wait: float) -> None:
     """Queue this process's SQLite writers on a lock instead of SQLite's busy handler.
 
     SQLite admits one writer at a time; a blocked writer polls with sleeps of up to 100 ms, so
     concurrent requests that each append an audit entry spent most of their time asleep. A
     connection takes the gate before its first write and gives it back when its transaction
-    ends; waiters wake as soon as it is free. Other processes (the CLI, jobs) still meet
-    SQLite's own lock and busy timeout."""
+    ends; waiters wake as soon as it is free. A writer waits at most `wait` seconds and is then
+    refused (`Busy`, an HTTP 503), before it has written anything. Other processes (the CLI,
+    jobs) still meet SQLite's own lock and busy timeout."""
     gate = _GATES[engine] = threading.Lock()
+    _GATE_WAITS[engine] = wait
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if conn.info.get(_HOLDS) or not statement.lstrip()[:7].upper().startswith(_WRITES):
             return
-        _take_gate(gate, conn.info)
+        _take_gate(gate, wait, conn.info)
 
     def release(info: dict[str, Any]) -> None:
         if info.pop(_HOLDS, False):
@@ -126,19 +157,60 @@ def _gate_sqlite_writers(engine: Engine) -> None:
     event.listen(engine.pool, "close", lambda dbapi, record: release(record.info))
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def _patient_transactions(engine: Engine) -> None:
+    """On PostgreSQL, a transaction begun in `patient_writes` waits for row locks up to
+    PATIENT_WAIT_SECONDS instead of the connection's `lock_timeout`."""
+
+    def begin(conn: Connection) -> None:
+        if _PATIENT.get():  # on the driver's cursor: psycopg begins the transaction with it
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(f"SET LOCAL lock_timeout = {int(PATIENT_WAIT_SECONDS * 1000)}")
+            finally:
+                cursor.close()
+
+    event.listen(engine, "begin", begin)
+
+
+def make_engine(
+    url: str, *, threads: int = 40, wait_seconds: float | None = None, **kwargs: Any
+) -> Engine:
+    """The engine for `url`, sized for `threads` worker threads (the threadpool that runs sync
+    routes), whose writers wait at most `wait_seconds` for their turn (the SQLite write gate, a
+    PostgreSQL row lock, a pooled connection) and are then refused with a 503. Without
+    `wait_seconds` (migrations, test fixtures) writers wait as `patient_writes` do and
+    PostgreSQL's own lock_timeout applies.
+
+    Each worker thread may hold two connections at once (a request's session, and a read's
+    audit entry or a look-up in its own transaction), and the loop and the audit writer thread
+    hold their own: a pool smaller than that made threads wait on each other for connections
+    (SQLAlchemy's default of 5 + 10 answered "QueuePool limit ... reached" under 100 clients)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        memory = not path or path == ":memory:"
+        if not memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # a connection to a file is a file handle: enough for every thread, twice
+            pool: dict[str, Any] = {"pool_size": 2 * threads + 10, "max_overflow": threads}
+            if wait_seconds is not None:
+                pool["pool_timeout"] = wait_seconds
+            kwargs = pool | kwargs
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        _gate_sqlite_writers(engine)
+        _gate_sqlite_writers(engine, PATIENT_WAIT_SECONDS if wait_seconds is None else wait_seconds)
         return engine
-    # Async endpoints read in worker threads (anyio's pool: 40): with SQLAlchemy's default pool
-    # of 5, most of them opened and closed a connection of their own on every request.
-    kwargs = {"pool_size": 20, "max_overflow": 20} | kwargs
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Async endpoints read in worker threads: with SQLAlchemy's default pool of 5, most of them
+    # opened and closed a connection of their own on every request. A database server's
+    # connections are dearer (PostgreSQL's default max_connections is 100, shared): 20 kept,
+    # and up to one more per thread while the threads need them, and ten for the health probe,
+    # the audit writer thread and a thread's occasional second connection.
+    settings: dict[str, Any] = {"pool_size": min(20, threads), "max_overflow": threads + 10}
+    if wait_seconds is not None:
+        settings["pool_timeout"] = wait_seconds
+        settings["connect_args"] = {"options": f"-c lock_timeout={int(wait_seconds * 1000)}"}
+    engine = create_engine(url, pool_pre_ping=True, **(settings | kwargs))
+    _patient_transactions(engine)
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

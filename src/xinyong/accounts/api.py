@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -24,10 +24,10 @@ from xinyong.common.errors import DomainError, NotFound
 from xinyong.common.inputs import IntRowId
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
-from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
 from xinyong.web.errors import error_responses
 
-router = APIRouter(tags=["账户"])
+router = Router(tags=["账户"])
 HOLDERS = require(*KEY_ROLES, Role.ADMIN)
 MANAGERS = require(*KEY_MANAGERS)
 

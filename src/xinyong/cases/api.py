@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from xinyong.cases import service
@@ -14,10 +13,10 @@ from xinyong.common.roles import Actor, Role
 from xinyong.config import LIST_MAX_ITEMS
 from xinyong.deadlines.service import clocks_of, pause_clock
 from xinyong.law.workdays import Pause
-from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, require
 from xinyong.web.errors import error_responses
 
-router = APIRouter(tags=["异议、修复与投诉"])
+router = Router(tags=["异议、修复与投诉"])
 SUBJECT = require(Role.SUBJECT)
 STAFF = require(Role.STAFF, Role.ADMIN)
 

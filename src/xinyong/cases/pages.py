@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xinyong.cases import service
@@ -14,10 +14,10 @@ from xinyong.common.inputs import Key, Name, RowId, Text
 from xinyong.common.roles import Role
 from xinyong.sharing.service import profile
 from xinyong.sharing.visibility import Viewer
-from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.pages import templates
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def _mine(request: Request, ctx: Any, actor: Any, error: DomainError | None = None) -> Response:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import define_item, describe, get_item, list_items
 from xinyong.common.inputs import IntRowId, Key
 from xinyong.common.roles import Actor, Role
-from xinyong.web.deps import ContextDep, SessionDep, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, require
 
-router = APIRouter(prefix="/api/catalog", tags=["公共信用信息目录"])
+router = Router(prefix="/api/catalog", tags=["公共信用信息目录"])
 
 
 @router.get("")

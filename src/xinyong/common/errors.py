@@ -81,3 +81,11 @@ class Forbidden(DomainError):
 class Unauthenticated(DomainError):
     def __init__(self, message: str = "请先登录或提供有效的访问令牌") -> None:
         super().__init__(code="auth.required", message=message, status=401)
+
+
+class Busy(DomainError):
+    """The platform is saturated and refused the request before doing anything (HTTP 503 with
+    Retry-After): waiting any longer would have kept the client waiting without bound."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code=code, message=message, status=503)

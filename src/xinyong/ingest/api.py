@@ -7,7 +7,7 @@ import shutil
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, UploadFile
+from fastapi import Body, Query, UploadFile
 from pydantic import BaseModel
 
 from xinyong.common.errors import DomainError
@@ -17,10 +17,10 @@ from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
 from xinyong.ingest.service import ingest, ingest_file
-from xinyong.web.deps import ContextDep, SessionDep, acting_provider, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, acting_provider, require
 from xinyong.web.errors import error_responses
 
-router = APIRouter(tags=["信息归集"])
+router = Router(tags=["信息归集"])
 PUSHERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 MAX_JSON_ROWS = 10_000  # one request; larger pushes go as files
 

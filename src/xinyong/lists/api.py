@@ -6,7 +6,6 @@ import csv
 import io
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -24,10 +23,10 @@ from xinyong.lists.schemas import (
     RecognitionIn,
     RemovalIn,
 )
-from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
 from xinyong.web.errors import error_responses
 
-router = APIRouter(tags=["守信激励与失信惩戒"])
+router = Router(tags=["守信激励与失信惩戒"])
 STAFF = require(Role.STAFF, Role.ADMIN)
 
 

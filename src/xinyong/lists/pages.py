@@ -8,7 +8,7 @@ import datetime as dt
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -19,11 +19,11 @@ from xinyong.common.roles import Role
 from xinyong.lists import service
 from xinyong.lists.check import run_check
 from xinyong.lists.schemas import EmergencyIn, MeasureIn, RecognitionIn
-from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.errors import validated
 from xinyong.web.pages import templates
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 

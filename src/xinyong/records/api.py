@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from xinyong.common.inputs import CalendarDate, CalendarYear, Key, RecordKey, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.providers.models import ProviderUnit
 from xinyong.records import service
-from xinyong.web.deps import ContextDep, SessionDep, acting_provider, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, acting_provider, require
 
-router = APIRouter(tags=["信息更正与提供单位"])
+router = Router(tags=["信息更正与提供单位"])
 STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 

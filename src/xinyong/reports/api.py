@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from xinyong.common.inputs import Key, Name
 from xinyong.reports import pdf, service
 from xinyong.sharing.visibility import Viewer
-from xinyong.web.deps import ActorDep, ContextDep
+from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.errors import error_responses
 from xinyong.web.pages import templates
 
-router = APIRouter(tags=["信用报告"])
+router = Router(tags=["信用报告"])
 
 
 class ReportIn(BaseModel):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from xinyong.common.inputs import Name
 from xinyong.search.service import search
-from xinyong.web.deps import ActorDep, ContextDep, SessionDep
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep
 from xinyong.web.errors import error_responses
 
-router = APIRouter(tags=["信用信息查询"])
+router = Router(tags=["信用信息查询"])
 
 
 @router.get("/api/search", responses=error_responses(403))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter
 
@@ -21,10 +21,10 @@ from xinyong.common.inputs import IntRowId, Key, Name, RecordKey
 from xinyong.common.roles import Actor, Role
 from xinyong.sharing.service import access_log, profile, profile_async, record_history
 from xinyong.sharing.visibility import Viewer
-from xinyong.web.deps import ContextDep, SessionDep, get_actor, get_context, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, get_actor, get_context, require
 from xinyong.web.errors import error_responses, validated
 
-router = APIRouter(tags=["信用信息查询"])
+router = Router(tags=["信用信息查询"])
 
 
 _KEY, _NAME = TypeAdapter(Key), TypeAdapter(Name)  # held to them by the route itself

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from xinyong.common.inputs import Key
 from xinyong.common.roles import Actor, Role
 from xinyong.consents.service import ConsentIn, record_consent
 from xinyong.subjects.service import LinkIn, add_link, shown_links
-from xinyong.web.deps import ActorDep, ContextDep, SessionDep, require
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
 from xinyong.web.errors import error_responses
 
-router = APIRouter(tags=["信用主体"])
+router = Router(tags=["信用主体"])
 WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 

@@ -31,6 +31,7 @@ from xinyong.search import api as search_api
 from xinyong.sharing import api as sharing_api
 from xinyong.subjects import api as subjects_api
 from xinyong.web import api, errors, pages
+from xinyong.web.admission import AdmissionLimit
 from xinyong.web.security import Csrf, SecurityMiddleware
 
 
@@ -39,6 +40,8 @@ def create_app(ctx: Context | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the sync routes' worker threads; the database pool is sized for as many (db.py)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.worker_threads
         await anyio.to_thread.run_sync(close_crashed_batches, ctx)  # left by a crash
         every = ctx.settings.audit_head_seconds
         heads = (
@@ -87,6 +90,12 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
     )
+    if ctx.settings.max_in_flight:
+        app.add_middleware(
+            AdmissionLimit,
+            limit=ctx.settings.max_in_flight,
+            retry_after=ctx.settings.retry_after_seconds,
+        )
     return app
 
 

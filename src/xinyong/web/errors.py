@@ -4,23 +4,32 @@ elsewhere (the pages). Domain errors, invalid parameters (named, with the rule t
 the framework's own refusals (an unparsable body, an unknown address) all take this shape.
 
 The OpenAPI document lists, for every operation, the error codes it can answer (see
-`_document_errors`)."""
+`_document_errors`).
+
+A saturated platform answers 503 with Retry-After, never 500: a request refused for want of a
+turn to write (`Busy`), a pooled connection, or a lock within the platform's bounded wait
+(SQLite "database is locked", PostgreSQL's lock_timeout), or a database that cannot be reached.
+Each of these ends the request's transaction by rolling it back, so nothing it tried to write
+is kept: the client may retry it as it was."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import fastapi.routing
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xinyong.common.errors import DomainError
+from xinyong.common.errors import Busy, DomainError
 from xinyong.common.inputs import MULTI_LINE, ONE_LINE
 
 T = TypeVar("T")
@@ -247,12 +256,57 @@ async def _answer(
     )
 
 
+#: psycopg's errors that mean "not now" rather than "wrong": a lock or statement timed out,
+#: the server is shutting down or cannot be reached, too many connections.
+_PG_BUSY = (
+    psycopg.errors.LockNotAvailable,
+    psycopg.errors.QueryCanceled,
+    psycopg.errors.AdminShutdown,
+    psycopg.errors.CannotConnectNow,
+    psycopg.errors.TooManyConnections,
+    psycopg.OperationalError,
+)
+
+
+def _retry_after(request: Request, refusal: DomainError) -> dict[str, str] | None:
+    """Retry-After for a refusal that may be retried: the throttle's own wait (429), or the
+    platform's setting when it is saturated (503)."""
+    retry = refusal.details.get("retry_after_seconds")
+    if isinstance(retry, int):
+        return {"Retry-After": str(retry)}
+    if refusal.status == 503:
+        return {"Retry-After": str(request.app.state.ctx.settings.retry_after_seconds)}
+    return None
+
+
+def is_busy(error: BaseException) -> bool:
+    """A database error that means the platform is saturated or its database unreachable."""
+    if isinstance(error, sa.TimeoutError):  # no pooled connection within the wait
+        return True
+    if isinstance(error, sa.OperationalError | sa.InterfaceError):
+        orig = error.orig
+        if isinstance(orig, sqlite3.OperationalError):
+            return "locked" in str(orig) or "busy" in str(orig)
+        return isinstance(orig, _PG_BUSY)
+    return False
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        retry = exc.details.get("retry_after_seconds")  # 429 (login throttling), 503
-        headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
-        return await _answer(request, exc, headers=headers)
+        return await _answer(request, exc, headers=_retry_after(request, exc))
+
+    @app.exception_handler(sa.DBAPIError)
+    async def database_error(request: Request, exc: sa.DBAPIError) -> Response:
+        if is_busy(exc):
+            busy = Busy("db.busy", "平台繁忙或数据库暂不可用，本次请求未执行，请稍后重试")
+            return await _answer(request, busy, headers=_retry_after(request, busy))
+        raise exc  # a programming error: the server's own 500, logged
+
+    @app.exception_handler(sa.TimeoutError)
+    async def pool_timeout(request: Request, exc: sa.TimeoutError) -> Response:
+        busy = Busy("db.busy", "平台繁忙，本次请求未执行，请稍后重试")
+        return await _answer(request, busy, headers=_retry_after(request, busy))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts.service import authenticate, close_session, open_session
 from xinyong.accounts.throttle import TooManyAttempts
@@ -24,14 +25,14 @@ from xinyong.common.inputs import (
     Text,
 )
 from xinyong.common.roles import ROLE_LABELS, Role
-from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, SessionDep
+from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, Router, SessionDep
 from xinyong.web.security import client_address, csrf_input, csrf_token
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Every POST form carries `{{ csrf_input(request) }}` (web/security.py).
 templates.env.globals["csrf_input"] = csrf_input
 templates.env.globals["csrf_token"] = csrf_token
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -174,15 +175,11 @@ def my_record_history_page(
 
 
 @router.post("/me/authorisations")
-async def my_grant(
-    request: Request, ctx: ContextDep, session: SessionDep, actor: ActorDep
-) -> Response:
+async def my_grant(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
     import datetime as dt
-    from functools import partial
     from urllib.parse import quote
 
     from pydantic import ValidationError
-    from starlette.concurrency import run_in_threadpool
 
     from xinyong.authorisations.service import GrantIn, grant
     from xinyong.common.errors import DomainError
@@ -195,9 +192,12 @@ async def my_grant(
             purpose=str(form.get("purpose", "")),
             expires_on=dt.date.fromisoformat(str(form.get("expires_on", ""))),
         )
-        # In a worker thread: a database write on the event loop would stop every request
-        # while it waits on a lock (issue 14: the loop's own audit transaction among them).
-        await run_in_threadpool(partial(grant, session, ctx, actor=actor, body=body))
+
+        def write() -> None:  # in a worker thread, committed there: never on the event loop
+            with ctx.sessions() as session, session.begin():
+                grant(session, ctx, actor=actor, body=body)
+
+        await run_in_threadpool(write)
     except (DomainError, ValidationError, ValueError) as exc:
         message = exc.message if isinstance(exc, DomainError) else "授权信息填写不完整"
         return RedirectResponse(f"/me?error={quote(message)}", status_code=303)
