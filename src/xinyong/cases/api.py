@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from xinyong.cases import service
-from xinyong.common.errors import DomainError, Forbidden
+from xinyong.common.errors import DomainError, NotFound
 from xinyong.common.inputs import CalendarDate, IntRowId, Key, Name, RowId, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.config import LIST_MAX_ITEMS
@@ -180,7 +180,8 @@ def case_detail(
         and case.subject_key != actor.subject_key
         and case.applicant != actor.username
     ):
-        raise Forbidden("cases.not_own", "只能查看本人的案件")
+        # answered as an unknown number: a case number must not tell whether it exists
+        raise NotFound("cases.unknown", f"未找到案件{number}")
     return service.describe(session, ctx, case)
 
 

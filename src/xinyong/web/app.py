@@ -32,6 +32,7 @@ from xinyong.sharing import api as sharing_api
 from xinyong.subjects import api as subjects_api
 from xinyong.web import api, errors, pages
 from xinyong.web.admission import AdmissionLimit
+from xinyong.web.deps import Router
 from xinyong.web.security import Csrf, SecurityMiddleware
 
 
@@ -120,10 +121,14 @@ def _api_docs(app: FastAPI, title: str) -> None:
         '<script src="/static/docs/redoc.standalone.js"></script></body></html>'
     )
 
-    @app.get("/docs", include_in_schema=False)
+    router = Router(include_in_schema=False)
+
+    @router.get("/docs")
     async def docs() -> HTMLResponse:
         return HTMLResponse(swagger)
 
-    @app.get("/redoc", include_in_schema=False)
+    @router.get("/redoc")
     async def redoc_page() -> HTMLResponse:
         return HTMLResponse(redoc)
+
+    app.include_router(router)
