@@ -60,8 +60,11 @@ def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Brow
     page.wait_for_url(server + "/me")
     assert "哈尔滨示范科技有限公司" in page.locator("#subject-name").inner_text()
     page.reload()  # a second self-query: free and unlimited, and logged
-    reads = page.locator("#accesses tbody tr", has_text="sharing:profile:read")
+    reads = page.locator("#accesses tbody tr", has_text="查询信用信息")
     assert reads.count() >= 2
+    accesses = page.locator("#accesses").inner_text()  # in words, not the log's tags and roles
+    assert "sharing:" not in accesses and "accounts:" not in accesses
+    assert "（信用主体）" in accesses
     assert "暂无授权" in page.locator("#authorisations").inner_text()
     # the demo's own penalty, changed once by its provider (demo/seed.py `_own_records`)
     row = page.locator("#records tbody tr", has_text="90号")
@@ -75,7 +78,7 @@ def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Brow
     changes = versions.nth(1).locator("ul.changes").inner_text()
     assert "处罚内容" in changes and "罚款人民币三千元" in changes
     page.goto(server + "/me")
-    reads = page.locator("#accesses tbody tr", has_text="sharing:history:read")
+    reads = page.locator("#accesses tbody tr", has_text="查阅信息来源和变更记录")
     assert reads.count() == 1
     context.close()
 

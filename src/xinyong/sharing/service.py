@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from xinyong.audit.labels import action_label, role_label
 from xinyong.audit.models import AuditEvent
 from xinyong.authorisations.models import SubjectPreference
 from xinyong.authorisations.service import valid_grants
@@ -753,4 +754,7 @@ def access_log(
     ]
     # Joint checks are stored per subject (one audit entry covers a batch of thousands).
     log += checks_of_subject(session, subject_key, limit)
+    for entry in log:  # in words the subject reads (the tags stay for machines)
+        entry["action_label"] = action_label(entry["action"])
+        entry["role_label"] = role_label(entry["role"])
     return sorted(log, key=lambda entry: entry["at"], reverse=True)[:limit]
