@@ -60,3 +60,24 @@ def push_as_system(
         rows=read_json_records(rows),
         source="api",
     )
+
+
+def seed_catalog_and_unit(ctx: Any, password: str) -> None:
+    """The seed catalog and one provider unit's account, `unit` (HRB-SCJG), for tests that push
+    through HTTP with a real token."""
+    from xinyong.accounts.service import create_user
+    from xinyong.catalog.service import seed_catalog
+    from xinyong.common.roles import SYSTEM, Role
+
+    with ctx.sessions() as session, session.begin():
+        seed_catalog(session, ctx, actor=SYSTEM)
+        create_user(
+            session,
+            ctx,
+            actor=SYSTEM,
+            username="unit",
+            password=password,
+            role=Role.PROVIDER,
+            display_name="哈尔滨市市场监督管理局",
+            provider_code="HRB-SCJG",
+        )

@@ -22,11 +22,8 @@ import uvicorn
 from sqlalchemy import select
 
 from tests.conftest import make_settings
-from tests.ingest.conftest import TODAY
-from xinyong.accounts.service import create_user
-from xinyong.catalog.service import seed_catalog
+from tests.ingest.conftest import TODAY, seed_catalog_and_unit
 from xinyong.common.clock import FixedClock
-from xinyong.common.roles import SYSTEM, Role
 from xinyong.context import Context, build_context
 from xinyong.demo.rows import penalty_row
 from xinyong.records.models import CreditRecord
@@ -89,18 +86,7 @@ class Server:
 @pytest.fixture
 def served(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[tuple[Server, str, Context]]:
     ctx = build_context(make_settings(tmp_path, db_url), clock=clock)
-    with ctx.sessions() as session, session.begin():
-        seed_catalog(session, ctx, actor=SYSTEM)
-        create_user(
-            session,
-            ctx,
-            actor=SYSTEM,
-            username="unit",
-            password=PASSWORD,
-            role=Role.PROVIDER,
-            display_name="哈尔滨市市场监督管理局",
-            provider_code="HRB-SCJG",
-        )
+    seed_catalog_and_unit(ctx, PASSWORD)
     with Server(ctx) as server:
         status, body = server.call(
             "/api/auth/token", form={"username": "unit", "password": PASSWORD}

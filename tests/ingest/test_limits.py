@@ -23,11 +23,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from tests.conftest import make_settings
-from tests.ingest.conftest import TODAY, csv_bytes
-from xinyong.accounts.service import create_user
-from xinyong.catalog.service import seed_catalog
+from tests.ingest.conftest import TODAY, csv_bytes, seed_catalog_and_unit
 from xinyong.common.clock import FixedClock
-from xinyong.common.roles import SYSTEM, Role
 from xinyong.context import Context, build_context
 from xinyong.demo.rows import PENALTY_COLUMNS, penalty_row
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
@@ -42,18 +39,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 def make_client(db_url: str, tmp_path: Path, clock: FixedClock, **limits: Any) -> TestClient:
     settings = make_settings(tmp_path, db_url).model_copy(update=limits)
     ctx = build_context(settings, clock=clock)
-    with ctx.sessions() as session, session.begin():
-        seed_catalog(session, ctx, actor=SYSTEM)
-        create_user(
-            session,
-            ctx,
-            actor=SYSTEM,
-            username="unit",
-            password=PASSWORD,
-            role=Role.PROVIDER,
-            display_name="哈尔滨市市场监督管理局",
-            provider_code="HRB-SCJG",
-        )
+    seed_catalog_and_unit(ctx, PASSWORD)
     client = TestClient(create_app(ctx))
     r = client.post("/api/auth/token", data={"username": "unit", "password": PASSWORD})
     client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
