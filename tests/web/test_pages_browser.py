@@ -64,7 +64,7 @@ def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Brow
     assert reads.count() >= 2
     accesses = page.locator("#accesses").inner_text()  # in words, not the log's tags and roles
     assert "sharing:" not in accesses and "accounts:" not in accesses
-    assert "（信用主体）" in accesses
+    assert "（信用主体）" in accesses and "+00:00" not in accesses  # the platform's local time
     assert "暂无授权" in page.locator("#authorisations").inner_text()
     # the demo's own penalty, changed once by its provider (demo/seed.py `_own_records`)
     row = page.locator("#records tbody tr", has_text="90号")

@@ -39,6 +39,7 @@ from xinyong.cases.models import OBJECTION_MARKED_STATES, Case
 from xinyong.catalog.models import CatalogItem
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import spec_of
+from xinyong.common.clock import PLATFORM_TZ
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ANONYMOUS, Actor, Role
@@ -754,7 +755,9 @@ def access_log(
     ]
     # Joint checks are stored per subject (one audit entry covers a batch of thousands).
     log += checks_of_subject(session, subject_key, limit)
-    for entry in log:  # in words the subject reads (the tags stay for machines)
+    for entry in log:  # in words and local time the subject reads (the tags stay for machines)
         entry["action_label"] = action_label(entry["action"])
         entry["role_label"] = role_label(entry["role"])
+        at = dt.datetime.fromisoformat(entry["at"]).astimezone(PLATFORM_TZ)
+        entry["at_label"] = at.strftime("%Y-%m-%d %H:%M:%S")
     return sorted(log, key=lambda entry: entry["at"], reverse=True)[:limit]
