@@ -140,8 +140,21 @@ def test_agency_query_with_purpose_shows_the_audit_receipt(server: str, browser:
     page.select_option("#purpose", "procurement")
     page.click("#query")
     receipt = page.locator("#receipt").inner_text()
-    assert "审计记录第" in receipt and "procurement" in receipt
+    assert "审计记录第" in receipt and "政府采购" in receipt and "procurement" not in receipt
     assert "王演示" in page.locator("section.record").first.inner_text()  # agencies see it in full
+    from xinyong.demo.seed import DEMO_CITIZEN
+
+    page.click("#agency-link")
+    page.fill("#key", DEMO_CITIZEN)
+    page.select_option("#purpose", "procurement")
+    page.click("#query")
+    page.wait_for_selector("#receipt")
+    context.close()
+    # the citizen reads who read it, and why, in words (HLJ 35)
+    context, page = login_as(browser, server, "citizen")
+    page.goto(server + "/me")
+    row = page.locator("#accesses tbody tr", has_text="国家机关（演示）").first
+    assert "查询信用信息" in row.inner_text() and "政府采购" in row.inner_text()
     context.close()
 
 

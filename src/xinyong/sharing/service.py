@@ -755,9 +755,21 @@ def access_log(
     ]
     # Joint checks are stored per subject (one audit entry covers a batch of thousands).
     log += checks_of_subject(session, subject_key, limit)
+    from xinyong.accounts.models import User
+
+    # who, by the account's name (国家机关（演示）), not its login name; the platform's own work
+    # and the public by their role
+    wanted = {entry["who"] for entry in log}
+    names = {
+        username: name
+        for username, name in session.execute(
+            select(User.username, User.display_name).where(User.username.in_(wanted))
+        )
+    }
     for entry in log:  # in words and local time the subject reads (the tags stay for machines)
         entry["action_label"] = action_label(entry["action"])
         entry["role_label"] = role_label(entry["role"])
+        entry["who_label"] = names.get(entry["who"]) or entry["role_label"]
         at = dt.datetime.fromisoformat(entry["at"]).astimezone(PLATFORM_TZ)
         entry["at_label"] = at.strftime("%Y-%m-%d %H:%M:%S")
     return sorted(log, key=lambda entry: entry["at"], reverse=True)[:limit]

@@ -25,6 +25,7 @@ from xinyong.common.inputs import (
     Text,
 )
 from xinyong.common.roles import ROLE_LABELS, Role
+from xinyong.context import Context
 from xinyong.web.deps import SESSION_COOKIE, ActorDep, ContextDep, Router, SessionDep
 from xinyong.web.security import client_address, csrf_input, csrf_token
 
@@ -167,6 +168,7 @@ def my_page(
             "grantable": grantable,
             "hide_good": hide_good,
             "units": units,
+            "purposes": purpose_names(ctx),
             "error": error,
         },
     )
@@ -360,6 +362,12 @@ def publicity_page(
     )
 
 
+def purpose_names(ctx: Context) -> dict[str, str]:
+    """The statutory query scenarios (HLJ 44) by code, as a reader states them, to their names."""
+    scenarios = ctx.rules.get("query.mandatory_scenarios", ctx.today()).value
+    return {str(e["code"]): str(e["name"]) for e in scenarios}
+
+
 @router.get("/agency", response_class=HTMLResponse)
 def agency_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
     if actor.role is not Role.AGENCY:
@@ -395,6 +403,6 @@ def agency_query(
             "actor": actor,
             "profile": shown,
             "receipt": shown.audit_id,
-            "purpose": purpose,
+            "purpose": purpose_names(ctx).get(purpose, purpose),
         },
     )
