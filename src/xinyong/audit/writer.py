@@ -95,10 +95,17 @@ class ReadAuditWriter:
     def write(self, values: dict[str, Any]) -> int:
         """For a caller in a worker thread: its own short transaction, in this thread (a hand-off
         to the writer thread would cost more than it saves when the caller blocks anyway)."""
+        return self.write_all([values])[0]
+
+    def write_all(self, entries: list[dict[str, Any]]) -> list[int]:
+        """`write` for the several entries one answer makes (a page showing several persons):
+        one short transaction, committed before the caller answers."""
+        if not entries:
+            return []
         with self._engine.begin() as conn:
-            due = self._log.append(conn, [values])
+            due = self._log.append(conn, entries)
         self._log.publish(due)
-        return int(values["id"])
+        return [int(values["id"]) for values in entries]
 
     async def write_on_loop(self, values: dict[str, Any]) -> int:
         """For embedded SQLite: the entries queued in one turn of the event loop are committed

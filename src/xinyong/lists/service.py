@@ -830,8 +830,7 @@ def audit_persons_shown(
         for e in entries
         if e.subject_kind == "natural_person"
     ]
-    for done in [ctx.reads.submit(v) for v in values]:
-        done.result()
+    ctx.reads.write_all(values)
 
 
 def visible_to(entry: ListEntry, actor: Actor, on: dt.date) -> bool:

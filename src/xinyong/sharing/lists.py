@@ -124,5 +124,4 @@ def _audit(
         )
         for key, views in by_subject.items()
     ]
-    for done in [ctx.reads.submit(entry) for entry in entries]:
-        done.result()  # the page leaves only once its reads are on the log
+    ctx.reads.write_all(entries)  # the page leaves only once its reads are on the log

@@ -109,8 +109,7 @@ def shown_links(ctx: Context, *, actor: Actor, organisation_key: str) -> list[di
                 },
             )
         )
-    for done in [ctx.reads.submit(entry) for entry in entries]:
-        done.result()
+    ctx.reads.write_all(entries)
     return shown
 
 
