@@ -21,6 +21,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -61,6 +62,19 @@ class TreeHead:
     prev: str  # SHA-256 (hex) of the file's previous line, "" for the first
     sig: str = ""  # base64 Ed25519 signature of `message()`
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TreeHead:
+        """A head as its line (or a proof) states it; raises ValueError, KeyError or TypeError
+        on a malformed one."""
+        return cls(
+            int(data["size"]),
+            str(data["root"]),
+            str(data["time"]),
+            str(data["key"]),
+            str(data["prev"]),
+            str(data["sig"]),
+        )
+
     def message(self) -> bytes:
         return DOMAIN + f"{self.size}\n{self.root}\n{self.time}\n{self.prev}\n".encode()
 
@@ -98,15 +112,7 @@ def read_heads(path: Path) -> Iterator[HeadLine]:
         for number, raw in enumerate(file, start=1):
             digest = hashlib.sha256(raw.rstrip(b"\n") + b"\n").hexdigest()
             try:
-                data = json.loads(raw)
-                head = TreeHead(
-                    int(data["size"]),
-                    str(data["root"]),
-                    str(data["time"]),
-                    str(data["key"]),
-                    str(data["prev"]),
-                    str(data["sig"]),
-                )
+                head = TreeHead.from_dict(json.loads(raw))
             except (ValueError, KeyError, TypeError):
                 head = None
             yield HeadLine(number, head, digest)

@@ -101,23 +101,12 @@ def consistency_of(session: Session, ctx: Context, old_size: int, new_size: int)
     }
 
 
-def _head(data: dict[str, Any]) -> TreeHead:
-    return TreeHead(
-        int(data["size"]),
-        str(data["root"]),
-        str(data["time"]),
-        str(data["key"]),
-        str(data["prev"]),
-        str(data["sig"]),
-    )
-
-
 def check_proof(proof: dict[str, Any], public: Ed25519PublicKey) -> str | None:
     """None if `proof` holds, else what fails (in Chinese). Needs no database."""
     try:
         path = [bytes.fromhex(h) for h in proof["path"]]
         if proof["kind"] == "inclusion":
-            head = _head(proof["head"])
+            head = TreeHead.from_dict(proof["head"])
             if not head.verify(public):
                 return "树头签名无效"
             fields = dict(proof["entry"])
@@ -133,7 +122,7 @@ def check_proof(proof: dict[str, Any], public: Ed25519PublicKey) -> str | None:
                 return "包含证明不成立：该条目不在签名树头所述的日志中"
             return None
         if proof["kind"] == "consistency":
-            old, new = _head(proof["old"]), _head(proof["new"])
+            old, new = TreeHead.from_dict(proof["old"]), TreeHead.from_dict(proof["new"])
             if not (old.verify(public) and new.verify(public)):
                 return "树头签名无效"
             roots = bytes.fromhex(old.root), bytes.fromhex(new.root)
