@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from alembic import command
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, text
@@ -126,3 +131,24 @@ def seeded(ctx: Context) -> Context:
     with ctx.sessions() as session, session.begin():
         seed_catalog(session, ctx, actor=SYSTEM)
     return ctx
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`app` served by a real uvicorn on a loopback port it holds from the start, in a thread;
+    yields the base URL once the server accepts connections, and stops it afterwards."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

@@ -25,9 +25,9 @@ from typing import Any
 
 import anyio.to_thread
 import pytest
-import uvicorn
 from sqlalchemy import event, func, select, text
 
+from tests.conftest import serving
 from xinyong.accounts.service import create_user
 from xinyong.audit.models import AuditEvent
 from xinyong.common.roles import SYSTEM, Role
@@ -80,18 +80,8 @@ def server(ctx: Context) -> Iterator[str]:
                 role=Role.STAFF,
                 display_name=f"工作人员{i}",
             )
-    port = _port()
-    app = _Threads(create_app(ctx), THREADS)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(_Threads(create_app(ctx), THREADS)) as url:
+        yield url
 
 
 def _login(base: str, i: int) -> int:

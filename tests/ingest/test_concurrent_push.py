@@ -7,9 +7,7 @@ exactly the ones the answers announced."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from tests.conftest import make_settings
+from tests.conftest import make_settings, serving
 from tests.ingest.conftest import TODAY, seed_catalog_and_unit
 from xinyong.common.clock import FixedClock
 from xinyong.context import Context, build_context
@@ -35,30 +32,18 @@ PASSWORD = "unit-password-1"
 
 
 class Server:
-    """The app served by uvicorn on a loopback port, in a thread."""
+    """The app served by uvicorn on a loopback port, in a thread (tests.conftest.serving)."""
 
     def __init__(self, ctx: Context) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(create_app(ctx), log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
+        self.serving = serving(create_app(ctx))
+        self.url = ""
 
     def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
+        self.url = self.serving.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
+        self.serving.__exit__(None, None, None)
 
     def call(
         self,

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.conftest import NOW, make_settings
+from tests.conftest import NOW, make_settings, serving
 from tests.ingest.conftest import push_as_system
 from xinyong.common.clock import FixedClock
 from xinyong.context import Context, build_context
@@ -30,12 +26,6 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +45,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         "统一社会信用代码": DEMO_COMPANY,
     }
     push_as_system(ctx, [*rows, own], item="HLJ-CF-001", provider="HRB-SCJG")
-    port = _free_port()
-    config = uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):  # wait for the socket, bounded (~10 s)
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(ctx)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

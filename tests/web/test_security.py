@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.conftest import serving
 from tests.web.conftest import login
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import ApiKey, LoginFailure
@@ -458,24 +459,11 @@ def test_a_real_server_refuses_a_declared_100_mb_body_without_reading_it(ctx: Co
     """Through uvicorn on loopback: the headers of a 100 MB JSON POST are answered 413 at once,
     while the client has not sent a byte of the body."""
     import socket
-    import threading
-    import time
+    from urllib.parse import urlsplit
 
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.05)
+    with serving(create_app(ctx)) as url:
+        port = urlsplit(url).port
+        assert port is not None
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
             conn.sendall(
                 b"POST /api/ingest/HLJ-CF-001/records HTTP/1.1\r\nHost: x\r\n"
@@ -490,6 +478,3 @@ def test_a_real_server_refuses_a_declared_100_mb_body_without_reading_it(ctx: Co
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 413"), head
         assert "XINYONG_MAX_PUSH_BODY_BYTES" in body.decode()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
