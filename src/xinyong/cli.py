@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.roles import SYSTEM, Role
 
 if TYPE_CHECKING:
@@ -460,7 +461,7 @@ def accounts_unlock(username: str) -> None:
         ctx.log(
             session,
             actor=SYSTEM,
-            action="accounts:user:unlock",
+            action=AuditTag.ACCOUNTS_USER_UNLOCK,
             object_type="user",
             detail={"username": username, "failures_cleared": cleared},
         )

@@ -9,6 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.clock import PLATFORM_TZ, FixedClock
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
@@ -105,7 +106,7 @@ def test_a_batch_check_is_stored_and_seen_by_each_subject(measures: Context) -> 
         assert count == 2002
         owner = Actor(role=Role.SUBJECT, username="c", subject_key=COMPANY)
         log = access_log(session, owner, COMPANY)
-        seen = [e for e in log if e["action"] == "lists:check"]
+        seen = [e for e in log if e["action"] == AuditTag.LISTS_CHECK_RUN]
         assert seen and seen[0]["who"] == AGENCY.username
         assert seen[0]["detail"]["matter"] == "2026年某道路工程招标"
         other_agency = Actor(role=Role.AGENCY, username="someone-else")

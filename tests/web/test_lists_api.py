@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import login
+from xinyong.audit.tags import AuditTag
 from xinyong.demo.seed import DEMO_COMPANY
 from xinyong.lists.demo import DEMO_LISTED
 
@@ -67,4 +68,4 @@ def test_checks_are_for_agencies_and_stored(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["error"]["code"] == "checks.scenario"
     company_session = login(client, "company")
     log = client.get("/api/me/accesses", headers=company_session).json()
-    assert any(e["action"] == "lists:check" and e["who"] == "agency" for e in log)
+    assert any(e["action"] == AuditTag.LISTS_CHECK_RUN and e["who"] == "agency" for e in log)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -24,19 +24,19 @@ from xinyong.common.errors import DomainError, NotFound
 from xinyong.common.inputs import IntRowId
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
-from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, allow
 from xinyong.web.errors import error_responses
 
 router = Router(tags=["账户"])
-HOLDERS = require(*KEY_ROLES, Role.ADMIN)
-MANAGERS = require(*KEY_MANAGERS)
+KeyHolderDep = Annotated[Actor, Depends(allow(*KEY_ROLES, Role.ADMIN))]
+KeyManagerDep = Annotated[Actor, Depends(allow(*KEY_MANAGERS))]
 
 
 @router.get("/api/auth/api-keys")
 def my_api_keys(
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = HOLDERS,  # type: ignore[assignment]
+    actor: KeyHolderDep,
 ) -> list[dict[str, Any]]:
     """The caller's API keys (administrators and staff: every account's)."""
     return [k.as_dict() for k in list_api_keys(session, ctx, actor=actor)]
@@ -52,8 +52,8 @@ def rotate_key(
     key_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
+    actor: KeyHolderDep,
     body: RotateIn | None = None,
-    actor: Actor = HOLDERS,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """A successor key, shown once; the old key is refused at once or after `grace_hours`."""
     body = body or RotateIn()
@@ -68,7 +68,7 @@ def revoke_key(
     key_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = HOLDERS,  # type: ignore[assignment]
+    actor: KeyHolderDep,
 ) -> dict[str, Any]:
     """Refused from now on."""
     revoke_api_key(session, ctx, actor=actor, key_id=key_id)
@@ -79,8 +79,8 @@ def revoke_key(
 def all_api_keys(
     ctx: ContextDep,
     session: SessionDep,
+    actor: KeyManagerDep,
     username: str | None = None,
-    actor: Actor = MANAGERS,  # type: ignore[assignment]
 ) -> list[dict[str, Any]]:
     return [k.as_dict() for k in list_api_keys(session, ctx, actor=actor, username=username)]
 
@@ -103,7 +103,7 @@ def issue_api_key(
     body: NewKeyIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = MANAGERS,  # type: ignore[assignment]
+    actor: KeyManagerDep,
 ) -> dict[str, Any]:
     """A key for any account that may hold one, shown once."""
     user = _user(session, body.username)

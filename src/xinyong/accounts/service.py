@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts import throttle
 from xinyong.accounts.models import ApiKey, AuthSession, User
+from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
@@ -85,7 +86,7 @@ def create_user(
     ctx.log(
         session,
         actor=actor,
-        action="accounts:user:create",
+        action=AuditTag.ACCOUNTS_USER_CREATE,
         object_type="user",
         object_id=user.id,
         subject_key=subject_key,
@@ -127,7 +128,7 @@ def authenticate(
             ctx.log(
                 own,
                 actor=Actor(role=Role.PUBLIC, username=username[:120]),
-                action="accounts:user:login-failed",
+                action=AuditTag.ACCOUNTS_USER_LOGIN_FAILED,
                 object_type="user",
                 object_id=user.id if user else None,
             )
@@ -136,7 +137,7 @@ def authenticate(
     ctx.log(
         session,
         actor=actor_of(user),
-        action="accounts:user:login",
+        action=AuditTag.ACCOUNTS_USER_LOGIN,
         object_type="user",
         object_id=user.id,
     )
@@ -167,7 +168,7 @@ def close_session(session: Session, ctx: Context, token: str) -> None:
         ctx.log(
             session,
             actor=actor_of(user) if user else Actor(role=Role.PUBLIC),
-            action="accounts:user:logout",
+            action=AuditTag.ACCOUNTS_USER_LOGOUT,
             object_type="auth_session",
             object_id=row.id,
         )
@@ -198,7 +199,7 @@ def create_api_key(
     ctx.log(
         session,
         actor=actor,
-        action="accounts:api-key:create",
+        action=AuditTag.ACCOUNTS_API_KEY_CREATE,
         object_type="api_key",
         object_id=row.id,
         detail={
@@ -320,7 +321,7 @@ def revoke_api_key(session: Session, ctx: Context, *, actor: Actor, key_id: int)
         ctx.log(
             session,
             actor=actor,
-            action="accounts:api-key:revoke",
+            action=AuditTag.ACCOUNTS_API_KEY_REVOKE,
             object_type="api_key",
             object_id=key.id,
             detail={"user_id": key.user_id, "prefix": key.prefix},
@@ -358,7 +359,7 @@ def rotate_api_key(
     ctx.log(
         session,
         actor=actor,
-        action="accounts:api-key:rotate",
+        action=AuditTag.ACCOUNTS_API_KEY_ROTATE,
         object_type="api_key",
         object_id=key.id,
         detail={

@@ -3,28 +3,29 @@ log on /me): a tag such as `sharing:profile:read` is for machines, not for the s
 
 from __future__ import annotations
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.roles import ROLE_LABELS, Role
 
 #: Exact tags a subject meets in its access log.
 ACTION_LABELS: dict[str, str] = {
-    "accounts:user:create": "开立账户",
-    "accounts:user:login": "登录",
-    "accounts:user:logout": "退出登录",
-    "accounts:user:unlock": "解除登录锁定",
-    "authorisations:authorisation:grant": "授权查询",
-    "authorisations:authorisation:revoke": "撤销授权",
-    "consents:consent:record": "登记信息采集同意",
-    "lists:check": "联合奖惩核查",
-    "lists:entry:read": "查阅名单认定",
-    "lists:remove": "移出名单",
-    "lists:notice_delivered": "送达名单认定告知",
-    "lists:notice_answered": "答复名单认定告知",
-    "reports:report:generate": "出具信用报告",
-    "sharing:history:read": "查阅信息来源和变更记录",
-    "sharing:profile:read": "查询信用信息",
-    "sharing:publicity:read": "查阅公示信息",
-    "subjects:link:add": "登记关联人员",
-    "subjects:links:read": "查阅关联人员",
+    AuditTag.ACCOUNTS_USER_CREATE: "开立账户",
+    AuditTag.ACCOUNTS_USER_LOGIN: "登录",
+    AuditTag.ACCOUNTS_USER_LOGOUT: "退出登录",
+    AuditTag.ACCOUNTS_USER_UNLOCK: "解除登录锁定",
+    AuditTag.AUTHORISATIONS_AUTHORISATION_GRANT: "授权查询",
+    AuditTag.AUTHORISATIONS_AUTHORISATION_REVOKE: "撤销授权",
+    AuditTag.CONSENTS_CONSENT_RECORD: "登记信息采集同意",
+    AuditTag.LISTS_CHECK_RUN: "联合奖惩核查",
+    AuditTag.LISTS_ENTRY_READ: "查阅名单认定",
+    AuditTag.LISTS_ENTRY_REMOVE: "移出名单",
+    AuditTag.LISTS_NOTICE_DELIVER: "送达名单认定告知",
+    AuditTag.LISTS_NOTICE_ANSWER: "答复名单认定告知",
+    AuditTag.REPORTS_REPORT_GENERATE: "出具信用报告",
+    AuditTag.SHARING_HISTORY_READ: "查阅信息来源和变更记录",
+    AuditTag.SHARING_PROFILE_READ: "查询信用信息",
+    AuditTag.SHARING_PUBLICITY_READ: "查阅公示信息",
+    AuditTag.SUBJECTS_LINK_ADD: "登记关联人员",
+    AuditTag.SUBJECTS_LINKS_READ: "查阅关联人员",
 }
 
 #: By the tag's first part, for tags built from states (`cases:objection:decided`, …).
@@ -37,7 +38,7 @@ DOMAIN_LABELS: dict[str, str] = {
     "ingest": "信息归集",
     "jobs": "定时工作",
     "lists": "守信激励与失信惩戒",
-    "measures": "惩戒措施",
+    "measures": "惩戒措施",  # entries written before the tags had three parts
     "records": "信用信息变更",
     "red_list": "守信激励",
     "reports": "信用报告",

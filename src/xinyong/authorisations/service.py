@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import User
+from xinyong.audit.tags import AuditTag
 from xinyong.authorisations.models import Authorisation, SubjectPreference
 from xinyong.catalog.models import CatalogItem
 from xinyong.common.errors import DomainError, Forbidden, NotFound
@@ -107,7 +108,7 @@ def grant(session: Session, ctx: Context, *, actor: Actor, body: GrantIn) -> Aut
     ctx.log(
         session,
         actor=actor,
-        action="authorisations:authorisation:grant",
+        action=AuditTag.AUTHORISATIONS_AUTHORISATION_GRANT,
         object_type="authorisation",
         object_id=row.id,
         subject_key=subject_key,
@@ -133,7 +134,7 @@ def revoke(session: Session, ctx: Context, *, actor: Actor, authorisation_id: in
         ctx.log(
             session,
             actor=actor,
-            action="authorisations:authorisation:revoke",
+            action=AuditTag.AUTHORISATIONS_AUTHORISATION_REVOKE,
             object_type="authorisation",
             object_id=row.id,
             subject_key=subject_key,
@@ -207,7 +208,7 @@ def set_good_publicity(
     ctx.log(
         session,
         actor=actor,
-        action="authorisations:preference:good-publicity",
+        action=AuditTag.AUTHORISATIONS_PREFERENCE_GOOD_PUBLICITY,
         object_type="subject",
         object_id=subject_key,
         subject_key=subject_key,

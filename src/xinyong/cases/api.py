@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from pydantic import BaseModel, Field
 
 from xinyong.cases import service
@@ -13,12 +14,23 @@ from xinyong.common.roles import Actor, Role
 from xinyong.config import LIST_MAX_ITEMS
 from xinyong.deadlines.service import clocks_of, pause_clock
 from xinyong.law.workdays import Pause
-from xinyong.web.deps import ContextDep, Router, SessionDep, require
+from xinyong.web.deps import (
+    AgencyDep,
+    ContextDep,
+    ProviderDep,
+    Router,
+    SessionDep,
+    StaffDep,
+    SubjectDep,
+    allow,
+)
 from xinyong.web.errors import error_responses
 
 router = Router(tags=["异议、修复与投诉"])
-SUBJECT = require(Role.SUBJECT)
-STAFF = require(Role.STAFF, Role.ADMIN)
+# who may read a case: its subject, the staff, and the provider unit whose record it concerns
+CaseReaderDep = Annotated[
+    Actor, Depends(allow(Role.SUBJECT, Role.STAFF, Role.ADMIN, Role.PROVIDER))
+]
 
 
 class ObjectionIn(BaseModel):
@@ -67,7 +79,7 @@ def objection(
     body: ObjectionIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = SUBJECT,  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """HLJ 39: object to specific information of mine; the clocks start today."""
     case = service.file_objection(
@@ -86,7 +98,7 @@ def list_objection(
     body: ListObjectionIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = SUBJECT,  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """HLJ 35 ¶2: object to my serious-dishonesty listing."""
     case = service.file_list_objection(
@@ -100,7 +112,7 @@ def repair(
     body: RepairIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = SUBJECT,  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """Apply for credit repair (HLJ 40, HRB 37, national repair rules)."""
     case = service.file_repair(
@@ -121,7 +133,7 @@ def complaint(
     body: ComplaintIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = SUBJECT,  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """HLJ 41: a complaint; a written answer within 20 working days."""
     return service.describe(
@@ -134,7 +146,7 @@ def basis_change(
     body: BasisChangeIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.PROVIDER, Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+    actor: ProviderDep,
 ) -> dict[str, Any]:
     """HLJ 38 ¶3: a provider reports that a record's basis was revoked, changed or voided."""
     case = service.report_basis_change(
@@ -152,7 +164,7 @@ def basis_change(
 def my_cases(
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = SUBJECT,  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> list[dict[str, Any]]:
     return [service.describe(session, ctx, c) for c in service.my_cases(session, actor)]
 
@@ -161,7 +173,7 @@ def my_cases(
 def staff_queue(
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> list[dict[str, Any]]:
     """Open cases by nearest due date, overdue flagged (HLJ 51)."""
     return service.queue(session, ctx)
@@ -172,7 +184,7 @@ def case_detail(
     number: Key,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.SUBJECT, Role.STAFF, Role.ADMIN, Role.PROVIDER),  # type: ignore[assignment]
+    actor: CaseReaderDep,
 ) -> dict[str, Any]:
     case = service.get_case(session, number)
     if (
@@ -191,7 +203,7 @@ def case_transition(
     body: TransitionIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     case = service.transition(
         session,
@@ -211,7 +223,7 @@ def case_pause(
     body: PauseIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     """An excluded interval (HLJ 39 ¶2: testing, inspection, ...) extends the decision clock."""
     rule = ctx.rules.get("objection.excluded_intervals", ctx.today())
@@ -234,7 +246,7 @@ def case_pause(
 def case_notices(
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.AGENCY, Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+    actor: AgencyDep,
 ) -> list[dict[str, Any]]:
     """Notices to act on after an upheld objection or a repair, with their due dates (HLJ 39 ¶3)."""
     return service.notices_for(session, ctx, actor)
@@ -245,7 +257,7 @@ def notice_acted(
     notice_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.AGENCY, Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+    actor: AgencyDep,
 ) -> dict[str, Any]:
     n = service.notice_acted(session, ctx, actor=actor, notice_id=notice_id)
     return {"id": n.id, "acted_at": n.acted_at.isoformat() if n.acted_at else None}

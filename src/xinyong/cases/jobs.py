@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.roles import SYSTEM
 from xinyong.context import Context
 from xinyong.deadlines.service import mark_overdue
@@ -36,7 +37,7 @@ def run_jobs(ctx: Context) -> dict[str, Any]:
         )
         done["entries_term_ended"] = int(getattr(ended, "rowcount", 0) or 0)
         if done["entries_term_ended"]:
-            ctx.log(session, actor=SYSTEM, action="jobs:lists:term_ended", detail=done)
+            ctx.log(session, actor=SYSTEM, action=AuditTag.LISTS_ENTRY_TERM_END, detail=done)
     try:
         with ctx.sessions() as session, session.begin():
             done["court_debtors"] = sync_court_debtors(session, ctx, actor=SYSTEM)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.models import AuditEvent
+from xinyong.audit.tags import AuditTag, case_tag
 from xinyong.cases.models import Case, CaseEvent, CaseNotice
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.identifiers import check_identifier
@@ -186,7 +187,7 @@ def _event(
     ctx.log(
         session,
         actor=actor,
-        action=f"cases:{case.kind}:{to_state}",
+        action=case_tag(case.kind, to_state),
         object_type="case",
         object_id=case.number,
         subject_key=case.subject_key,
@@ -580,7 +581,7 @@ def _downstream(session: Session, ctx: Context, actor: Actor, case: Case) -> Non
         .where(
             AuditEvent.subject_key == case.subject_key,
             AuditEvent.actor_role == Role.AGENCY.value,
-            AuditEvent.action == "sharing:profile:read",
+            AuditEvent.action == AuditTag.SHARING_PROFILE_READ,
         )
     )
     for username in sorted(a for a in agencies if a):
@@ -617,7 +618,7 @@ def notice_acted(session: Session, ctx: Context, *, actor: Actor, notice_id: int
     ctx.log(
         session,
         actor=actor,
-        action="cases:notice:acted",
+        action=AuditTag.CASES_NOTICE_ACTED,
         object_type="case_notice",
         object_id=notice_id,
     )

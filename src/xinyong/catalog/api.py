@@ -7,8 +7,7 @@ from typing import Any
 from xinyong.catalog.schemas import CatalogItemSpec
 from xinyong.catalog.service import define_item, describe, get_item, list_items
 from xinyong.common.inputs import IntRowId, Key
-from xinyong.common.roles import Actor, Role
-from xinyong.web.deps import ContextDep, Router, SessionDep, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, StaffDep
 
 router = Router(prefix="/api/catalog", tags=["公共信用信息目录"])
 
@@ -28,7 +27,7 @@ def define(
     spec: CatalogItemSpec,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     """Create an item or a new version of it (HLJ 18)."""
     return describe(define_item(session, ctx, actor=actor, spec=spec))

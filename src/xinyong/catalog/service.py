@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.catalog.models import CatalogItem
 from xinyong.catalog.schemas import CITIZEN_ID_TYPE, SUBJECT_KINDS, CatalogItemSpec
 from xinyong.common.errors import Citation, DomainError, NotFound
@@ -182,7 +183,7 @@ def define_item(
     ctx.log(
         session,
         actor=actor,
-        action="catalog:item:define",
+        action=AuditTag.CATALOG_ITEM_DEFINE,
         object_type="catalog_item",
         object_id=f"{spec.code}@{version}",
         legal_basis="；".join(c.label() for c in categories.citations),

@@ -8,6 +8,7 @@ import json
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id
 from xinyong.common.inputs import CalendarDate, Key, Line
@@ -78,7 +79,7 @@ def record_consent(session: Session, ctx: Context, *, actor: Actor, body: Consen
     ctx.log(
         session,
         actor=actor,
-        action="consents:consent:record",
+        action=AuditTag.CONSENTS_CONSENT_RECORD,
         object_type="consent",
         object_id=row.id,
         subject_key=row.subject_key,

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError
 from xinyong.common.roles import Actor
 from xinyong.context import Context
@@ -127,7 +128,7 @@ def start_deadline(
     ctx.log(
         session,
         actor=actor,
-        action="deadlines:deadline:start",
+        action=AuditTag.DEADLINES_DEADLINE_START,
         object_type=object_type,
         object_id=object_id,
         subject_key=subject_key,
@@ -163,7 +164,7 @@ def recompute_provisional(
         ctx.log(
             session,
             actor=actor,
-            action="deadlines:deadline:recompute",
+            action=AuditTag.DEADLINES_DEADLINE_RECOMPUTE,
             object_type=row.object_type,
             object_id=row.object_id,
             subject_key=row.subject_key,
@@ -211,7 +212,7 @@ def import_calendar_notice(
     ctx.log(
         session,
         actor=actor,
-        action="calendar:notice:import",
+        action=AuditTag.CALENDAR_NOTICE_IMPORT,
         object_type="calendar_notice",
         object_id=row.id,
         legal_basis=f"{row.title}（{row.document}）",
@@ -257,7 +258,7 @@ def pause_clock(
     ctx.log(
         session,
         actor=actor,
-        action="deadlines:deadline:pause",
+        action=AuditTag.DEADLINES_DEADLINE_PAUSE,
         object_type=row.object_type,
         object_id=row.object_id,
         subject_key=row.subject_key,
@@ -276,5 +277,10 @@ def mark_overdue(session: Session, ctx: Context, *, actor: Actor) -> int:
     )
     count = int(getattr(done, "rowcount", 0) or 0)
     if count:
-        ctx.log(session, actor=actor, action="deadlines:overdue", detail={"count": count})
+        ctx.log(
+            session,
+            actor=actor,
+            action=AuditTag.DEADLINES_DEADLINE_OVERDUE,
+            detail={"count": count},
+        )
     return count

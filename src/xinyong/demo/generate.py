@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.identifiers import (
     USCC_ALPHABET,
     region_codes,
@@ -242,7 +243,7 @@ def generate(
             ctx.log(
                 session,
                 actor=SYSTEM,
-                action="demo:data:generate",
+                action=AuditTag.DEMO_DATA_GENERATE,
                 detail={
                     "seed": seed,
                     "subjects": len(pending_s),

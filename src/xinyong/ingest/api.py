@@ -12,12 +12,12 @@ from pydantic import BaseModel
 
 from xinyong.common.errors import DomainError
 from xinyong.common.inputs import Key, RowId, Text
-from xinyong.common.roles import Actor, Role
+from xinyong.common.roles import Role
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
 from xinyong.ingest.service import ingest, ingest_file
-from xinyong.web.deps import ContextDep, Router, SessionDep, acting_provider, require
+from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep, acting_provider
 from xinyong.web.errors import error_responses
 
 router = Router(tags=["信息归集"])
@@ -30,8 +30,8 @@ def push_records(
     item_code: Key,
     ctx: ContextDep,
     body: Annotated[dict[str, Any] | list[dict[str, Any]], Body()],
+    actor: ProviderDep,
     provider: Key | None = None,
-    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """One record (an object) or a batch (a list, or {"records": [...]}), with the catalog's
     Chinese field names. Answers with the batch receipt."""
@@ -60,8 +60,8 @@ def push_file(
     item_code: Key,
     ctx: ContextDep,
     file: UploadFile,
+    actor: ProviderDep,
     provider: Key | None = None,
-    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """A CSV or Excel (.xlsx) file whose header row uses the catalog's Chinese field names.
     The file as received is kept in the data folder (uploads/), so the original is never lost."""
@@ -88,7 +88,7 @@ def push_file(
 def batch(
     batch_id: RowId,
     session: SessionDep,
-    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+    actor: ProviderDep,
 ) -> dict[str, Any]:
     row = session.get(IngestBatch, batch_id)
     if row is None or (actor.role is Role.PROVIDER and row.provider_code != actor.provider_code):
@@ -104,11 +104,11 @@ def batch(
 @router.get("/api/quarantine")
 def quarantined(
     session: SessionDep,
+    actor: ProviderDep,
     provider: Key | None = None,
     state: Key | None = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     total, rows = quarantine.list_quarantine(
         session, actor, acting_provider(actor, provider), state=state, limit=limit, offset=offset
@@ -121,7 +121,7 @@ def resubmit(
     quarantine_id: RowId,
     ctx: ContextDep,
     record: Annotated[dict[str, Any], Body()],
-    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+    actor: ProviderDep,
 ) -> dict[str, Any]:
     return quarantine.resubmit(
         ctx, actor=actor, quarantine_id=quarantine_id, record=record
@@ -137,7 +137,7 @@ def withdraw(
     quarantine_id: RowId,
     body: WithdrawIn,
     ctx: ContextDep,
-    actor: Actor = require(*PUSHERS),  # type: ignore[assignment]
+    actor: ProviderDep,
 ) -> dict[str, Any]:
     return quarantine.describe(
         quarantine.withdraw(ctx, actor=actor, quarantine_id=quarantine_id, reason=body.reason)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
@@ -104,7 +105,7 @@ def resubmit(ctx: Context, *, actor: Actor, quarantine_id: int, record: dict[str
         ctx.log(
             session,
             actor=actor,
-            action="ingest:quarantine:resubmit",
+            action=AuditTag.INGEST_QUARANTINE_RESUBMIT,
             object_type="quarantined_row",
             object_id=quarantine_id,
             detail={"batch_id": receipt.batch_id, **receipt.counts()},
@@ -126,7 +127,7 @@ def withdraw(ctx: Context, *, actor: Actor, quarantine_id: int, reason: str) -> 
         ctx.log(
             session,
             actor=actor,
-            action="ingest:quarantine:withdraw",
+            action=AuditTag.INGEST_QUARANTINE_WITHDRAW,
             object_type="quarantined_row",
             object_id=quarantine_id,
             detail={"reason": reason.strip()},

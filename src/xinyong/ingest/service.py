@@ -27,6 +27,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.catalog.models import CatalogItem
 from xinyong.catalog.service import get_item, spec_of
 from xinyong.common.errors import DomainError, Forbidden, NotFound
@@ -385,7 +386,7 @@ class _Run:
         self.ctx.log(
             session,
             actor=self.actor,
-            action="ingest:chunk:commit",
+            action=AuditTag.INGEST_CHUNK_COMMIT,
             object_type="ingest_batch",
             object_id=self.batch.id,
             detail={
@@ -608,7 +609,7 @@ def _close_failed(ctx: Context, run: _Run | None, batch_id: int, exc: BaseExcept
         ctx.log(
             session,
             actor=run.actor if run else SYSTEM,
-            action="ingest:batch:fail",
+            action=AuditTag.INGEST_BATCH_FAIL,
             object_type="ingest_batch",
             object_id=batch_id,
             detail={**(run.receipt.counts() if run else {}), "error": failure["code"]},
@@ -674,7 +675,7 @@ def close_crashed_batches(ctx: Context) -> list[int]:
             ctx.log(
                 session,
                 actor=SYSTEM,
-                action="ingest:batch:interrupted",
+                action=AuditTag.INGEST_BATCH_INTERRUPTED,
                 object_type="ingest_batch",
                 object_id=batch.id,
                 detail={**counts, "owner": batch.owner},
@@ -713,7 +714,7 @@ def _run_batch(
         ctx.log(
             session,
             actor=actor,
-            action="ingest:batch:open",
+            action=AuditTag.INGEST_BATCH_OPEN,
             object_type="ingest_batch",
             object_id=batch.id,
             detail={
@@ -789,7 +790,7 @@ def _fill_and_close(
         ctx.log(
             session,
             actor=actor,
-            action="ingest:batch:close",
+            action=AuditTag.INGEST_BATCH_CLOSE,
             object_type="ingest_batch",
             object_id=batch.id,
             detail=counts,

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from xinyong.common.inputs import CalendarDate, IntRowId, Key, RowId, Text
-from xinyong.common.roles import Actor, Role
+from xinyong.common.roles import Role
 from xinyong.lists import service
 from xinyong.lists.check import as_csv_rows, load_check, run_check
 from xinyong.lists.models import RedListCriteria
@@ -23,11 +23,10 @@ from xinyong.lists.schemas import (
     RecognitionIn,
     RemovalIn,
 )
-from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
+from xinyong.web.deps import ActorDep, AgencyDep, ContextDep, Router, SessionDep, StaffDep
 from xinyong.web.errors import error_responses
 
 router = Router(tags=["守信激励与失信惩戒"])
-STAFF = require(Role.STAFF, Role.ADMIN)
 
 
 @router.get("/api/measures")
@@ -43,7 +42,7 @@ def define_measure(
     body: MeasureIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     return service.describe_measure(service.define_measure(session, ctx, actor=actor, body=body))
 
@@ -57,8 +56,8 @@ def publish_measure(
     code: Key,
     ctx: ContextDep,
     session: SessionDep,
+    actor: StaffDep,
     body: PublishIn | None = None,
-    actor: Actor = STAFF,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     on = body.published_on if body else None
     return service.describe_measure(
@@ -71,7 +70,7 @@ def withdraw_measure(
     code: Key,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     return service.describe_measure(service.withdraw_measure(session, ctx, actor=actor, code=code))
 
@@ -98,7 +97,7 @@ def define_criteria(
     body: CriteriaIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, str]:
     made = service.define_criteria(session, ctx, actor=actor, body=body)
     return {"code": made.code, "published_on": made.published_on.isoformat()}
@@ -122,7 +121,7 @@ def recognise(
     body: RecognitionIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     """Recognise a subject (HLJ 25, 27-33): refused unless the decision states reasons, basis,
     term, removal conditions and remedies (HLJ 28 ¶2)."""
@@ -146,7 +145,7 @@ def notice_delivered(
     body: NoticeIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     """HRB 31 ¶2: the person was told; the listing takes effect."""
     done = service.deliver_notice(
@@ -161,7 +160,7 @@ def remove(
     body: RemovalIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     done = service.remove_entry(
         session, ctx, actor=actor, number=number, reason=body.reason, note=body.note
@@ -173,7 +172,7 @@ def remove(
 def sync_court(
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, int]:
     """HLJ 28 ¶3 (also run after every court push): 失信被执行人 become serious-dishonesty
     entries."""
@@ -183,8 +182,8 @@ def sync_court(
 @router.get("/api/state-unit-notices")
 def state_unit_notices(
     session: SessionDep,
+    actor: StaffDep,
     open_only: bool = True,
-    actor: Actor = STAFF,  # type: ignore[assignment]
 ) -> list[dict[str, Any]]:
     """HLJ 32 ¶2 notifications and whether the recipients reported their handling."""
     return [
@@ -212,7 +211,7 @@ def answer_notice(
     body: HandlingIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     n = service.answer_notice(
         session, ctx, actor=actor, notice_id=notice_id, handling=body.handling
@@ -225,7 +224,7 @@ def declare(
     body: EmergencyIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = STAFF,  # type: ignore[assignment]
+    actor: StaffDep,
 ) -> dict[str, Any]:
     """HLJ 30 ¶3: an emergency period for an area; recognition there needs a second reviewer."""
     e = service.declare_emergency(session, ctx, actor=actor, body=body)
@@ -237,14 +236,11 @@ def declare(
     }
 
 
-CHECKER = require(Role.AGENCY, Role.STAFF, Role.ADMIN)
-
-
 @router.post("/api/checks", status_code=201)
 def check(
     body: CheckIn,
     ctx: ContextDep,
-    actor: Actor = CHECKER,  # type: ignore[assignment]
+    actor: AgencyDep,
 ) -> dict[str, Any]:
     """The joint check agencies run before licensing, procurement, funding and awards (HLJ 44):
     one subject or thousands; stored, so the agency can show it consulted the platform."""
@@ -264,7 +260,7 @@ def check(
 def stored_check(
     check_id: RowId,
     session: SessionDep,
-    actor: Actor = CHECKER,  # type: ignore[assignment]
+    actor: AgencyDep,
 ) -> dict[str, Any]:
     return load_check(session, actor, check_id).as_dict()
 
@@ -273,7 +269,7 @@ def stored_check(
 def stored_check_csv(
     check_id: RowId,
     session: SessionDep,
-    actor: Actor = CHECKER,  # type: ignore[assignment]
+    actor: AgencyDep,
 ) -> Response:
     answer = load_check(session, actor, check_id)
     buffer = io.StringIO()

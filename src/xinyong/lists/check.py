@@ -20,6 +20,7 @@ from sqlalchemy import String, any_, bindparam, cast, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
@@ -229,7 +230,7 @@ def run_check(
     ctx.log(
         session,
         actor=actor,
-        action="lists:check",
+        action=AuditTag.LISTS_CHECK_RUN,
         object_type="credit_check",
         object_id=check.id,
         purpose=scenario,
@@ -285,7 +286,7 @@ def checks_of_subject(session: Session, subject_key: str, limit: int = 200) -> l
     return [
         {
             "at": check.asked_at.isoformat(),
-            "action": "lists:check",
+            "action": AuditTag.LISTS_CHECK_RUN.value,
             "who": check.asked_by,
             "role": check.asked_role,
             "purpose": check.scenario,

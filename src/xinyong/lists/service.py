@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag, list_tag
 from xinyong.common.errors import Citation, DomainError, Forbidden, NotFound
 from xinyong.common.identifiers import IdentifierCheck, check_identifier
 from xinyong.common.roles import Actor, Role
@@ -150,7 +151,11 @@ def define_measure(session: Session, ctx: Context, *, actor: Actor, body: Measur
     session.add(measure)
     session.flush()
     ctx.log(
-        session, actor=actor, action="measures:define", object_type="measure", object_id=body.code
+        session,
+        actor=actor,
+        action=AuditTag.LISTS_MEASURE_DEFINE,
+        object_type="measure",
+        object_id=body.code,
     )
     return measure
 
@@ -166,7 +171,7 @@ def publish_measure(
     ctx.log(
         session,
         actor=actor,
-        action="measures:publish",
+        action=AuditTag.LISTS_MEASURE_PUBLISH,
         object_type="measure",
         object_id=code,
         legal_basis=_labels(rule),
@@ -178,7 +183,13 @@ def publish_measure(
 def withdraw_measure(session: Session, ctx: Context, *, actor: Actor, code: str) -> Measure:
     measure = _measure(session, code)
     measure.withdrawn_on = ctx.today()
-    ctx.log(session, actor=actor, action="measures:withdraw", object_type="measure", object_id=code)
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.LISTS_MEASURE_WITHDRAW,
+        object_type="measure",
+        object_id=code,
+    )
     return measure
 
 
@@ -258,7 +269,7 @@ def define_criteria(
     ctx.log(
         session,
         actor=actor,
-        action="red_list:criteria",
+        action=AuditTag.LISTS_CRITERIA_DEFINE,
         object_type="red_list_criteria",
         object_id=body.code,
         legal_basis=_labels(rule),
@@ -292,7 +303,7 @@ def declare_emergency(
     ctx.log(
         session,
         actor=actor,
-        action="emergency:declare",
+        action=AuditTag.LISTS_EMERGENCY_DECLARE,
         object_type="emergency",
         object_id=emergency.id,
         legal_basis=_labels(rule),
@@ -592,7 +603,7 @@ def _store(
     ctx.log(
         session,
         actor=actor,
-        action=f"lists:{list_kind}:{'exempt' if state == 'exempted' else 'recognise'}",
+        action=list_tag(list_kind, exempt=state == "exempted"),
         object_type="list_entry",
         object_id=entry.number,
         subject_key=entry.subject_key,
@@ -703,7 +714,7 @@ def deliver_notice(
     ctx.log(
         session,
         actor=actor,
-        action="lists:notice_delivered",
+        action=AuditTag.LISTS_NOTICE_DELIVER,
         object_type="list_entry",
         object_id=number,
         subject_key=entry.subject_key,
@@ -740,7 +751,7 @@ def remove_entry(
         ctx.log(
             session,
             actor=actor,
-            action="lists:remove",
+            action=AuditTag.LISTS_ENTRY_REMOVE,
             object_type="list_entry",
             object_id=target.number,
             subject_key=target.subject_key,
@@ -820,7 +831,7 @@ def audit_persons_shown(
     values = [
         ctx.read_entry(
             actor=actor,
-            action="lists:entry:read",
+            action=AuditTag.LISTS_ENTRY_READ,
             object_type="list_entry",
             object_id=e.number,
             subject_key=e.subject_key,
@@ -994,7 +1005,7 @@ def answer_notice(
     ctx.log(
         session,
         actor=actor,
-        action="lists:notice_answered",
+        action=AuditTag.LISTS_NOTICE_ANSWER,
         object_type="state_unit_notice",
         object_id=notice_id,
         detail={"handling": handling},

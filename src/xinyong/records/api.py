@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from xinyong.common.inputs import CalendarDate, CalendarYear, Key, RecordKey, Text
-from xinyong.common.roles import Actor, Role
+from xinyong.common.roles import Role
 from xinyong.providers.models import ProviderUnit
 from xinyong.records import service
-from xinyong.web.deps import ContextDep, Router, SessionDep, acting_provider, require
+from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep, acting_provider
 
 router = Router(tags=["信息更正与提供单位"])
 STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
@@ -28,8 +28,8 @@ def correct(
     record_key: RecordKey,
     body: CorrectionIn,
     ctx: ContextDep,
+    actor: ProviderDep,
     provider: Key | None = None,
-    actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     row = service.correct(
         ctx,
@@ -56,8 +56,8 @@ def history(
     item_code: Key,
     record_key: RecordKey,
     ctx: ContextDep,
+    actor: ProviderDep,
     provider: Key | None = None,
-    actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
 ) -> list[dict[str, Any]]:
     """Every version of a record, through the visibility engine and audited (HLJ 35, 38)."""
     from xinyong.sharing.service import record_history
@@ -84,8 +84,8 @@ def providers(session: SessionDep) -> list[dict[str, Any]]:
 def timeliness(
     code: Key,
     session: SessionDep,
+    actor: ProviderDep,
     year: CalendarYear | None = None,
-    actor: Actor = require(*STAFF_OR_PROVIDER),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """Records that arrived later than their catalog item's update cycle (HRB 6 assessment)."""
     return {

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Integer, case, func, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag, record_tag
 from xinyong.catalog.service import get_item, spec_of
 from xinyong.common.clock import PLATFORM_TZ
 from xinyong.common.errors import DomainError, Forbidden, NotFound
@@ -106,7 +107,9 @@ def correct(
         ctx.log(
             session,
             actor=actor,
-            action="records:record:correct" if record is not None else "records:record:withdraw",
+            action=AuditTag.RECORDS_RECORD_CORRECTION
+            if record is not None
+            else AuditTag.RECORDS_RECORD_WITHDRAWAL,
             object_type="credit_record",
             object_id=f"{provider_code}/{item_code}/{record_key}",
             subject_key=subject_key,
@@ -178,7 +181,7 @@ def change_state(
     ctx.log(
         session,
         actor=actor,
-        action=f"records:record:{change}",
+        action=record_tag(change),
         object_type="credit_record",
         object_id=f"{old.provider_code}/{old.item_code}/{old.record_key}",
         subject_key=old.subject_key,

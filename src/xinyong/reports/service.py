@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import Role
 from xinyong.context import Context
@@ -120,7 +121,7 @@ def generate(ctx: Context, *, viewer: Viewer, subject_key: str) -> IssuedReport:
         ctx.log(
             session,
             actor=actor,
-            action="reports:report:generate",
+            action=AuditTag.REPORTS_REPORT_GENERATE,
             object_type="credit_report",
             object_id=row.number,
             subject_key=key,

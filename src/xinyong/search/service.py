@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor, Role
@@ -180,7 +181,7 @@ def _by_identifier(
         ctx.log(
             session,
             actor=actor,
-            action="search:citizen-id:lookup",
+            action=AuditTag.SEARCH_CITIZEN_ID_LOOKUP,
             subject_key=key,
             personal_read=subject is not None,
             detail={"found": subject is not None},

@@ -18,10 +18,9 @@ from xinyong.authorisations.service import (
     set_good_publicity,
 )
 from xinyong.common.inputs import IntRowId, Key, Name, RecordKey
-from xinyong.common.roles import Actor, Role
 from xinyong.sharing.service import access_log, profile, profile_async, record_history
 from xinyong.sharing.visibility import Viewer
-from xinyong.web.deps import ContextDep, Router, SessionDep, get_actor, get_context, require
+from xinyong.web.deps import ContextDep, Router, SessionDep, SubjectDep, get_actor, get_context
 from xinyong.web.errors import error_responses, validated
 
 router = Router(tags=["信用信息查询"])
@@ -81,7 +80,7 @@ router.add_api_route(
 @router.get("/api/me/records", responses=error_responses(404))
 def my_records(
     ctx: ContextDep,
-    actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """Free and unlimited self-query (HLJ 24 ¶2)."""
     assert actor.subject_key is not None
@@ -91,7 +90,7 @@ def my_records(
 @router.get("/api/me/accesses")
 def my_accesses(
     session: SessionDep,
-    actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> list[dict[str, Any]]:
     """Every access to my information: who, when, for which purpose, on what basis (HLJ 35)."""
     assert actor.subject_key is not None
@@ -103,7 +102,7 @@ def grant_authorisation(
     body: GrantIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """Authorise a named party to query items of mine, for a purpose, until a date (HLJ 24, 36)."""
     return describe(grant(session, ctx, actor=actor, body=body), ctx.today())
@@ -113,7 +112,7 @@ def grant_authorisation(
 def my_authorisations(
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> list[dict[str, Any]]:
     assert actor.subject_key is not None
     return [describe(a, ctx.today()) for a in of_subject(session, actor.subject_key)]
@@ -124,7 +123,7 @@ def revoke_authorisation(
     authorisation_id: IntRowId,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """Revocation takes effect at once."""
     return describe(
@@ -141,7 +140,7 @@ def my_preferences(
     body: PreferencesIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """Ask that my good information not be published (HLJ 37 ¶1), or publish it again."""
     pref = set_good_publicity(session, ctx, actor=actor, hide=body.hide_good_information)
@@ -154,7 +153,7 @@ def my_record_history(
     record_key: RecordKey,
     provider: Key,
     ctx: ContextDep,
-    actor: Actor = require(Role.SUBJECT),  # type: ignore[assignment]
+    actor: SubjectDep,
 ) -> dict[str, Any]:
     """The source unit and every change of one item of my information (HLJ 35, HRB 35)."""
     return record_history(

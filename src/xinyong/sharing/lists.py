@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.catalog.service import get_item, spec_of
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ANONYMOUS, Actor
@@ -104,7 +105,7 @@ def _audit(
     entries = [
         ctx.read_entry(
             actor=actor,
-            action="sharing:publicity:read",
+            action=AuditTag.SHARING_PUBLICITY_READ,
             object_type="subject",
             object_id=key,
             subject_key=key,

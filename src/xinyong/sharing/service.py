@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.audit.labels import action_label, role_label
 from xinyong.audit.models import AuditEvent
+from xinyong.audit.tags import AuditTag
 from xinyong.authorisations.models import SubjectPreference
 from xinyong.authorisations.service import valid_grants
 from xinyong.cases.models import OBJECTION_MARKED_STATES, Case
@@ -613,7 +614,7 @@ def _answer(
     basis = sorted({label for v in views for label in (c.label() for c in v.decision.citations)})
     entry = ctx.read_entry(
         actor=actor,
-        action="sharing:profile:read",
+        action=AuditTag.SHARING_PROFILE_READ,
         object_type="subject",
         object_id=key,
         subject_key=key,
@@ -691,7 +692,7 @@ def record_history(
         ctx.log(
             session,
             actor=actor,
-            action="sharing:history:read",
+            action=AuditTag.SHARING_HISTORY_READ,
             object_type="record",
             object_id=f"{provider_code}/{item_code}/{record_key}",
             subject_key=owner,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from xinyong.common.inputs import Key
-from xinyong.common.roles import Actor, Role
+from xinyong.common.roles import Role
 from xinyong.consents.service import ConsentIn, record_consent
 from xinyong.subjects.service import LinkIn, add_link, shown_links
-from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
+from xinyong.web.deps import ActorDep, ContextDep, ProviderDep, Router, SessionDep
 from xinyong.web.errors import error_responses
 
 router = Router(tags=["信用主体"])
@@ -21,7 +21,7 @@ def new_link(
     body: LinkIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(*WRITERS),  # type: ignore[assignment]
+    actor: ProviderDep,
 ) -> dict[str, Any]:
     link = add_link(session, ctx, actor=actor, organisation_key=key, body=body)
     return {"id": link.id, "relation": link.relation}
@@ -39,7 +39,7 @@ def new_consent(
     body: ConsentIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(*WRITERS),  # type: ignore[assignment]
+    actor: ProviderDep,
 ) -> dict[str, Any]:
     consent = record_consent(session, ctx, actor=actor, body=body)
     return {"id": consent.id, "subject_key": consent.subject_key, "item_code": consent.item_code}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id, check_uscc
 from xinyong.common.inputs import CalendarDate, Key, Line
@@ -62,7 +63,7 @@ def add_link(
     ctx.log(
         session,
         actor=actor,
-        action="subjects:link:add",
+        action=AuditTag.SUBJECTS_LINK_ADD,
         object_type="subject_link",
         object_id=link.id,
         subject_key=link.organisation_key,
@@ -97,7 +98,7 @@ def shown_links(ctx: Context, *, actor: Actor, organisation_key: str) -> list[di
         entries.append(
             ctx.read_entry(
                 actor=actor,
-                action="subjects:links:read",
+                action=AuditTag.SUBJECTS_LINKS_READ,
                 object_type="subject_link",
                 object_id=row.id,
                 subject_key=row.person_key,

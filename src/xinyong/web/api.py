@@ -7,18 +7,18 @@ from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-from fastapi import Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from xinyong.accounts.models import User
-from xinyong.accounts.service import authenticate, create_api_key, open_session
+from xinyong.accounts.service import KEY_ROLES, authenticate, create_api_key, open_session
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.inputs import CalendarDate, CalendarYear, Key, Name
-from xinyong.common.roles import ROLE_LABELS, Actor, Role
+from xinyong.common.roles import ROLE_LABELS, Actor
 from xinyong.deadlines.service import load_calendar
 from xinyong.law.workdays import Pause
-from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, require
+from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, StaffDep, allow
 from xinyong.web.errors import error_responses
 from xinyong.web.security import client_address
 
@@ -155,7 +155,7 @@ def new_api_key(
     body: ApiKeyIn,
     ctx: ContextDep,
     session: SessionDep,
-    actor: Actor = require(Role.PROVIDER, Role.AGENCY, Role.ORGANISATION, Role.STAFF),  # type: ignore[assignment]
+    actor: Annotated[Actor, Depends(allow(*KEY_ROLES))],
 ) -> dict[str, str]:
     user = session.get(User, actor.user_id)
     assert user is not None
@@ -165,8 +165,8 @@ def new_api_key(
 @router.get("/audit/verify", tags=["审计"])
 def audit_verify(
     ctx: ContextDep,
+    actor: StaffDep,
     full: bool = False,
-    actor: Actor = require(Role.STAFF, Role.ADMIN),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     with ctx.sessions() as session:
         result = ctx.audit.verify(session, full=full)

@@ -325,7 +325,7 @@ def install(app: FastAPI) -> None:
 #   every operation: 422 (invalid parameters, or a rule refused it) and 503 (saturated)
 #   a request body: 400 (unparsable) and 413 (too large)
 #   a path parameter: 404 (no such object)
-#   the caller's identity (ActorDep): 401 (a bad token); a role required (require()): 403 too
+#   the caller's identity (ActorDep): 401 (a bad token); a role required (web.deps.allow): 403
 # Anything else a route answers (a 404 without a path parameter, a 409) it declares itself with
 # `responses=error_responses(...)`; tests/reliability/test_fuzz.py holds the document to it.
 
