@@ -40,9 +40,3 @@ def end_terms(session: Session, ctx: Context, today: dt.date, done: dict[str, An
             detail={**done, "entries_term_ended": count},
         )
     return count
-
-
-def _scratch() -> None:  # scratch: a scheduled job reaching for a flow, and lists -> cases
-    from xinyong.cases import service  # noqa: F401
-    from xinyong.flows import run_jobs  # noqa: F401
-    from fastapi import Depends  # noqa: F401
