@@ -26,7 +26,7 @@ from bench.ingest import context, fresh_database
 from xinyong.common.roles import Actor, Role
 from xinyong.db import table_of
 from xinyong.demo.generate import synthetic_uscc
-from xinyong.lists import service
+from xinyong.lists import measures
 from xinyong.lists.check import chunk_size, key_filter, run_check
 from xinyong.lists.models import ListEntry
 from xinyong.lists.schemas import MeasureIn
@@ -92,7 +92,7 @@ def build(ctx, subjects: int, listed: int) -> list[str]:  # type: ignore[no-unty
             ("B-CON", "no_facilitation", "constraint"),
             ("B-PUN", "procurement_restriction", "punishment"),
         ):
-            service.define_measure(
+            measures.define_measure(
                 session,
                 ctx,
                 actor=STAFF,
@@ -109,7 +109,7 @@ def build(ctx, subjects: int, listed: int) -> list[str]:  # type: ignore[no-unty
                     term_unit="year" if list_kind == "punishment" else None,
                 ),
             )
-            service.publish_measure(session, ctx, actor=STAFF, code=code, on=today)
+            measures.publish_measure(session, ctx, actor=STAFF, code=code, on=today)
     return keys
 
 

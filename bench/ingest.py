@@ -64,6 +64,7 @@ def context(url: str, folder: Path):  # type: ignore[no-untyped-def]
 def phase_ingest(url: str, csv_path: Path, folder: Path) -> dict[str, float]:
     from xinyong.catalog.service import seed_catalog
     from xinyong.common.roles import SYSTEM
+    from xinyong.flows import AFTER_PUSH
     from xinyong.ingest.service import ingest_file
 
     ctx = context(url, folder)
@@ -71,7 +72,13 @@ def phase_ingest(url: str, csv_path: Path, folder: Path) -> dict[str, float]:
         seed_catalog(session, ctx, actor=SYSTEM)
     began = time.perf_counter()
     receipt = ingest_file(
-        ctx, actor=SYSTEM, provider_code=PROVIDER, item_code=ITEM, path=csv_path, kind="csv"
+        ctx,
+        actor=SYSTEM,
+        provider_code=PROVIDER,
+        item_code=ITEM,
+        path=csv_path,
+        kind="csv",
+        after=AFTER_PUSH,
     )
     took = time.perf_counter() - began
     counts = receipt.counts()

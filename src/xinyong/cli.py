@@ -625,6 +625,7 @@ def ingest(
 ) -> None:
     """导入CSV或Excel文件（表头为目录的中文字段名），流式处理并打印回执。"""
     from xinyong.common.errors import DomainError
+    from xinyong.flows import AFTER_PUSH
     from xinyong.ingest.readers import reader_for
     from xinyong.ingest.service import close_crashed_batches, ingest_file
 
@@ -654,6 +655,7 @@ def ingest(
                 path=file,
                 kind=kind,
                 progress=progress,
+                after=AFTER_PUSH,
             )
         except DomainError as exc:
             _fail(str(exc))
@@ -727,7 +729,7 @@ def search_cmd(query: str, reindex: bool = False) -> None:
 @lists_app.command("sync-court")
 def lists_sync_court() -> None:
     """把法院推送的失信被执行人认定为严重失信主体（条例第二十八条第三款）；可重复运行。"""
-    from xinyong.lists.service import sync_court_debtors
+    from xinyong.lists.court_debtors import sync_court_debtors
 
     ctx = _ctx()
     with ctx.sessions() as session, session.begin():
@@ -775,7 +777,7 @@ app.add_typer(jobs_app, name="jobs")
 @jobs_app.command("run")
 def jobs_run() -> None:
     """执行全部定时工作（逾期标记、名单期限届满移出、失信被执行人同步）；可重复、可并发运行。"""
-    from xinyong.cases.jobs import run_jobs
+    from xinyong.flows import run_jobs
     from xinyong.ingest.service import close_crashed_batches
 
     ctx = _ctx()

@@ -11,7 +11,7 @@ from tests.ingest.conftest import push_as_system
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
-from xinyong.lists import service as lists
+from xinyong.lists import measures, recognition
 from xinyong.lists.schemas import MeasureIn, RecognitionIn
 from xinyong.records.models import CreditRecord
 
@@ -37,7 +37,7 @@ def owner(record: CreditRecord) -> Actor:
 
 def publish_measure(ctx: Context, code: str, kind: str, list_kind: str) -> None:
     with ctx.sessions() as session, session.begin():
-        lists.define_measure(
+        measures.define_measure(
             session,
             ctx,
             actor=STAFF,
@@ -54,14 +54,14 @@ def publish_measure(ctx: Context, code: str, kind: str, list_kind: str) -> None:
                 term_unit="year" if list_kind == "punishment" else None,
             ),
         )
-        lists.publish_measure(session, ctx, actor=STAFF, code=code, on=dt.date(2026, 1, 1))
+        measures.publish_measure(session, ctx, actor=STAFF, code=code, on=dt.date(2026, 1, 1))
 
 
 def list_serious(
     ctx: Context, record: CreditRecord, decided_on: dt.date = dt.date(2026, 5, 1)
 ) -> str:
     with ctx.sessions() as session, session.begin():
-        entry = lists.recognise(
+        entry = recognition.recognise(
             session,
             ctx,
             actor=STAFF,

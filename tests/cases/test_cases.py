@@ -13,14 +13,14 @@ from sqlalchemy import select
 from tests.cases.helpers import STAFF, list_serious, owner, publish_measure, push_penalty
 from tests.conftest import make_settings
 from xinyong.cases import service
-from xinyong.cases.jobs import run_jobs
 from xinyong.catalog.service import seed_catalog
 from xinyong.common.clock import PLATFORM_TZ, FixedClock
 from xinyong.common.errors import DomainError
 from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
 from xinyong.context import Context, build_context
 from xinyong.deadlines.service import import_calendar_notice
-from xinyong.lists import service as lists
+from xinyong.flows import run_jobs
+from xinyong.lists import recognition
 from xinyong.lists.check import run_check
 from xinyong.lists.schemas import RecognitionIn
 from xinyong.records.models import CreditRecord
@@ -195,7 +195,7 @@ def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
         after = run_check(
             session, ctx, actor=AGENCY, scenario="procurement", subject_keys=[record.subject_key]
         ).results[0]
-        entry = lists.get_entry(session, number)
+        entry = recognition.get_entry(session, number)
         described = service.describe(session, ctx, service.get_case(session, case.number))
     assert (
         after["restrictions"] == []
@@ -224,7 +224,7 @@ def test_a_list_objection_upheld_removes_thelist_serious(seeded: Context) -> Non
     assert decide["due_on"] == "2026-11-26" and "第三十五条" in decide["citations"][0]
     _move(ctx, case.number, "upheld", "认定依据不足")
     with ctx.sessions() as session:
-        assert lists.get_entry(session, number).removal_reason == "objection_upheld"
+        assert recognition.get_entry(session, number).removal_reason == "objection_upheld"
 
 
 def test_complaint_answer_within_20_working_days_across_new_year(
@@ -268,7 +268,7 @@ def test_a_revoked_basis_is_reported_and_acted_on(seeded: Context, clock: FixedC
     assert clocks["correction.basis_changed.platform_act"]["due_on"] == "2026-11-24"
     _move(ctx, case.number, "acted", "已撤销该记录")
     with ctx.sessions() as session:
-        assert lists.get_entry(session, number).removal_reason == "basis_revoked"
+        assert recognition.get_entry(session, number).removal_reason == "basis_revoked"
 
 
 def test_jobs_flag_overdue_clocks_and_end_terms_idempotently(
@@ -280,7 +280,7 @@ def test_jobs_flag_overdue_clocks_and_end_terms_idempotently(
         service.file_objection(
             session, ctx, actor=owner(record), record_id=record.id, request="有误"
         )
-        entry = lists.recognise(
+        entry = recognition.recognise(
             session,
             ctx,
             actor=STAFF,
@@ -307,4 +307,4 @@ def test_jobs_flag_overdue_clocks_and_end_terms_idempotently(
     with ctx.sessions() as session:
         queue = service.queue(session, ctx)
         assert queue[0]["overdue"] is True
-        assert lists.get_entry(session, entry.number).removal_reason == "term_ended"
+        assert recognition.get_entry(session, entry.number).removal_reason == "term_ended"

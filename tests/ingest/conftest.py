@@ -49,6 +49,7 @@ def push_as_system(
 ) -> Any:
     """Push rows as the platform's own import would (staff acting for `provider`)."""
     from xinyong.common.roles import SYSTEM
+    from xinyong.flows import AFTER_PUSH
     from xinyong.ingest.readers import read_json_records
     from xinyong.ingest.service import ingest
 
@@ -59,6 +60,7 @@ def push_as_system(
         item_code=item,
         rows=read_json_records(rows),
         source="api",
+        after=AFTER_PUSH,
     )
 
 

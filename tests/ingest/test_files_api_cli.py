@@ -19,6 +19,7 @@ from xinyong.config import get_settings
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
+from xinyong.flows import AFTER_PUSH
 from xinyong.ingest.service import ingest_file
 from xinyong.web.app import create_app
 
@@ -38,6 +39,7 @@ def test_file_ingestion_in_a_worker_process_gives_the_same_receipt(
         kind="csv",
         parallel=parallel,
         chunk_size=3,
+        after=AFTER_PUSH,
     )
     assert receipt.counts() == {
         "rows": 7,
@@ -61,6 +63,7 @@ def test_worker_errors_reach_the_caller(seeded: Context, tmp_path: Path) -> None
             path=path,
             kind="csv",
             parallel=True,
+            after=AFTER_PUSH,
         )
     assert err.value.code == "ingest.duplicate_column"
 

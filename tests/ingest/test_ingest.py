@@ -15,6 +15,7 @@ from xinyong.common.roles import SYSTEM, Actor, Role
 from xinyong.consents.service import ConsentIn, record_consent
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
+from xinyong.flows import AFTER_PUSH
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.ingest.quarantine import list_quarantine, resubmit, withdraw
 from xinyong.ingest.readers import read_csv, read_json_records, read_xlsx
@@ -38,6 +39,7 @@ def push(
         item_code=item,
         rows=read_json_records(rows),
         source="api",
+        after=AFTER_PUSH,
     )
 
 
@@ -52,6 +54,7 @@ def push_mixed_csv(ctx: Context):  # type: ignore[no-untyped-def]
         rows=rows,
         source="csv",
         filename="mixed.csv",
+        after=AFTER_PUSH,
     )
 
 
@@ -296,10 +299,12 @@ def test_quarantine_fix_resubmit_and_withdraw(seeded: Context) -> None:
     receipt = push_mixed_csv(seeded)
     by_row = {r["row"]: r["quarantine_id"] for r in receipt.rejected}
     fixed = dict(penalty_row(50, TODAY))
-    ok = resubmit(seeded, actor=UNIT, quarantine_id=by_row[3], record=fixed)
+    ok = resubmit(seeded, actor=UNIT, quarantine_id=by_row[3], record=fixed, after=AFTER_PUSH)
     assert ok.counts()["accepted"] == 1
     still_bad = dict(penalty_row(51, TODAY), 适用程序="简易程序")
-    again = resubmit(seeded, actor=UNIT, quarantine_id=by_row[5], record=still_bad)
+    again = resubmit(
+        seeded, actor=UNIT, quarantine_id=by_row[5], record=still_bad, after=AFTER_PUSH
+    )
     assert again.counts()["rejected"] == 1
     withdraw(seeded, actor=UNIT, quarantine_id=by_row[6], reason="误报，已删除血型列后另行推送")
     with pytest.raises(DomainError) as err:
@@ -311,6 +316,7 @@ def test_quarantine_fix_resubmit_and_withdraw(seeded: Context) -> None:
             actor=Actor(role=Role.PROVIDER, provider_code="HRB-GS"),
             quarantine_id=by_row[5],
             record=fixed,
+            after=AFTER_PUSH,
         )
     with seeded.sessions() as session:
         states = {
@@ -405,6 +411,7 @@ def test_excel_file_as_a_provider_prepares_it(seeded: Context) -> None:
         item_code=ITEM,
         rows=read_xlsx(buffer),
         source="xlsx",
+        after=AFTER_PUSH,
     )
     assert receipt.counts() == {
         "rows": 3,
@@ -429,6 +436,7 @@ def test_gb18030_csv_from_chinese_excel(seeded: Context) -> None:
         item_code=ITEM,
         rows=read_csv(io.BytesIO(data)),
         source="csv",
+        after=AFTER_PUSH,
     )
     assert receipt.counts()["accepted"] == 1
 

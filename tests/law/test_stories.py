@@ -37,7 +37,7 @@ from xinyong.context import Context, build_context
 from xinyong.deadlines.service import clocks_of, import_calendar_notice, pause_clock
 from xinyong.law.rules import load_yaml
 from xinyong.law.workdays import Pause
-from xinyong.lists import service as lists
+from xinyong.lists import recognition
 from xinyong.lists.check import run_check
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.service import profile
@@ -194,7 +194,7 @@ class Story:
 
     def entry(self, entry: str) -> dict[str, Any]:
         with self.ctx.sessions() as session:
-            found = lists.get_entry(session, self.entries[entry])
+            found = recognition.get_entry(session, self.entries[entry])
             return {"state": found.state, "removal_reason": found.removal_reason}
 
     def view(self, record: str, by: str) -> dict[str, Any]:

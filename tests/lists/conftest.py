@@ -10,7 +10,7 @@ import pytest
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.demo.generate import synthetic_citizen_id, synthetic_uscc
-from xinyong.lists import service
+from xinyong.lists.measures import define_measure, publish_measure
 from xinyong.lists.schemas import MeasureIn, RecognitionIn
 
 STAFF = Actor(role=Role.STAFF, user_id=1, username="staff-a")
@@ -69,9 +69,7 @@ def measures(ctx: Context) -> Context:
             measure("PUN-REL", "punishment", "procurement_restriction", targets=["related_person"]),
             measure("PUN-DRAFT", "punishment", "funding_restriction"),
         ):
-            service.define_measure(session, ctx, actor=STAFF, body=m)
+            define_measure(session, ctx, actor=STAFF, body=m)
             if m.code != "PUN-DRAFT":
-                service.publish_measure(
-                    session, ctx, actor=STAFF, code=m.code, on=dt.date(2026, 1, 5)
-                )
+                publish_measure(session, ctx, actor=STAFF, code=m.code, on=dt.date(2026, 1, 5))
     return ctx

@@ -14,8 +14,9 @@ from xinyong.common.clock import PLATFORM_TZ, FixedClock
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.roles import ANONYMOUS, SYSTEM, Actor, Role
 from xinyong.context import Context
-from xinyong.lists import service
+from xinyong.lists import court_debtors, recognition
 from xinyong.lists.check import load_check, run_check
+from xinyong.lists.measures import define_measure, publish_measure
 from xinyong.lists.models import CreditCheckResult, ListEntry
 from xinyong.sharing.service import access_log
 from xinyong.subjects.models import SubjectLink
@@ -26,7 +27,7 @@ from .conftest import AGENCY, BOSS, COMPANY, OTHER_COMPANY, STAFF, TODAY, decisi
 
 def _list(ctx: Context, **extra: object) -> ListEntry:
     with ctx.sessions() as session, session.begin():
-        return service.recognise(
+        return recognition.recognise(
             session, ctx, actor=STAFF, list_kind="serious", body=decision(**extra)
         )
 
@@ -60,7 +61,7 @@ def test_the_check_on_the_day_a_term_ends(measures: Context, clock: FixedClock) 
     clock.set(dt.datetime(2026, 12, 1, 0, 0, tzinfo=PLATFORM_TZ))
     assert _check(ctx, [COMPANY])[0]["restrictions"] == []
     with ctx.sessions() as session:
-        assert service.public_list(session, "serious", ctx.today()) == []
+        assert recognition.public_list(session, "serious", ctx.today()) == []
 
 
 def test_a_punishment_term_shorter_than_the_listing_ends_first(
@@ -130,7 +131,7 @@ def _court_row(key: str, name: str, case: str) -> dict[str, str]:
 def test_a_court_pushed_debtor_is_listed_with_its_legal_representative(seeded: Context) -> None:
     ctx = seeded
     with ctx.sessions() as session, session.begin():
-        service.define_measure(
+        define_measure(
             session,
             ctx,
             actor=STAFF,
@@ -143,7 +144,7 @@ def test_a_court_pushed_debtor_is_listed_with_its_legal_representative(seeded: C
                 scenarios=["procurement", "licensing"],
             ),
         )
-        service.publish_measure(session, ctx, actor=STAFF, code="REL-CONSUME", on=TODAY)
+        publish_measure(session, ctx, actor=STAFF, code="REL-CONSUME", on=TODAY)
         session.add(
             SubjectLink(
                 organisation_key=COMPANY,
@@ -158,7 +159,7 @@ def test_a_court_pushed_debtor_is_listed_with_its_legal_representative(seeded: C
     receipt = push_as_system(
         ctx,
         [_court_row(COMPANY, "哈尔滨演示建设有限公司", "（2026）黑01执恢1号")],
-        item=service.COURT_DEBTOR_ITEM,
+        item=court_debtors.COURT_DEBTOR_ITEM,
         provider="HLJ-GY",
     )
     assert receipt.counts()["accepted"] == 1
@@ -175,7 +176,10 @@ def test_a_court_pushed_debtor_is_listed_with_its_legal_representative(seeded: C
     [boss] = _check(ctx, [BOSS], scenario="licensing")
     assert [i["measure"] for i in boss["restrictions"]] == ["REL-CONSUME"]  # type: ignore[index]
     with ctx.sessions() as session, session.begin():  # running the sync again changes nothing
-        assert service.sync_court_debtors(session, ctx, actor=SYSTEM) == {"added": 0, "removed": 0}
+        assert court_debtors.sync_court_debtors(session, ctx, actor=SYSTEM) == {
+            "added": 0,
+            "removed": 0,
+        }
 
 
 def test_the_digest_is_over_each_answers_canonical_json(measures: Context) -> None:

@@ -7,14 +7,15 @@ import pytest
 
 from xinyong.common.errors import DomainError
 from xinyong.context import Context
-from xinyong.lists import service
+from xinyong.lists import recognition
+from xinyong.lists.measures import define_measure, list_measures
 
 from .conftest import STAFF, decision, measure
 
 
 def _define(ctx: Context, body: object) -> None:
     with ctx.sessions() as session, session.begin():
-        service.define_measure(session, ctx, actor=STAFF, body=body)  # type: ignore[arg-type]
+        define_measure(session, ctx, actor=STAFF, body=body)  # type: ignore[arg-type]
 
 
 def test_a_measure_outside_the_statutory_list_is_refused(ctx: Context) -> None:
@@ -48,7 +49,7 @@ def test_scenarios_come_from_the_statutory_list(ctx: Context) -> None:
 def test_applying_an_unpublished_measure_is_refused(measures: Context) -> None:
     ctx = measures
     with pytest.raises(DomainError) as caught, ctx.sessions() as session, session.begin():
-        service.recognise(
+        recognition.recognise(
             session, ctx, actor=STAFF, list_kind="serious", body=decision(measures=["PUN-DRAFT"])
         )
     assert caught.value.code == "measures.unpublished"
@@ -59,7 +60,7 @@ def test_a_measure_unrelated_to_the_conduct_is_refused(measures: Context) -> Non
     ctx = measures
     body = decision(conduct_category="research_integrity", measures=["PUN-1"])
     with pytest.raises(DomainError) as caught, ctx.sessions() as session, session.begin():
-        service.recognise(session, ctx, actor=STAFF, list_kind="serious", body=body)
+        recognition.recognise(session, ctx, actor=STAFF, list_kind="serious", body=body)
     assert caught.value.code == "measures.unrelated"
     assert [(c.article, c.paragraph) for c in caught.value.citations] == [(30, 1)]
 
@@ -67,7 +68,7 @@ def test_a_measure_unrelated_to_the_conduct_is_refused(measures: Context) -> Non
 def test_the_public_sees_published_measures_only(measures: Context) -> None:
     ctx = measures
     with ctx.sessions() as session:
-        public = service.list_measures(session, published_only=True, on=ctx.today())
-        everything = service.list_measures(session, published_only=False, on=ctx.today())
+        public = list_measures(session, published_only=True, on=ctx.today())
+        everything = list_measures(session, published_only=False, on=ctx.today())
     assert "PUN-DRAFT" not in {m.code for m in public}
     assert "PUN-DRAFT" in {m.code for m in everything}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from xinyong.common.clock import FixedClock
 from xinyong.common.errors import DomainError
 from xinyong.context import Context, build_context
-from xinyong.lists import service
+from xinyong.lists import criteria, emergencies, notices, recognition
 from xinyong.lists.check import run_check
 from xinyong.lists.models import ListEntry, StateUnitNotice
 from xinyong.lists.schemas import CriteriaIn, EmergencyIn, RelatedPerson
@@ -26,7 +26,7 @@ from .conftest import AGENCY, BOSS, COMPANY, PERSON, REVIEWER, STAFF, TODAY, dec
 
 def _recognise(ctx: Context, list_kind: str = "serious", **extra: object) -> ListEntry:
     with ctx.sessions() as session, session.begin():
-        return service.recognise(
+        return recognition.recognise(
             session, ctx, actor=STAFF, list_kind=list_kind, body=decision(**extra)
         )
 
@@ -70,7 +70,7 @@ def test_exemption_records_a_reminder_and_lists_nothing(measures: Context) -> No
     assert entry.state == "exempted"
     assert [c["paragraph"] for c in __import__("json").loads(entry.citations)] == [2]
     with ctx.sessions() as session:
-        assert service.public_list(session, "serious", TODAY) == []
+        assert recognition.public_list(session, "serious", TODAY) == []
         answer = run_check(
             session, ctx, actor=AGENCY, scenario="procurement", subject_keys=[COMPANY]
         )
@@ -81,7 +81,7 @@ def test_exemption_records_a_reminder_and_lists_nothing(measures: Context) -> No
 
 def test_an_emergency_requires_a_second_reviewer(ctx: Context) -> None:
     with ctx.sessions() as session, session.begin():
-        service.declare_emergency(
+        emergencies.declare_emergency(
             session,
             ctx,
             actor=STAFF,
@@ -115,14 +115,16 @@ def test_harbin_notifies_a_natural_person_before_listing(harbin: Context) -> Non
     assert entry.state == "notice_pending" and entry.valid_from is None
     assert any(c["article"] == 31 for c in __import__("json").loads(entry.citations))
     with ctx.sessions() as session:
-        assert service.public_list(session, "serious", TODAY) == []
+        assert recognition.public_list(session, "serious", TODAY) == []
         answer = run_check(session, ctx, actor=AGENCY, scenario="licensing", subject_keys=[PERSON])
     assert answer.results[0]["restrictions"] == []
     with ctx.sessions() as session, session.begin():
-        service.deliver_notice(session, ctx, actor=STAFF, number=entry.number, delivered_on=TODAY)
+        recognition.deliver_notice(
+            session, ctx, actor=STAFF, number=entry.number, delivered_on=TODAY
+        )
     with ctx.sessions() as session:
-        listed = service.public_list(session, "serious", TODAY)
-        shown = service.describe_entry(listed[0], TODAY, full=False)
+        listed = recognition.public_list(session, "serious", TODAY)
+        shown = recognition.describe_entry(listed[0], TODAY, full=False)
     assert shown["subject_name"] == "张*" and "*" in shown["subject_key"]
 
 
@@ -178,13 +180,13 @@ def test_state_units_trigger_the_notifications_of_hlj_32(ctx: Context) -> None:
             session.scalars(select(StateUnitNotice).where(StateUnitNotice.entry_id == entry.id))
         )
         assert {n.recipient_kind for n in sent} == {"superior", "audit"}
-        open_before = len(service.notices(session, open_only=True))
+        open_before = len(notices.notices(session, open_only=True))
     with ctx.sessions() as session, session.begin():
-        service.answer_notice(
+        notices.answer_notice(
             session, ctx, actor=STAFF, notice_id=sent[0].id, handling="已约谈并责令纠正"
         )
     with ctx.sessions() as session:
-        assert len(service.notices(session, open_only=True)) == open_before - 1
+        assert len(notices.notices(session, open_only=True)) == open_before - 1
 
 
 def test_red_list_needs_published_criteria(measures: Context) -> None:
@@ -194,7 +196,7 @@ def test_red_list_needs_published_criteria(measures: Context) -> None:
     assert caught.value.code == "lists.criteria_unpublished"
     with ctx.sessions() as session, session.begin():
         with pytest.raises(DomainError):
-            service.define_criteria(
+            criteria.define_criteria(
                 session,
                 ctx,
                 actor=STAFF,
@@ -206,7 +208,7 @@ def test_red_list_needs_published_criteria(measures: Context) -> None:
                     text="连续三年A级",
                 ),
             )
-        service.define_criteria(
+        criteria.define_criteria(
             session,
             ctx,
             actor=STAFF,
@@ -225,7 +227,7 @@ def test_red_list_needs_published_criteria(measures: Context) -> None:
         answer = run_check(
             session, ctx, actor=AGENCY, scenario="procurement", subject_keys=[COMPANY]
         )
-        assert [e.number for e in service.public_list(session, "red", TODAY)] == [entry.number]
+        assert [e.number for e in recognition.public_list(session, "red", TODAY)] == [entry.number]
     assert [i["measure"] for i in answer.results[0]["incentives"]] == ["INC-1"]
 
 
@@ -236,7 +238,7 @@ def test_removal_ends_the_entry_its_derived_entries_and_every_measure(measures: 
         related_persons=[RelatedPerson(person_key=BOSS, person_name="李四", relation="principal")],
     )
     with ctx.sessions() as session, session.begin():
-        service.remove_entry(
+        recognition.remove_entry(
             session, ctx, actor=STAFF, number=parent.number, reason="repaired", note="修复完成"
         )
     with ctx.sessions() as session:

@@ -43,11 +43,12 @@ from xinyong.context import Context, build_context
 from xinyong.demo.generate import synthetic_citizen_id, synthetic_uscc
 from xinyong.demo.rows import penalty_row
 from xinyong.demo.seed import DEMO_CITIZEN, DEMO_COMPANY, DEMO_PASSWORD, load_demo
+from xinyong.flows import AFTER_PUSH
 from xinyong.ingest.readers import read_json_records
 from xinyong.ingest.service import ingest
 from xinyong.law.rules import load_yaml
+from xinyong.lists.court_debtors import sync_court_debtors
 from xinyong.lists.models import ListEntry
-from xinyong.lists.service import sync_court_debtors
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.service import clear_caches
 from xinyong.subjects.models import Subject
@@ -136,6 +137,7 @@ def _push(ctx: Context, rows: list[dict[str, Any]], item: str, provider: str) ->
         item_code=item,
         rows=read_json_records(rows),
         source="api",
+        after=AFTER_PUSH,
     )
     assert not receipt.rejected, receipt.rejected
 

@@ -46,8 +46,9 @@ from sqlalchemy.orm import Session
 from xinyong.audit import merkle
 from xinyong.audit.heads import TreeHead, append_head, read_heads
 from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from xinyong.audit.tags import AuditTag
 from xinyong.common.clock import Clock
-from xinyong.common.roles import Actor
+from xinyong.common.roles import Actor, Role
 from xinyong.db import CopyWrite, PreparedWrite, table_of
 
 GENESIS = "0" * 64
@@ -715,3 +716,19 @@ class AuditLog:
 
 def _head_problem(note: str) -> VerifyResult:
     return VerifyResult(False, 0, 0, 1, None, "heads", 0, note)
+
+
+def readers_of(session: Session, subject_key: str, tag: AuditTag, *, role: Role) -> list[str]:
+    """The usernames of the accounts of `role` with an entry `tag` about `subject_key`: who
+    received a subject's information, for telling them of a correction (HLJ 39 ¶3). Sorted;
+    entries without a username are left out."""
+    names = session.scalars(
+        select(AuditEvent.actor_username)
+        .distinct()
+        .where(
+            AuditEvent.subject_key == subject_key,
+            AuditEvent.actor_role == role.value,
+            AuditEvent.action == tag,
+        )
+    )
+    return sorted(name for name in names if name)

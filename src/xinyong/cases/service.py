@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.audit.models import AuditEvent
+from xinyong.audit.service import readers_of
 from xinyong.audit.tags import AuditTag, case_tag
 from xinyong.cases.models import Case, CaseEvent, CaseNotice
 from xinyong.common.errors import DomainError, Forbidden, NotFound
@@ -26,7 +26,7 @@ from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.deadlines.models import StatutoryDeadline
 from xinyong.deadlines.service import clocks_of, load_calendar, settle, start_deadline
-from xinyong.lists import service as lists
+from xinyong.lists import emergencies, recognition
 from xinyong.lists.models import ListEntry
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import change_state
@@ -244,7 +244,7 @@ def file_list_objection(
     session: Session, ctx: Context, *, actor: Actor, entry_number: str, request: str
 ) -> Case:
     """HLJ 35 ¶2: an objection to a serious-dishonesty listing, reviewed within 3 working days."""
-    entry = lists.get_entry(session, entry_number)
+    entry = recognition.get_entry(session, entry_number)
     if actor.role is Role.SUBJECT and actor.subject_key != entry.subject_key:
         raise Forbidden("cases.not_own", "只能对本人（本单位）的名单认定提出异议")
     return _open_case(
@@ -303,10 +303,10 @@ def file_repair(
             citations=list(rule.citations),
         )
     if entry_number is not None:
-        entry = lists.get_entry(session, entry_number)
+        entry = recognition.get_entry(session, entry_number)
         if entry.subject_key != record.subject_key:
             raise Forbidden("cases.not_own", "名单认定与信用信息不属于同一主体")
-    emergency = lists.emergency_for(session, _region(record), today)
+    emergency = emergencies.emergency_for(session, _region(record), today)
     clocks = ("emergency.repair_decide",) if emergency else None
     return _open_case(
         session,
@@ -324,7 +324,7 @@ def file_repair(
 
 def _region(record: CreditRecord) -> str | None:
     check = check_identifier(record.subject_key, record.recorded_at.date())
-    return lists.region_of(check) if check.valid else None
+    return emergencies.region_of(check) if check.valid else None
 
 
 def file_complaint(session: Session, ctx: Context, *, actor: Actor, request: str) -> Case:
@@ -539,9 +539,9 @@ def _end_entries(session: Session, ctx: Context, actor: Actor, case: Case, reaso
             session.scalars(select(ListEntry.number).where(ListEntry.source_record_id.in_(ids)))
         )
     for number in sorted(numbers):
-        entry = lists.get_entry(session, number)
+        entry = recognition.get_entry(session, number)
         if entry.state in ("active", "notice_pending"):
-            lists.remove_entry(
+            recognition.remove_entry(
                 session,
                 ctx,
                 actor=actor,
@@ -575,16 +575,10 @@ def _notify(
 def _downstream(session: Session, ctx: Context, actor: Actor, case: Case) -> None:
     """HLJ 39 ¶3: every agency that received the information is told and must fix it within
     its clock; tracked like any other."""
-    agencies = session.scalars(
-        select(AuditEvent.actor_username)
-        .distinct()
-        .where(
-            AuditEvent.subject_key == case.subject_key,
-            AuditEvent.actor_role == Role.AGENCY.value,
-            AuditEvent.action == AuditTag.SHARING_PROFILE_READ,
-        )
+    agencies = readers_of(
+        session, case.subject_key, AuditTag.SHARING_PROFILE_READ, role=Role.AGENCY
     )
-    for username in sorted(a for a in agencies if a):
+    for username in agencies:
         clock = _clock(session, ctx, actor, case, "objection.downstream_fix", ctx.today())
         _notify(
             session,

@@ -108,6 +108,7 @@ def _own_records(ctx: Context) -> None:
     penalty of the company's, later changed by its provider (two versions, so the self-service
     page has a history to show, HLJ 35), and one of the citizen's."""
     from xinyong.demo.rows import penalty_row
+    from xinyong.flows import AFTER_PUSH
     from xinyong.ingest.readers import read_json_records
     from xinyong.ingest.service import ingest
 
@@ -129,4 +130,5 @@ def _own_records(ctx: Context) -> None:
             item_code="HLJ-CF-001",
             rows=read_json_records(rows),
             source="api",
+            after=AFTER_PUSH,
         )

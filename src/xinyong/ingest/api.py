@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from xinyong.common.errors import DomainError
 from xinyong.common.inputs import Key, RowId, Text
 from xinyong.common.roles import Role
+from xinyong.flows import AFTER_PUSH
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
@@ -51,6 +52,7 @@ def push_records(
         item_code=item_code,
         rows=read_json_records(records, ReadLimits.from_settings(ctx.settings)),
         source="api",
+        after=AFTER_PUSH,
     )
     return receipt.as_dict()
 
@@ -80,6 +82,7 @@ def push_file(
         path=path,
         kind=kind,
         filename=file.filename,
+        after=AFTER_PUSH,
     )
     return receipt.as_dict()
 
@@ -124,7 +127,7 @@ def resubmit(
     actor: ProviderDep,
 ) -> dict[str, Any]:
     return quarantine.resubmit(
-        ctx, actor=actor, quarantine_id=quarantine_id, record=record
+        ctx, actor=actor, quarantine_id=quarantine_id, record=record, after=AFTER_PUSH
     ).as_dict()
 
 

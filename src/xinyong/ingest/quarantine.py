@@ -15,7 +15,7 @@ from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.ingest.models import QuarantinedRow
 from xinyong.ingest.readers import ReadLimits, read_json_records
-from xinyong.ingest.service import Receipt, ingest
+from xinyong.ingest.service import AfterBatch, Receipt, ingest
 
 
 def _own(actor: Actor, row: QuarantinedRow) -> None:
@@ -75,10 +75,17 @@ def _open_row(session: Session, actor: Actor, quarantine_id: int) -> Quarantined
     return row
 
 
-def resubmit(ctx: Context, *, actor: Actor, quarantine_id: int, record: dict[str, Any]) -> Receipt:
+def resubmit(
+    ctx: Context,
+    *,
+    actor: Actor,
+    quarantine_id: int,
+    record: dict[str, Any],
+    after: AfterBatch | None,
+) -> Receipt:
     """Run the corrected row through the same validation. Accepted: the quarantined row is closed
     as resubmitted. Refused again: it is closed too and the new attempt is quarantined with its
-    new reasons, so every attempt is kept."""
+    new reasons, so every attempt is kept. `after`: as for `ingest` (a batch of one row)."""
     with ctx.sessions() as session:
         row = _open_row(session, actor, quarantine_id)
         provider, item = row.provider_code, row.item_code
@@ -91,6 +98,7 @@ def resubmit(ctx: Context, *, actor: Actor, quarantine_id: int, record: dict[str
         rows=[(row.row_number, limited)],
         source="resubmit",
         filename=f"quarantine:{quarantine_id}",
+        after=after,
     )
     with ctx.sessions() as session, session.begin():
         row = _open_row(session, actor, quarantine_id)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import sqlite
@@ -40,10 +40,8 @@ from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.ingest.readers import CountingReader, ReadLimits, Row, read_file
 from xinyong.ingest.validate import Reason, Rejected, RowValidator, ValidRow
 from xinyong.law.workdays import WorkdayCalendar, add_period
-from xinyong.lists.service import COURT_DEBTOR_ITEM, sync_court_debtors
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.models import CreditRecord
-from xinyong.search.service import refresh_index
 from xinyong.subjects.models import Subject
 
 CHUNK = 2000
@@ -506,6 +504,22 @@ ResultSource = Callable[[_Run], Iterator[tuple[Results, int | None]]]
 Progress = Callable[[int, int | None], None]  # (rows in the chunk, bytes read so far)
 
 
+class AfterBatch(Protocol):
+    """What other domains do when a batch closes, in the batch's closing transaction, so that
+    the client is told "done" only once all of it is committed. Ingestion imports no other
+    domain's service: `xinyong.flows.AFTER_PUSH` is the one the platform passes."""
+
+    def before_close(
+        self, session: Session, ctx: Context, item_code: str, receipt: Receipt
+    ) -> None:
+        """Before the receipt is written: may add notes to it."""
+
+    def at_close(self, session: Session) -> None:
+        """The last statements before the batch's audit entry and the commit. What runs here
+        may take a lock every closing batch waits for (the search index's state row), held
+        until the commit: the shortest time this way."""
+
+
 def _owner() -> str:
     """This process, as a batch records it: host, pid and the process's start (a pid is reused)."""
     pid = os.getpid()
@@ -694,6 +708,7 @@ def _run_batch(
     filename: str | None,
     results: ResultSource,
     progress: Progress | None,
+    after: AfterBatch | None,
 ) -> Receipt:
     with ctx.sessions() as session, session.begin():
         item = get_item(session, item_code)
@@ -730,7 +745,7 @@ def _run_batch(
     # it takes, so that a batch once accepted is finished and closed with its receipt, not
     # abandoned half done when the platform is busy (db.patient_writes).
     with patient_writes():
-        return _fill_and_close(ctx, actor, batch, item, calendar, results, progress)
+        return _fill_and_close(ctx, actor, batch, item, calendar, results, progress, after)
 
 
 def _fill_and_close(
@@ -741,6 +756,7 @@ def _fill_and_close(
     calendar: WorkdayCalendar,
     results: ResultSource,
     progress: Progress | None,
+    after: AfterBatch | None,
 ) -> Receipt:
     run: _Run | None = None
     try:
@@ -762,19 +778,8 @@ def _fill_and_close(
         raise
     receipt = run.receipt
     with ctx.sessions() as session, session.begin():
-        if item.code == COURT_DEBTOR_ITEM:  # HLJ 28 ¶3: court debtors are listed at once
-            counts_listed = sync_court_debtors(session, ctx, actor=SYSTEM)
-            receipt.notes.append(
-                f"失信被执行人：新列入严重失信主体名单{counts_listed['added']}个，"
-                f"移出{counts_listed['removed']}个（"
-                + "；".join(
-                    c.label()
-                    for c in ctx.rules.get(
-                        "serious_dishonesty.court_debtors", ctx.today()
-                    ).citations
-                )
-                + "）"
-            )
+        if after is not None:
+            after.before_close(session, ctx, item.code, receipt)
         counts = receipt.counts()
         session.execute(
             update(IngestBatch)
@@ -786,7 +791,8 @@ def _fill_and_close(
                 **counts,
             )
         )
-        refresh_index(session)  # new subjects become searchable by name
+        if after is not None:
+            after.at_close(session)
         ctx.log(
             session,
             actor=actor,
@@ -806,12 +812,15 @@ def ingest(
     item_code: str,
     rows: Iterable[Row],
     source: str,
+    after: AfterBatch | None,
     filename: str | None = None,
     chunk_size: int = CHUNK,
     progress: Progress | None = None,
 ) -> Receipt:
     """Ingest rows from any reader, validating in this process; returns the receipt. Each chunk
-    commits on its own, so a crash loses nothing committed, and re-running the input is harmless."""
+    commits on its own, so a crash loses nothing committed, and re-running the input is harmless.
+    `after` is what other domains do when the batch closes (`xinyong.flows.AFTER_PUSH`; None in
+    a test of ingestion alone)."""
 
     def results(run: _Run) -> Iterator[tuple[Results, int | None]]:
         for chunk in _chunks(rows, chunk_size):
@@ -826,6 +835,7 @@ def ingest(
         filename=filename,
         results=results,
         progress=progress,
+        after=after,
     )
 
 
@@ -841,6 +851,7 @@ def ingest_file(
     item_code: str,
     path: Path,
     kind: str,
+    after: AfterBatch | None,
     source: str | None = None,
     filename: str | None = None,
     chunk_size: int = CHUNK,
@@ -913,6 +924,7 @@ def ingest_file(
         filename=filename or path.name,
         results=worker if parallel else local,
         progress=progress,
+        after=after,
     )
 
 

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from xinyong.common.inputs import CalendarDate, IntRowId, Key, RowId, Text
 from xinyong.common.roles import Role
-from xinyong.lists import service
+from xinyong.lists import court_debtors, emergencies, notices, recognition
+from xinyong.lists import criteria as criteria_service
+from xinyong.lists import measures as measure_service
 from xinyong.lists.check import as_csv_rows, load_check, run_check
 from xinyong.lists.models import RedListCriteria
 from xinyong.lists.schemas import (
@@ -33,8 +35,8 @@ router = Router(tags=["守信激励与失信惩戒"])
 def measures(ctx: ContextDep, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
     """The published measure lists (HLJ 26, 31); staff also see unpublished drafts."""
     staff = actor.role in (Role.STAFF, Role.ADMIN)
-    found = service.list_measures(session, published_only=not staff, on=ctx.today())
-    return [service.describe_measure(m) for m in found]
+    found = measure_service.list_measures(session, published_only=not staff, on=ctx.today())
+    return [measure_service.describe_measure(m) for m in found]
 
 
 @router.post("/api/measures", status_code=201, responses=error_responses(409))
@@ -44,7 +46,9 @@ def define_measure(
     session: SessionDep,
     actor: StaffDep,
 ) -> dict[str, Any]:
-    return service.describe_measure(service.define_measure(session, ctx, actor=actor, body=body))
+    return measure_service.describe_measure(
+        measure_service.define_measure(session, ctx, actor=actor, body=body)
+    )
 
 
 class PublishIn(BaseModel):
@@ -60,8 +64,8 @@ def publish_measure(
     body: PublishIn | None = None,
 ) -> dict[str, Any]:
     on = body.published_on if body else None
-    return service.describe_measure(
-        service.publish_measure(session, ctx, actor=actor, code=code, on=on)
+    return measure_service.describe_measure(
+        measure_service.publish_measure(session, ctx, actor=actor, code=code, on=on)
     )
 
 
@@ -72,7 +76,9 @@ def withdraw_measure(
     session: SessionDep,
     actor: StaffDep,
 ) -> dict[str, Any]:
-    return service.describe_measure(service.withdraw_measure(session, ctx, actor=actor, code=code))
+    return measure_service.describe_measure(
+        measure_service.withdraw_measure(session, ctx, actor=actor, code=code)
+    )
 
 
 @router.get("/api/red-list-criteria")
@@ -99,7 +105,7 @@ def define_criteria(
     session: SessionDep,
     actor: StaffDep,
 ) -> dict[str, str]:
-    made = service.define_criteria(session, ctx, actor=actor, body=body)
+    made = criteria_service.define_criteria(session, ctx, actor=actor, body=body)
     return {"code": made.code, "published_on": made.published_on.isoformat()}
 
 
@@ -110,9 +116,9 @@ def public_list(
     """The red list or the serious-dishonesty list: entries within their term, each with its
     written decision; natural persons masked, each one shown audited."""
     today = ctx.today()
-    listed = service.public_list(session, list_kind, today)
-    service.audit_persons_shown(ctx, actor, listed)
-    return [service.describe_entry(e, today, full=False) for e in listed]
+    listed = recognition.public_list(session, list_kind, today)
+    recognition.audit_persons_shown(ctx, actor, listed)
+    return [recognition.describe_entry(e, today, full=False) for e in listed]
 
 
 @router.post("/api/lists/{list_kind}", status_code=201, responses=error_responses(409))
@@ -125,14 +131,14 @@ def recognise(
 ) -> dict[str, Any]:
     """Recognise a subject (HLJ 25, 27-33): refused unless the decision states reasons, basis,
     term, removal conditions and remedies (HLJ 28 ¶2)."""
-    entry = service.recognise(session, ctx, actor=actor, list_kind=list_kind, body=body)
-    return service.describe_entry(entry, ctx.today(), full=True)
+    entry = recognition.recognise(session, ctx, actor=actor, list_kind=list_kind, body=body)
+    return recognition.describe_entry(entry, ctx.today(), full=True)
 
 
 @router.get("/api/list-entries/{number}")
 def entry(number: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A written decision: public while in force; always to the subject and to staff."""
-    return service.shown_entry(session, number, actor, ctx.today(), ctx)
+    return recognition.shown_entry(session, number, actor, ctx.today(), ctx)
 
 
 class NoticeIn(BaseModel):
@@ -148,10 +154,10 @@ def notice_delivered(
     actor: StaffDep,
 ) -> dict[str, Any]:
     """HRB 31 ¶2: the person was told; the listing takes effect."""
-    done = service.deliver_notice(
+    done = recognition.deliver_notice(
         session, ctx, actor=actor, number=number, delivered_on=body.delivered_on
     )
-    return service.describe_entry(done, ctx.today(), full=True)
+    return recognition.describe_entry(done, ctx.today(), full=True)
 
 
 @router.post("/api/list-entries/{number}/remove", responses=error_responses(409))
@@ -162,10 +168,10 @@ def remove(
     session: SessionDep,
     actor: StaffDep,
 ) -> dict[str, Any]:
-    done = service.remove_entry(
+    done = recognition.remove_entry(
         session, ctx, actor=actor, number=number, reason=body.reason, note=body.note
     )
-    return service.describe_entry(done, ctx.today(), full=True)
+    return recognition.describe_entry(done, ctx.today(), full=True)
 
 
 @router.post("/api/lists/court-debtors/sync")
@@ -176,7 +182,7 @@ def sync_court(
 ) -> dict[str, int]:
     """HLJ 28 ¶3 (also run after every court push): 失信被执行人 become serious-dishonesty
     entries."""
-    return service.sync_court_debtors(session, ctx, actor=actor)
+    return court_debtors.sync_court_debtors(session, ctx, actor=actor)
 
 
 @router.get("/api/state-unit-notices")
@@ -197,7 +203,7 @@ def state_unit_notices(
             "answered_at": n.answered_at.isoformat() if n.answered_at else None,
             "handling": n.handling,
         }
-        for n, e in service.notices(session, open_only=open_only)
+        for n, e in notices.notices(session, open_only=open_only)
     ]
 
 
@@ -213,7 +219,7 @@ def answer_notice(
     session: SessionDep,
     actor: StaffDep,
 ) -> dict[str, Any]:
-    n = service.answer_notice(
+    n = notices.answer_notice(
         session, ctx, actor=actor, notice_id=notice_id, handling=body.handling
     )
     return {"id": n.id, "answered_at": n.answered_at.isoformat() if n.answered_at else None}
@@ -227,7 +233,7 @@ def declare(
     actor: StaffDep,
 ) -> dict[str, Any]:
     """HLJ 30 ¶3: an emergency period for an area; recognition there needs a second reviewer."""
-    e = service.declare_emergency(session, ctx, actor=actor, body=body)
+    e = emergencies.declare_emergency(session, ctx, actor=actor, body=body)
     return {
         "id": e.id,
         "region": e.region,

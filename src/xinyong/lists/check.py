@@ -26,8 +26,9 @@ from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.db import table_of
 from xinyong.law.workdays import add_period
+from xinyong.lists.measures import LIST_OF_MEASURE, measure_in_force
 from xinyong.lists.models import CreditCheck, CreditCheckResult, ListEntry, Measure
-from xinyong.lists.service import LIST_LABELS, LIST_OF_MEASURE, measure_in_force
+from xinyong.lists.recognition import LIST_LABELS
 from xinyong.subjects.models import Subject
 
 CHUNK = 900  # keys per IN (...) query, under SQLite's variable limit

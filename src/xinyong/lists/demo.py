@@ -9,7 +9,8 @@ from xinyong.common.roles import SYSTEM
 from xinyong.context import Context
 from xinyong.demo.generate import synthetic_uscc
 from xinyong.law.workdays import add_period
-from xinyong.lists import service
+from xinyong.lists import court_debtors, criteria, recognition
+from xinyong.lists.measures import define_measure, publish_measure
 from xinyong.lists.schemas import CriteriaIn, MeasureIn, RecognitionIn
 
 DEMO_LISTED = synthetic_uscc(7_000_002, "230102")
@@ -66,9 +67,9 @@ def load_lists_demo(ctx: Context, *, company: str) -> None:
     ]
     with ctx.sessions() as session, session.begin():
         for m in measures:
-            service.define_measure(session, ctx, actor=SYSTEM, body=m)
-            service.publish_measure(session, ctx, actor=SYSTEM, code=m.code, on=published)
-        service.define_criteria(
+            define_measure(session, ctx, actor=SYSTEM, body=m)
+            publish_measure(session, ctx, actor=SYSTEM, code=m.code, on=published)
+        criteria.define_criteria(
             session,
             ctx,
             actor=SYSTEM,
@@ -82,7 +83,7 @@ def load_lists_demo(ctx: Context, *, company: str) -> None:
                 published_on=published,
             ),
         )
-        service.recognise(
+        recognition.recognise(
             session,
             ctx,
             actor=SYSTEM,
@@ -96,7 +97,7 @@ def load_lists_demo(ctx: Context, *, company: str) -> None:
                 decided_on=today,
             ),
         )
-        service.recognise(
+        recognition.recognise(
             session,
             ctx,
             actor=SYSTEM,
@@ -116,4 +117,4 @@ def load_lists_demo(ctx: Context, *, company: str) -> None:
                 decided_on=today,
             ),
         )
-        service.sync_court_debtors(session, ctx, actor=SYSTEM)  # HLJ 28 ¶3 for generated rows
+        court_debtors.sync_court_debtors(session, ctx, actor=SYSTEM)  # HLJ 28 ¶3 for generated rows

@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from xinyong.common.errors import DomainError
 from xinyong.common.inputs import MULTI_LINE, CalendarDate, Key, Line, Name, Text
 from xinyong.common.roles import Role
-from xinyong.lists import service
+from xinyong.lists import emergencies, recognition
+from xinyong.lists import measures as measure_service
 from xinyong.lists.check import run_check
 from xinyong.lists.schemas import EmergencyIn, MeasureIn, RecognitionIn
 from xinyong.web.deps import ActorDep, ContextDep, Router
@@ -31,16 +32,16 @@ STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 def list_page(request: Request, list_kind: Key, ctx: ContextDep, actor: ActorDep) -> Response:
     today = ctx.today()
     with ctx.sessions() as session:
-        listed = service.public_list(session, list_kind, today)
-        entries = [service.describe_entry(e, today, full=False) for e in listed]
-    service.audit_persons_shown(ctx, actor, listed)
+        listed = recognition.public_list(session, list_kind, today)
+        entries = [recognition.describe_entry(e, today, full=False) for e in listed]
+    recognition.audit_persons_shown(ctx, actor, listed)
     return templates.TemplateResponse(
         request,
         "lists.html",
         {
             "ctx": ctx,
             "actor": actor,
-            "title": service.LIST_LABELS[list_kind],
+            "title": recognition.LIST_LABELS[list_kind],
             "list_kind": list_kind,
             "entries": entries,
         },
@@ -52,7 +53,7 @@ def entry_page(request: Request, number: Key, ctx: ContextDep, actor: ActorDep) 
     """The written decision (认定决定书) with the measures that apply today."""
     today = ctx.today()
     with ctx.sessions() as session:
-        shown = service.shown_entry(session, number, actor, today, ctx)
+        shown = recognition.shown_entry(session, number, actor, today, ctx)
     return templates.TemplateResponse(
         request, "list_entry.html", {"ctx": ctx, "actor": actor, "e": shown}
     )
@@ -64,8 +65,8 @@ def _staff_page(
     today = ctx.today()
     with ctx.sessions() as session:
         measures = [
-            service.describe_measure(m)
-            for m in service.list_measures(session, published_only=False, on=today)
+            measure_service.describe_measure(m)
+            for m in measure_service.list_measures(session, published_only=False, on=today)
         ]
     rules = ctx.rules
     return templates.TemplateResponse(
@@ -134,7 +135,7 @@ def staff_recognise(
             reviewed_by=_blank(reviewed_by),
         )
         with ctx.sessions() as session, session.begin():
-            entry = service.recognise(session, ctx, actor=actor, list_kind="serious", body=body)
+            entry = recognition.recognise(session, ctx, actor=actor, list_kind="serious", body=body)
             number = entry.number
     except DomainError as refused:
         return _staff_page(request, ctx, actor, error=refused)
@@ -177,7 +178,7 @@ def staff_define_measure(
             term_unit=term_unit or None,
         )
         with ctx.sessions() as session, session.begin():
-            service.define_measure(session, ctx, actor=actor, body=body)
+            measure_service.define_measure(session, ctx, actor=actor, body=body)
     except DomainError as refused:
         return _staff_page(request, ctx, actor, error=refused)
     except (ValidationError, ValueError):
@@ -193,7 +194,7 @@ def staff_publish(request: Request, code: Key, ctx: ContextDep, actor: ActorDep)
         return RedirectResponse("/login", status_code=303)
     try:
         with ctx.sessions() as session, session.begin():
-            service.publish_measure(session, ctx, actor=actor, code=code)
+            measure_service.publish_measure(session, ctx, actor=actor, code=code)
     except DomainError as refused:
         return _staff_page(request, ctx, actor, error=refused)
     return _staff_page(request, ctx, actor, done=f"措施{code}已向社会公布")
@@ -214,7 +215,7 @@ def staff_emergency(
     try:
         body = EmergencyIn(region=region, name=name, starts_on=starts_on, ends_on=ends_on)
         with ctx.sessions() as session, session.begin():
-            service.declare_emergency(session, ctx, actor=actor, body=body)
+            emergencies.declare_emergency(session, ctx, actor=actor, body=body)
     except DomainError as refused:
         return _staff_page(request, ctx, actor, error=refused)
     return _staff_page(
