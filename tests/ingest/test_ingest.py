@@ -20,8 +20,9 @@ from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.ingest.quarantine import list_quarantine, resubmit, withdraw
 from xinyong.ingest.readers import read_csv, read_json_records, read_xlsx
 from xinyong.ingest.service import ingest
+from xinyong.records import store
 from xinyong.records.models import CreditRecord
-from xinyong.records.service import correct, history, timeliness
+from xinyong.records.service import correct, timeliness
 from xinyong.subjects.models import Subject
 
 PROVIDER = "HRB-SCJG"
@@ -112,12 +113,13 @@ def test_pushing_again_changes_nothing_and_a_change_is_a_new_version(
     receipt = push(seeded, [changed])
     assert receipt.counts()["updated"] == 1
     with seeded.sessions() as session:
-        versions = history(session, PROVIDER, ITEM, rows[1]["处罚决定书文号"])
-    assert [(v["version"], v["current"]) for v in versions] == [(1, False), (2, True)]
-    assert versions[0]["superseded_at"] is not None and versions[0]["valid_to"] == "2026-11-25"
-    assert versions[1]["valid_from"] == "2026-11-25"
-    assert versions[0]["valid_from"] == rows[1]["处罚决定日期"]
-    assert versions[1]["payload"]["处罚内容"] == "罚款人民币六千元。"
+        versions = store.versions(session, PROVIDER, ITEM, rows[1]["处罚决定书文号"])
+    assert [(v.version, v.is_current) for v in versions] == [(1, False), (2, True)]
+    assert versions[0].superseded_at is not None
+    assert versions[0].valid_to == dt.date(2026, 11, 25)
+    assert versions[1].valid_from == dt.date(2026, 11, 25)
+    assert versions[0].valid_from.isoformat() == rows[1]["处罚决定日期"]
+    assert json.loads(versions[1].payload_json)["处罚内容"] == "罚款人民币六千元。"
 
 
 def test_same_key_twice_in_one_batch(seeded: Context) -> None:
@@ -357,9 +359,9 @@ def test_corrections_record_discovery_and_the_hlj38_deadline(seeded: Context) ->
     )
     assert late.state == "withdrawn" and late.correction_on_time is False
     with seeded.sessions() as session:
-        versions = history(session, PROVIDER, ITEM, key)
-    assert [v["change"] for v in versions] == ["new", "correction", "withdrawal"]
-    assert versions[1]["valid_from"] == versions[0]["valid_from"]  # a correction is retroactive
+        versions = store.versions(session, PROVIDER, ITEM, key)
+    assert [v.change for v in versions] == ["new", "correction", "withdrawal"]
+    assert versions[1].valid_from == versions[0].valid_from  # a correction is retroactive
     with pytest.raises(DomainError) as err:
         correct(
             seeded,

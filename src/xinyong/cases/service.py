@@ -28,6 +28,7 @@ from xinyong.deadlines.models import StatutoryDeadline
 from xinyong.deadlines.service import clocks_of, load_calendar, settle, start_deadline
 from xinyong.lists import emergencies, recognition
 from xinyong.lists.models import ListEntry
+from xinyong.records import store
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import change_state
 from xinyong.sharing.publicity import publicity_window
@@ -205,7 +206,7 @@ def get_case(session: Session, number: str) -> Case:
 
 
 def _own_record(session: Session, actor: Actor, record_id: int) -> CreditRecord:
-    record = session.get(CreditRecord, record_id)
+    record = store.get(session, record_id)
     if record is None or not record.is_current:
         raise NotFound("cases.unknown_record", "未找到该信用信息的现行版本")
     if actor.role is Role.SUBJECT and actor.subject_key != record.subject_key:
@@ -351,7 +352,7 @@ def report_basis_change(
 ) -> Case:
     """HLJ 38 ¶3, HRB 38: the provider reports a revoked, changed or voided basis within its
     clock from the day it learned of it; the platform acts within its own."""
-    record = session.get(CreditRecord, record_id)
+    record = store.get(session, record_id)
     if record is None or not record.is_current:
         raise NotFound("cases.unknown_record", "未找到该信用信息的现行版本")
     if actor.role is Role.PROVIDER and actor.provider_code != record.provider_code:
@@ -523,18 +524,10 @@ def _end_entries(session: Session, ctx: Context, actor: Actor, case: Case, reaso
     if case.entry_number:
         numbers.add(case.entry_number)
     if case.record_id:
-        record = session.get(CreditRecord, case.record_id)
+        record = store.get(session, case.record_id)
         ids = [case.record_id]
         if record is not None:  # every version of the record
-            ids = list(
-                session.scalars(
-                    select(CreditRecord.id).where(
-                        CreditRecord.provider_code == record.provider_code,
-                        CreditRecord.item_code == record.item_code,
-                        CreditRecord.record_key == record.record_key,
-                    )
-                )
-            )
+            ids = store.version_ids(session, record)
         numbers |= set(
             session.scalars(select(ListEntry.number).where(ListEntry.source_record_id.in_(ids)))
         )

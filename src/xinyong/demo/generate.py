@@ -27,7 +27,7 @@ from xinyong.common.identifiers import (
 from xinyong.common.roles import SYSTEM
 from xinyong.context import Context
 from xinyong.db import table_of
-from xinyong.records.models import CreditRecord
+from xinyong.records import store
 from xinyong.search.service import refresh_index
 from xinyong.subjects.models import Subject
 
@@ -237,9 +237,9 @@ def generate(
         if not pending_s:
             return
         with ctx.sessions() as session, session.begin():
-            _insert_ignoring_existing(session, Subject, pending_s)
-            if pending_r:  # Core executemany: the ORM's bulk path is ~3x slower here
-                _insert_ignoring_existing(session, CreditRecord, pending_r)
+            _insert_ignoring_existing(session, pending_s)
+            # Core executemany: the ORM's bulk path is ~3x slower here
+            store.append_synthetic(session, pending_r)
             ctx.log(
                 session,
                 actor=SYSTEM,
@@ -269,9 +269,7 @@ def generate(
     return counts
 
 
-def _insert_ignoring_existing(
-    session: Session, model: type[Subject] | type[CreditRecord], rows: list[dict[str, Any]]
-) -> None:
-    """The same seed twice adds nothing: rows whose unique key exists are skipped."""
+def _insert_ignoring_existing(session: Session, rows: list[dict[str, Any]]) -> None:
+    """The same seed twice adds nothing: subjects whose key exists are skipped."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.connection().execute(dialect.insert(table_of(model)).on_conflict_do_nothing(), rows)
+    session.connection().execute(dialect.insert(table_of(Subject)).on_conflict_do_nothing(), rows)

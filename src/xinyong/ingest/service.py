@@ -22,9 +22,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, or_, select, text, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
@@ -41,35 +40,10 @@ from xinyong.ingest.readers import CountingReader, ReadLimits, Row, read_file
 from xinyong.ingest.validate import Reason, Rejected, RowValidator, ValidRow
 from xinyong.law.workdays import WorkdayCalendar, add_period
 from xinyong.providers.models import ProviderUnit
-from xinyong.records.models import CreditRecord
+from xinyong.records import store
 from xinyong.subjects.models import Subject
 
 CHUNK = 2000
-_records = table_of(CreditRecord)
-_CURRENT = select(
-    _records.c.record_key, _records.c.id, _records.c.payload_hash, _records.c.version
-).where(
-    _records.c.provider_code == bindparam("provider"),
-    _records.c.item_code == bindparam("item"),
-    _records.c.is_current.is_(True),
-    _records.c.record_key.in_(bindparam("keys", expanding=True)),
-)
-# PostgreSQL: one index probe per key (LATERAL ... LIMIT 1), whatever the statistics say. A plain
-# join or `= ANY(...)` lets the planner hash every record of the item per chunk: quadratic in
-# the size of the item, measured at 500 ms per 2,000-row chunk with 15,000 records.
-_CURRENT_PG = text(
-    "SELECT k.key, r.id, r.payload_hash, r.version"
-    " FROM unnest(CAST(:keys AS text[])) AS k(key)"
-    " CROSS JOIN LATERAL (SELECT c.id, c.payload_hash, c.version FROM credit_records c"
-    "  WHERE c.provider_code = :provider AND c.item_code = :item AND c.record_key = k.key"
-    "  AND c.is_current LIMIT 1) AS r"
-)
-_SUPERSEDE = (
-    update(_records)
-    .where(_records.c.id.in_(bindparam("ids", expanding=True)))
-    .values(is_current=False, superseded_at=bindparam("now"), valid_to=bindparam("today"))
-)
-_INSERT_RECORD = insert(_records)
 _INSERT_QUARANTINE = insert(table_of(QuarantinedRow))
 
 
@@ -284,17 +258,16 @@ class _Run:
                 else:
                     kept.append(row)
             valid = kept
-        current: dict[str, tuple[int, str, int]] = {}
-        if valid:
-            for key, rid, digest, version in session.execute(
-                _CURRENT if self.sqlite else _CURRENT_PG,
-                {
-                    "provider": self.batch.provider_code,
-                    "item": self.item.code,
-                    "keys": list({v.record_key for v in valid}),
-                },
-            ):
-                current[key] = (rid, digest, version)
+        current = (
+            store.current_versions(
+                session,
+                self.batch.provider_code,
+                self.item.code,
+                {v.record_key for v in valid},
+            )
+            if valid
+            else {}
+        )
         new_rows: list[dict[str, Any]] = []
         supersede: list[int] = []
         pending: dict[
@@ -366,19 +339,17 @@ class _Run:
                     "synthetic": False,
                     "created_at": self.now,
                 }
-        conn = session.connection()
-        if supersede:  # before the inserts: one current version per record, always
-            conn.execute(_SUPERSEDE, {"ids": supersede, "now": self.now, "today": self.today})
+        # before the inserts: one current version per record, always
+        store.close_versions(session, supersede, self.now, self.today)
         if self.sqlite:
             if subjects:
-                conn.execute(
+                session.connection().execute(
                     sqlite.insert(table_of(Subject)).on_conflict_do_nothing(),
                     list(subjects.values()),
                 )
-            if new_rows:
-                conn.execute(_INSERT_RECORD, new_rows)
-        else:
-            _copy_pg(session, subjects.values(), new_rows)
+        elif subjects:
+            _copy_subjects_pg(session, subjects.values())
+        store.append_versions(session, new_rows)
         if rejected:
             self._quarantine(session, rejected)
         self.ctx.log(
@@ -441,61 +412,28 @@ class _Run:
             )
 
 
-_RECORD_COLUMNS = [c.name for c in _records.columns if c.name != "id"]
 _SUBJECT_COLUMNS = [c.name for c in table_of(Subject).columns if c.name != "id"]
+_SUBJECT_TYPES = store.pg_binary_types(table_of(Subject), _SUBJECT_COLUMNS)
 
 
-def _pg_binary_type(column: Any) -> str:
-    """The PostgreSQL type name psycopg needs to write a column in binary COPY."""
-    from sqlalchemy.dialects.postgresql import dialect
-
-    compiled = column.type.compile(dialect=dialect()).lower()  # type: ignore[no-untyped-call]
-    for prefix, name in (
-        ("varchar", "text"),
-        ("text", "text"),
-        ("bigint", "int8"),
-        ("integer", "int4"),
-        ("boolean", "bool"),
-        ("date", "date"),
-        ("timestamp with time zone", "timestamptz"),
-    ):
-        if compiled.startswith(prefix):
-            return name
-    raise TypeError(f"no binary COPY type for {column.name}: {compiled}")
-
-
-_RECORD_TYPES = [_pg_binary_type(_records.c[c]) for c in _RECORD_COLUMNS]
-_SUBJECT_TYPES = [_pg_binary_type(table_of(Subject).c[c]) for c in _SUBJECT_COLUMNS]
-
-
-def _copy_pg(
-    session: Session, subjects: Iterable[dict[str, Any]], records: list[dict[str, Any]]
-) -> None:
-    """PostgreSQL: binary COPY instead of INSERT (no escaping, cheapest for the server to parse).
-    Subjects go through a temporary table so that existing ones are skipped (ON CONFLICT)."""
+def _copy_subjects_pg(session: Session, subjects: Iterable[dict[str, Any]]) -> None:
+    """PostgreSQL: subjects by binary COPY too (as `store.append_versions` writes the records),
+    through a temporary table so that existing ones are skipped (ON CONFLICT)."""
     driver: Any = session.connection().connection.driver_connection
     with driver.cursor() as cursor:
-        subject_rows = list(subjects)
-        if subject_rows:
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS subjects_stage"
-                " (LIKE subjects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            columns = ", ".join(_SUBJECT_COLUMNS)
-            with cursor.copy(f"COPY subjects_stage ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_SUBJECT_TYPES)
-                for row in subject_rows:
-                    copy.write_row([row[c] for c in _SUBJECT_COLUMNS])
-            cursor.execute(
-                f"INSERT INTO subjects ({columns}) SELECT {columns} FROM subjects_stage"
-                " ON CONFLICT (subject_key) DO NOTHING"
-            )
-        if records:
-            columns = ", ".join(_RECORD_COLUMNS)
-            with cursor.copy(f"COPY credit_records ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_RECORD_TYPES)
-                for row in records:
-                    copy.write_row([row[c] for c in _RECORD_COLUMNS])
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS subjects_stage"
+            " (LIKE subjects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        columns = ", ".join(_SUBJECT_COLUMNS)
+        with cursor.copy(f"COPY subjects_stage ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_SUBJECT_TYPES)
+            for row in subjects:
+                copy.write_row([row[c] for c in _SUBJECT_COLUMNS])
+        cursor.execute(
+            f"INSERT INTO subjects ({columns}) SELECT {columns} FROM subjects_stage"
+            " ON CONFLICT (subject_key) DO NOTHING"
+        )
 
 
 Results = list[ValidRow | Rejected]
@@ -562,17 +500,6 @@ def _failure(exc: BaseException) -> dict[str, Any]:
     return {"code": "ingest.error", "message": f"导入出错而中止（{type(exc).__name__}）"}
 
 
-def _is_conflict(exc: BaseException) -> bool:
-    """A unique violation on credit_records: another push of the same record committed first."""
-    if isinstance(exc, IntegrityError):
-        return True
-    try:
-        import psycopg.errors
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(exc, psycopg.errors.IntegrityError)
-
-
 def _apply_chunk(ctx: Context, run: _Run, chunk: Results) -> None:
     """Apply one chunk in its own transaction, with the batch's running counts. A push of the
     same record committed meanwhile by another request (a unique violation) makes the chunk run
@@ -601,7 +528,7 @@ def _apply_chunk(ctx: Context, run: _Run, chunk: Results) -> None:
             for part, length in zip(parts, kept, strict=True):
                 del part[length:]
             receipt.rows = rows
-            if not _is_conflict(exc) or attempt == attempts - 1:
+            if not store.is_conflict(exc) or attempt == attempts - 1:
                 raise
 
 

@@ -17,7 +17,7 @@ from xinyong.law.workdays import add_period
 from xinyong.lists.models import ListEntry
 from xinyong.lists.recognition import prior_notice, related_persons, remove_entry, store_entry
 from xinyong.lists.schemas import RecognitionIn
-from xinyong.records.models import CreditRecord
+from xinyong.records import store
 
 COURT_DEBTOR_ITEM = "HLJ-SX-001"  # the catalog item the provincial high court pushes (seed)
 
@@ -37,11 +37,7 @@ def sync_court_debtors(session: Session, ctx: Context, *, actor: Actor) -> dict[
         if rid is not None
     }
     added = removed = 0
-    current = session.scalars(
-        select(CreditRecord).where(
-            CreditRecord.item_code == COURT_DEBTOR_ITEM, CreditRecord.is_current.is_(True)
-        )
-    )
+    current = store.current_of_item(session, COURT_DEBTOR_ITEM)
     live: set[int] = set()
     for record in current:
         if record.state != "active":

@@ -26,7 +26,7 @@ from xinyong.lists.measures import check_measures
 from xinyong.lists.models import Emergency, ListEntry, RedListCriteria
 from xinyong.lists.notices import notify_state_units
 from xinyong.lists.schemas import RecognitionIn
-from xinyong.records.models import CreditRecord
+from xinyong.records import store
 from xinyong.sharing.masking import mask_id_number, mask_name
 from xinyong.subjects.models import Subject, SubjectLink
 
@@ -222,7 +222,7 @@ def _resting_on(session: Session, record_id: int | None, subject_key: str) -> in
     or revoked basis then ends the listing too."""
     if record_id is None:
         return None
-    record = session.get(CreditRecord, record_id)
+    record = store.get(session, record_id)
     if record is None or record.subject_key != subject_key:
         raise DomainError(code="lists.record", message="认定所依据的信用信息不属于该主体")
     listed = select(ListEntry.number).where(ListEntry.source_record_id == record_id)

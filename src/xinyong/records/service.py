@@ -1,4 +1,4 @@
-"""Corrections and withdrawals by the provider (HLJ 38 ¶1), a record's history, and timeliness.
+"""Corrections and withdrawals by the provider (HLJ 38 ¶1), a record's versions, and timeliness.
 
 A correction is a new version that replaces the content retroactively (same valid time, later
 recorded time); the platform records when the error was discovered and whether the provider met
@@ -7,10 +7,8 @@ its deadline, computed from the law packs and the working-day calendar."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag, record_tag
@@ -22,20 +20,14 @@ from xinyong.context import Context
 from xinyong.deadlines.service import load_calendar
 from xinyong.ingest.readers import ReadLimits, read_json_records
 from xinyong.ingest.validate import RowValidator, ValidRow
+from xinyong.records import store
 from xinyong.records.models import CreditRecord
 
 RULE_PROVIDER_FIX = "correction.provider_fix"
 
 
 def _current(session: Session, provider_code: str, item_code: str, record_key: str) -> CreditRecord:
-    row = session.scalar(
-        select(CreditRecord).where(
-            CreditRecord.provider_code == provider_code,
-            CreditRecord.item_code == item_code,
-            CreditRecord.record_key == record_key,
-            CreditRecord.is_current.is_(True),
-        )
-    )
+    row = store.current(session, provider_code, item_code, record_key)
     if row is None:
         raise NotFound("records.unknown", f"记录“{record_key}”不存在", record_key=record_key)
     return row
@@ -88,7 +80,7 @@ def correct(
         answer = ctx.rules.get(RULE_PROVIDER_FIX, discovered_on)
         due = load_calendar(session).add_working_days(discovered_on, int(answer.value)).due
         now = ctx.clock.now()
-        new = _supersede(
+        new = store.supersede(
             session,
             old,
             now,
@@ -124,43 +116,6 @@ def correct(
         return new
 
 
-def _supersede(
-    session: Session, old: CreditRecord, now: dt.datetime, **changes: Any
-) -> CreditRecord:
-    """Close `old` and add its next version with `changes`: nothing is overwritten or deleted."""
-    session.execute(
-        update(CreditRecord)
-        .where(CreditRecord.id == old.id)
-        .values(is_current=False, superseded_at=now)
-    )
-    values: dict[str, Any] = {
-        "subject_key": old.subject_key,
-        "provider_code": old.provider_code,
-        "item_code": old.item_code,
-        "item_version": old.item_version,
-        "record_key": old.record_key,
-        "version": old.version + 1,
-        "is_current": True,
-        "category": old.category,
-        "nature": old.nature,
-        "severity": old.severity,
-        "title": old.title,
-        "decided_on": old.decided_on,
-        "payload_json": old.payload_json,
-        "payload_hash": old.payload_hash,
-        "state": old.state,
-        "valid_from": old.valid_from,
-        "valid_to": None,
-        "recorded_at": now,
-        "synthetic": old.synthetic,
-        **changes,
-    }
-    new = CreditRecord(**values)
-    session.add(new)
-    session.flush()
-    return new
-
-
 def change_state(
     session: Session,
     ctx: Context,
@@ -174,10 +129,10 @@ def change_state(
 ) -> CreditRecord:
     """A new version of a current record in another state (e.g. `repaired` after a repair,
     `withdrawn` after an upheld objection); the record's history shows what changed and why."""
-    old = session.get(CreditRecord, record_id)
+    old = store.get(session, record_id)
     if old is None or not old.is_current:
         raise NotFound("records.unknown", "未找到该信用记录的现行版本")
-    new = _supersede(session, old, ctx.clock.now(), state=state, change=change, reason=reason)
+    new = store.supersede(session, old, ctx.clock.now(), state=state, change=change, reason=reason)
     ctx.log(
         session,
         actor=actor,
@@ -195,44 +150,10 @@ def versions_of(
     session: Session, provider_code: str, item_code: str, record_key: str
 ) -> list[CreditRecord]:
     """Every version of one record, oldest first; NotFound if it has none."""
-    rows = session.scalars(
-        select(CreditRecord)
-        .where(
-            CreditRecord.provider_code == provider_code,
-            CreditRecord.item_code == item_code,
-            CreditRecord.record_key == record_key,
-        )
-        .order_by(CreditRecord.version)
-    ).all()
+    rows = store.versions(session, provider_code, item_code, record_key)
     if not rows:
         raise NotFound("records.unknown", f"记录“{record_key}”不存在", record_key=record_key)
-    return list(rows)
-
-
-def history(
-    session: Session, provider_code: str, item_code: str, record_key: str
-) -> list[dict[str, Any]]:
-    """Every version: what it said, when it held (valid time), when the platform knew it."""
-    rows = versions_of(session, provider_code, item_code, record_key)
-    return [
-        {
-            "version": r.version,
-            "current": r.is_current,
-            "state": r.state,
-            "change": r.change,
-            "payload": json.loads(r.payload_json),
-            "valid_from": r.valid_from.isoformat(),
-            "valid_to": r.valid_to.isoformat() if r.valid_to else None,
-            "recorded_at": r.recorded_at.isoformat(),
-            "superseded_at": r.superseded_at.isoformat() if r.superseded_at else None,
-            "discovered_on": r.discovered_on.isoformat() if r.discovered_on else None,
-            "correction_due_on": r.correction_due_on.isoformat() if r.correction_due_on else None,
-            "correction_on_time": r.correction_on_time,
-            "reason": r.reason,
-            "batch_id": r.batch_id,
-        }
-        for r in rows
-    ]
+    return rows
 
 
 def timeliness(
@@ -240,33 +161,19 @@ def timeliness(
 ) -> list[dict[str, Any]]:
     """Per catalog item: how many records first arrived, how many later than the item's update
     cycle allows (the basis of HRB 6's annual assessment)."""
-    late = func.sum(case((CreditRecord.late.is_(True), 1), else_=0)).cast(Integer)
-    query = (
-        select(CreditRecord.item_code, func.count(), late)
-        .where(
-            CreditRecord.provider_code == provider_code,
-            CreditRecord.version == 1,
-            CreditRecord.late.is_not(None),
-        )
-        .group_by(CreditRecord.item_code)
-        .order_by(CreditRecord.item_code)
-    )
+    start = end = None
     if year is not None:
         start = dt.datetime(year, 1, 1, tzinfo=PLATFORM_TZ)
         end = dt.datetime(year + 1, 1, 1, tzinfo=PLATFORM_TZ)
-        query = query.where(CreditRecord.recorded_at >= start, CreditRecord.recorded_at < end)
     out = []
-    for item_code, total, late_count in session.execute(query):
-        late_count = int(late_count or 0)
+    for item_code, total, late_count in store.arrivals_by_item(session, provider_code, start, end):
         out.append(
             {
                 "item": item_code,
-                "records": int(total),
+                "records": total,
                 "late": late_count,
-                "on_time": int(total) - late_count,
-                "on_time_ratio": round((int(total) - late_count) / int(total), 4)
-                if total
-                else None,
+                "on_time": total - late_count,
+                "on_time_ratio": round((total - late_count) / total, 4) if total else None,
             }
         )
     return out

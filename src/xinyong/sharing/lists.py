@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
@@ -23,7 +23,7 @@ from xinyong.catalog.service import get_item, spec_of
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ANONYMOUS, Actor
 from xinyong.context import Context
-from xinyong.records.models import CreditRecord
+from xinyong.records import store
 from xinyong.sharing.visibility import RecordView, Viewer, view_record
 from xinyong.subjects.models import Subject
 
@@ -55,19 +55,7 @@ def publicity_list(
     item = get_item(session, item_code)
     spec = spec_of(item)
     today = ctx.today()
-    query = (
-        select(CreditRecord)
-        .where(
-            CreditRecord.item_code == item_code,
-            CreditRecord.is_current.is_(True),
-            CreditRecord.state == "active",
-        )
-        .order_by(CreditRecord.decided_on.desc(), CreditRecord.id.desc())
-    )
-    if since:
-        query = query.where(CreditRecord.decided_on >= since)
-    if until:
-        query = query.where(CreditRecord.decided_on <= until)
+    organisations: Select[str] | None = None
     wanted = (name or "").strip()
     if wanted:
         code = check_identifier(wanted, today)
@@ -80,11 +68,18 @@ def publicity_list(
                 Subject.kind != "natural_person",
                 Subject.name.like(f"%{escape_like(wanted)}%", escape="\\"),
             )
-        query = query.where(CreditRecord.subject_key.in_(organisations))
     viewer = Viewer(actor=ANONYMOUS)
     shown: list[tuple[str, RecordView]] = []
-    offset = (max(page, 1) - 1) * PAGE
-    for record in session.scalars(query.offset(offset).limit(PAGE * 3)):
+    rows = store.public_rows(
+        session,
+        item_code,
+        since=since,
+        until=until,
+        subject_keys=organisations,
+        offset=(max(page, 1) - 1) * PAGE,
+        limit=PAGE * 3,
+    )
+    for record in rows:
         view = view_record(viewer, record, spec, ctx.rules, today)
         if view is not None:
             shown.append((record.subject_key, view))
