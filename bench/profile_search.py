@@ -30,8 +30,8 @@ from sqlalchemy import select, text
 from bench.ingest import context, fresh_database
 from xinyong.catalog.service import seed_catalog
 from xinyong.common.roles import ANONYMOUS, SYSTEM
-from xinyong.db import held_connection
 from xinyong.demo.generate import generate
+from xinyong.fastpath import held_connection
 from xinyong.reports import pdf
 from xinyong.reports.service import generate as make_report
 from xinyong.search.service import search

@@ -101,7 +101,7 @@ def make_settings(tmp_path: Path, url: str, platform: str = "230000") -> Setting
 
 @pytest.fixture
 def ctx(db_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Context]:
-    from xinyong.sharing.service import clear_caches
+    from xinyong.sharing.reads import clear_caches
 
     clear_caches()  # truncated tables may reuse (item, version) with other content
     context = build_context(make_settings(tmp_path, db_url), clock=clock)

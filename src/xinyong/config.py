@@ -40,14 +40,14 @@ class Settings(BaseSettings):
     #: How long a web session or bearer token lasts (platform policy, not a statutory value).
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     #: Public (anonymous) profile answers an event loop keeps on embedded SQLite until anything
-    #: changes or the day ends (sharing/service.py); 0 keeps none (platform policy, not law).
+    #: changes or the day ends (sharing/reads.py); 0 keeps none (platform policy, not law).
     public_answers_kept: int = Field(default=10_000, ge=0)
     #: Worker threads that run the synchronous routes (anyio's default is 40); the database
     #: pool is sized from it (db.make_engine).
     worker_threads: int = Field(default=40, ge=1, le=1000)
     #: Seconds a request waits for its turn to write (the SQLite write gate, a PostgreSQL row
     #: lock, a pooled connection) before it is refused with 503 and Retry-After, having written
-    #: nothing. An ingestion whose batch is open waits longer (db.PATIENT_WAIT_SECONDS).
+    #: nothing. An ingestion whose batch is open waits longer (write_gate.PATIENT_WAIT_SECONDS).
     write_wait_seconds: float = Field(default=10.0, gt=0, le=600)
     #: Requests served at once; one more is refused at once with 503 and Retry-After (0: no
     #: limit). /api/health is not counted.

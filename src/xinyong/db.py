@@ -1,29 +1,21 @@
 """Engine, sessions and the declarative Base. SQLite (WAL) for the embedded database,
-PostgreSQL in production; one schema, one migration chain."""
+PostgreSQL in production; one schema, one migration chain. How writers wait for their turn is
+`write_gate`; the fast path for the busiest reads and the audit appends is `fastpath`."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import threading
-import weakref
-from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-import psycopg
 from sqlalchemy import (
     BigInteger,
-    Connection,
     DateTime,
-    Dialect,
     Engine,
     Integer,
     MetaData,
-    Select,
     Table,
     create_engine,
     event,
@@ -31,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from xinyong.common.errors import Busy
+from xinyong.write_gate import PATIENT_WAIT_SECONDS, gate_sqlite_writers, patient_transactions
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -77,101 +69,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-_GATES: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-_GATE_WAITS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
-
-#: How long work that has already committed part of itself (an ingestion whose batch is open:
-#: `patient_writes`) waits for its turn to write: long enough for any queue of short writers,
-#: so that work a client was told was accepted is finished, not abandoned half done.
-PATIENT_WAIT_SECONDS = 600.0
-_PATIENT: ContextVar[bool] = ContextVar("xinyong_patient_writes", default=False)
-
-
-@contextmanager
-def patient_writes() -> Iterator[None]:
-    """Inside this block (in this thread or context), writers wait for their turn (the SQLite
-    write gate, a PostgreSQL row lock) up to PATIENT_WAIT_SECONDS instead of the platform's
-    bounded wait: for the later transactions of work whose first one has committed."""
-    token = _PATIENT.set(True)
-    try:
-        yield
-    finally:
-        _PATIENT.reset(token)
-
-
-def write_gate(engine: Engine) -> threading.Lock | None:
-    """The lock this process's writers to a SQLite engine queue on (None for PostgreSQL)."""
-    return _GATES.get(engine)
-
-
-_HOLDS = "xinyong_write_gate"
-
-
-def _take_gate(gate: threading.Lock, wait: float, info: dict[str, Any]) -> None:
-    """Wait at most `wait` seconds (PATIENT_WAIT_SECONDS in `patient_writes`) for the gate, then
-    refuse with `Busy`: the transaction has written nothing yet, so the whole request can be
-    refused and retried. (A connection in the same thread that already holds the gate would
-    otherwise wait for itself forever.)"""
-    patient = _PATIENT.get()
-    if not gate.acquire(timeout=PATIENT_WAIT_SECONDS if patient else wait):
-        if patient:  # part of the work has committed: say so
-            raise Busy("db.write_busy_partial", "平台写入繁忙，工作未能完成，已提交部分见回执")
-        raise Busy("db.write_busy", "平台写入繁忙，本次请求未执行任何写入，请稍后重试")
-    info[_HOLDS] = True
-
-
-def hold_write_gate(connection: Connection) -> None:
-    """Take the write gate for `connection`'s transaction, as its first write through
-    `Connection.execute` would: for writes made on the driver's cursor (PreparedWrite)."""
-    gate = _GATES.get(connection.engine)
-    if gate is not None and not connection.info.get(_HOLDS):
-        _take_gate(gate, _GATE_WAITS[connection.engine], connection.info)
-
-
-def _gate_sqlite_writers(engine: Engine, wait: float) -> None:
-    """Queue this process's SQLite writers on a lock instead of SQLite's busy handler.
-
-    SQLite admits one writer at a time; a blocked writer polls with sleeps of up to 100 ms, so
-    concurrent requests that each append an audit entry spent most of their time asleep. A
-    connection takes the gate before its first write and gives it back when its transaction
-    ends; waiters wake as soon as it is free. A writer waits at most `wait` seconds and is then
-    refused (`Busy`, an HTTP 503), before it has written anything. Other processes (the CLI,
-    jobs) still meet SQLite's own lock and busy timeout."""
-    gate = _GATES[engine] = threading.Lock()
-    _GATE_WAITS[engine] = wait
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if conn.info.get(_HOLDS) or not statement.lstrip()[:7].upper().startswith(_WRITES):
-            return
-        _take_gate(gate, wait, conn.info)
-
-    def release(info: dict[str, Any]) -> None:
-        if info.pop(_HOLDS, False):
-            gate.release()
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "commit", lambda conn: release(conn.info))
-    event.listen(engine, "rollback", lambda conn: release(conn.info))
-    event.listen(engine.pool, "reset", lambda dbapi, record, state: release(record.info))
-    event.listen(engine.pool, "close", lambda dbapi, record: release(record.info))
-
-
-def _patient_transactions(engine: Engine) -> None:
-    """On PostgreSQL, a transaction begun in `patient_writes` waits for row locks up to
-    PATIENT_WAIT_SECONDS instead of the connection's `lock_timeout`."""
-
-    def begin(conn: Connection) -> None:
-        if _PATIENT.get():  # on the driver's cursor: psycopg begins the transaction with it
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(f"SET LOCAL lock_timeout = {int(PATIENT_WAIT_SECONDS * 1000)}")
-            finally:
-                cursor.close()
-
-    event.listen(engine, "begin", begin)
-
-
 def make_engine(
     url: str, *, threads: int = 40, wait_seconds: float | None = None, **kwargs: Any
 ) -> Engine:
@@ -197,7 +94,7 @@ def make_engine(
             kwargs = pool | kwargs
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        _gate_sqlite_writers(engine, PATIENT_WAIT_SECONDS if wait_seconds is None else wait_seconds)
+        gate_sqlite_writers(engine, PATIENT_WAIT_SECONDS if wait_seconds is None else wait_seconds)
         return engine
     # Async endpoints read in worker threads: with SQLAlchemy's default pool of 5, most of them
     # opened and closed a connection of their own on every request. A database server's
@@ -209,7 +106,7 @@ def make_engine(
         settings["pool_timeout"] = wait_seconds
         settings["connect_args"] = {"options": f"-c lock_timeout={int(wait_seconds * 1000)}"}
     engine = create_engine(url, pool_pre_ping=True, **(settings | kwargs))
-    _patient_transactions(engine)
+    patient_transactions(engine)
     return engine
 
 
@@ -264,329 +161,3 @@ def drop_database(server_url: str, name: str) -> None:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     finally:
         admin.dispose()
-
-
-_Prepared = tuple[
-    str,
-    dict[str, Any],
-    tuple[str, ...] | None,
-    list[tuple[int, Any]],  # (column index, result processor)
-    Callable[[Iterable[Any]], Any],
-]
-
-
-class PreparedRead:
-    """A SELECT compiled once per dialect and run on the driver's cursor, each column passed
-    through the result processor SQLAlchemy itself would apply (dates, booleans, UTC times):
-    the rows `Connection.execute` gives, without its per-execution work (cache-key generation,
-    events, result metadata). For the platform's busiest reads; everything else uses Core or
-    the ORM."""
-
-    def __init__(self, statement: Select[Any]) -> None:
-        self.statement = statement
-        self._compiled: dict[str, _Prepared] = {}
-
-    def _prepare(self, dialect: Dialect) -> _Prepared:
-        compiled = self.statement.compile(dialect=dialect)
-        order = (
-            tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        )
-        processors = [  # (column index, processor), for the columns that have one
-            (i, process)
-            for i, column in enumerate(self.statement.selected_columns)
-            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
-        ]
-        names = list(self.statement.selected_columns.keys())
-        row: Callable[[Iterable[Any]], Any] = namedtuple("PreparedRow", names)._make  # type: ignore[attr-defined]
-        prepared = (compiled.string, dict(compiled.params), order, processors, row)
-        self._compiled[dialect.name] = prepared
-        return prepared
-
-    def _get(self, dialect: Dialect) -> _Prepared:
-        return self._compiled.get(dialect.name) or self._prepare(dialect)
-
-    @staticmethod
-    def _bound(prepared: _Prepared, params: dict[str, Any]) -> Any:
-        _sql, constants, order, _processors, _row = prepared
-        values = constants | params  # parameters go as given: strings and numbers
-        return tuple(values[name] for name in order) if order else values
-
-    @staticmethod
-    def _rows(prepared: _Prepared, raw: Iterable[Any]) -> list[Any]:
-        processors, row = prepared[3], prepared[4]
-        rows = []
-        for fetched in raw:
-            if processors:
-                fetched = list(fetched)
-                for i, process in processors:
-                    fetched[i] = process(fetched[i])
-            rows.append(row(fetched))
-        return rows
-
-    def all(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
-        """The rows for `params`, on an open connection (its transaction, if any)."""
-        prepared = self._get(connection.dialect)
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(prepared[0], self._bound(prepared, params))
-            raw = cursor.fetchall()
-        finally:
-            cursor.close()
-        return self._rows(prepared, raw)
-
-    async def all_async(
-        self, connection: psycopg.AsyncConnection[Any], dialect: Dialect, params: dict[str, Any]
-    ) -> list[Any]:
-        """The same rows on an event loop's own PostgreSQL connection (`loop_connections`);
-        `dialect` is the sync engine's, whose SQL and processors psycopg's async side shares."""
-        prepared = self._get(dialect)
-        async with connection.cursor() as cursor:
-            await cursor.execute(prepared[0], self._bound(prepared, params))
-            raw = await cursor.fetchall()
-        return self._rows(prepared, raw)
-
-
-class PreparedWrite:
-    """An INSERT or UPDATE compiled once per dialect for the given parameter names, run on the
-    driver's cursor: each parameter passes through the bind processor SQLAlchemy would apply,
-    and a list of parameter sets goes as one executemany (on PostgreSQL psycopg pipelines it:
-    one round trip). For the audit log's appends, which sit on every read and write path;
-    `Connection.execute` spent more per row building parameters than SQLite spent storing it."""
-
-    def __init__(self, statement: Any, keys: Iterable[str] = ()) -> None:
-        self.statement, self.keys = statement, list(keys)
-        self._compiled: dict[
-            str, tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...] | None]
-        ] = {}
-
-    def _get(
-        self, dialect: Dialect
-    ) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...] | None]:
-        prepared = self._compiled.get(dialect.name)
-        if prepared is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=self.keys or None)
-            processors = {
-                name: process
-                for name, bind in compiled.binds.items()
-                if (process := bind.type.dialect_impl(dialect).bind_processor(dialect))
-            }
-            order = (
-                tuple(compiled.positiontup)
-                if compiled.positional and compiled.positiontup
-                else None
-            )
-            prepared = self._compiled[dialect.name] = (
-                compiled.string,
-                dict(compiled.params),
-                processors,
-                order,
-            )
-        return prepared
-
-    def _binder(self, dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
-        sql, constants, processors, order = self._get(dialect)
-
-        def bound(values: dict[str, Any]) -> Any:
-            values = constants | values
-            for name, process in processors.items():
-                if name in values:
-                    values[name] = process(values[name])
-            return tuple(values[name] for name in order) if order else values
-
-        return sql, bound
-
-    def run_sync(
-        self, connection: Connection, params: dict[str, Any] | list[dict[str, Any]]
-    ) -> list[tuple[Any, ...]]:
-        """Execute on `connection`'s driver connection, in its transaction; the rows it returns
-        (RETURNING), or none."""
-        sql, bound = self._binder(connection.dialect)
-        hold_write_gate(connection)  # the driver's cursor passes no execute events
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if isinstance(params, list):
-                cursor.executemany(sql, [bound(values) for values in params])
-                return []
-            cursor.execute(sql, bound(params))
-            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
-        finally:
-            cursor.close()
-
-    async def run(
-        self,
-        connection: psycopg.AsyncConnection[Any],
-        dialect: Dialect,
-        params: dict[str, Any] | list[dict[str, Any]],
-    ) -> list[tuple[Any, ...]]:
-        """Execute on an event loop's own PostgreSQL connection; the rows it returns, or none."""
-        sql, bound = self._binder(dialect)
-        async with connection.cursor() as cursor:
-            if isinstance(params, list):
-                await cursor.executemany(sql, [bound(values) for values in params])
-                return []
-            await cursor.execute(sql, bound(params))
-            return await cursor.fetchall() if cursor.description else []
-
-    async def send(
-        self, cursor: psycopg.AsyncCursor[Any], dialect: Dialect, params: dict[str, Any]
-    ) -> None:
-        """Execute on `cursor` without fetching: in a pipeline (`connection.pipeline()`) the
-        statement is queued, and its rows are the cursor's once the pipeline has synced."""
-        sql, bound = self._binder(dialect)
-        await cursor.execute(sql, bound(params))
-
-
-class CopyWrite:
-    """Rows of one table written by PostgreSQL's COPY on the driver's cursor, each value passed
-    through the bind processor SQLAlchemy would apply. For the audit log's batches on a database
-    server: measured here (/tmp script, batches of 20 entries in a transaction) COPY cost about
-    30 us of client CPU per entry where psycopg's pipelined executemany cost about 64."""
-
-    def __init__(self, table: Table, keys: Iterable[str]) -> None:
-        self.table, self.keys = table, list(keys)
-        self._prepared: dict[str, tuple[str, list[Any]]] = {}
-
-    def _get(self, dialect: Dialect) -> tuple[str, list[Any]]:  # (COPY, bind processors)
-        prepared = self._prepared.get(dialect.name)
-        if prepared is None:
-            quote = dialect.identifier_preparer.quote
-            columns = ", ".join(quote(self.table.c[key].name) for key in self.keys)
-            sql = f"COPY {quote(self.table.name)} ({columns}) FROM STDIN"
-            processors = [
-                self.table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
-                for key in self.keys
-            ]
-            prepared = self._prepared[dialect.name] = (sql, processors)
-        return prepared
-
-    def _rows(self, dialect: Dialect, params: list[dict[str, Any]]) -> Iterator[list[Any]]:
-        _sql, processors = self._get(dialect)
-        keys = self.keys
-        for values in params:
-            row = [values[key] for key in keys]
-            for i, process in enumerate(processors):
-                if process is not None:
-                    row[i] = process(row[i])
-            yield row
-
-    async def run(
-        self,
-        connection: psycopg.AsyncConnection[Any],
-        dialect: Dialect,
-        params: list[dict[str, Any]],
-    ) -> None:
-        """Write `params` (one dict per row, every key given) in the connection's transaction."""
-        async with connection.cursor() as cursor, cursor.copy(self._get(dialect)[0]) as copy:
-            for row in self._rows(dialect, params):
-                await copy.write_row(row)
-
-    def run_sync(self, connection: Connection, params: list[dict[str, Any]]) -> None:
-        """The same on a sync connection to PostgreSQL, in its transaction."""
-        raw = connection.connection.dbapi_connection
-        with raw.cursor() as cursor, cursor.copy(self._get(connection.dialect)[0]) as copy:  # type: ignore[union-attr]
-            for row in self._rows(connection.dialect, params):
-                copy.write_row(row)
-
-
-#: Settings of the loop's connections, which serve only short indexed reads and read audits:
-#: no parallel workers and no JIT. With them, the batched profile read (many subjects at once,
-#: sharing/service.py) was planned as a parallel scan and JIT-compiled, 150 ms instead of 1.
-LOOP_CONNECTION_OPTIONS = "-c max_parallel_workers_per_gather=0 -c jit=off"
-
-
-class LoopConnections:
-    """PostgreSQL connections of one event loop, in autocommit, for the reads and read audits
-    that async endpoints make on a database server: awaited on the loop itself, so no worker
-    thread competes with the loop for the GIL, and without SQLAlchemy's pool and async adapter
-    (measured here: 70 us per small query raw, 270 us through `create_async_engine`). At most
-    `size` are open; a connection that errs or is left in a transaction is closed, not kept."""
-
-    def __init__(self, conninfo: str, size: int) -> None:
-        self._conninfo = conninfo
-        self._idle: list[psycopg.AsyncConnection[Any]] = []
-        self._slots = asyncio.Semaphore(size)
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        async with self._slots:
-            conn = self._idle.pop() if self._idle else None
-            if conn is None or conn.closed:
-                conn = await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, options=LOOP_CONNECTION_OPTIONS
-                )
-            healthy = False
-            try:
-                yield conn
-                healthy = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-            except psycopg.OperationalError:  # the server went away: the idle ones went too
-                await self.close()
-                raise
-            finally:
-                if healthy:
-                    self._idle.append(conn)
-                else:
-                    await conn.close()
-
-    async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.close()
-
-
-_LOOP_CONNECTIONS: weakref.WeakKeyDictionary[
-    Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopConnections]
-] = weakref.WeakKeyDictionary()
-LOOP_CONNECTIONS_SIZE = 20
-
-
-def loop_connections(engine: Engine) -> LoopConnections:
-    """The running loop's connections to `engine`'s PostgreSQL database."""
-    loop = asyncio.get_running_loop()
-    per_loop = _LOOP_CONNECTIONS.get(engine)
-    if per_loop is None:  # (not setdefault: its default would be built on every call)
-        per_loop = _LOOP_CONNECTIONS[engine] = weakref.WeakKeyDictionary()
-    connections = per_loop.get(loop)
-    if connections is None:
-        url = engine.url.set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
-        connections = per_loop[loop] = LoopConnections(conninfo, LOOP_CONNECTIONS_SIZE)
-    return connections
-
-
-async def close_loop_connections(engine: Engine) -> None:
-    """Close the running loop's idle connections to `engine` (the app's shutdown)."""
-    per_loop = _LOOP_CONNECTIONS.get(engine)
-    connections = per_loop.pop(asyncio.get_running_loop(), None) if per_loop else None
-    if connections is not None:
-        await connections.close()
-
-
-_HELD: weakref.WeakKeyDictionary[Engine, threading.local] = weakref.WeakKeyDictionary()
-HELD_CHECKPOINT_PAGES = 10_000  # 40 MB of WAL at 4 KB pages
-
-
-@contextmanager
-def held_connection(engine: Engine) -> Iterator[Connection]:
-    """One connection per engine and thread, kept open between uses, for the reads an event
-    loop makes on embedded SQLite, where taking a connection from the pool and giving it back
-    cost as much as the read itself. Whatever transaction its user began is rolled back after
-    each use, so every use sees what has been committed (SQLite begins no transaction for a
-    bare SELECT). On SQLite its commits (the loop's read audits, many small ones) checkpoint
-    the WAL every HELD_CHECKPOINT_PAGES pages instead of SQLite's 1,000: a page the audit
-    index rewrites in commit after commit is copied back once per checkpoint, and the loop,
-    which runs the checkpoint, pays for it a tenth as often (`journal_size_limit` then cuts the
-    WAL file back, so it stays bounded)."""
-    local = _HELD.get(engine)
-    if local is None:  # (not setdefault: its default would be built on every call)
-        local = _HELD[engine] = threading.local()
-    conn: Connection | None = getattr(local, "connection", None)
-    if conn is None or conn.closed or conn.invalidated:
-        conn = local.connection = engine.connect()
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={HELD_CHECKPOINT_PAGES}")
-            conn.commit()
-    try:
-        yield conn
-    finally:
-        if conn.in_transaction():
-            conn.rollback()

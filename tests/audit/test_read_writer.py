@@ -16,10 +16,11 @@ from xinyong.audit.service import AuditLog, entry_values
 from xinyong.audit.writer import ReadAuditWriter
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
-from xinyong.db import HELD_CHECKPOINT_PAGES, close_loop_connections, held_connection, write_gate
 from xinyong.demo.rows import penalty_row
+from xinyong.fastpath import HELD_CHECKPOINT_PAGES, close_loop_connections, held_connection
 from xinyong.sharing.service import profile, profile_async
 from xinyong.sharing.visibility import Viewer
+from xinyong.write_gate import write_gate
 
 READER = Actor(role=Role.AGENCY, user_id=3, username="agency")
 

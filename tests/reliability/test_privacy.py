@@ -50,7 +50,7 @@ from xinyong.law.rules import load_yaml
 from xinyong.lists.court_debtors import sync_court_debtors
 from xinyong.lists.models import ListEntry
 from xinyong.records.models import CreditRecord
-from xinyong.sharing.service import clear_caches
+from xinyong.sharing.reads import clear_caches
 from xinyong.subjects.models import Subject
 from xinyong.subjects.service import LinkIn, add_link
 from xinyong.web.app import create_app

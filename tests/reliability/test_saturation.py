@@ -19,16 +19,16 @@ from tests.conftest import make_settings
 from xinyong.cases.models import Case
 from xinyong.common.clock import FixedClock
 from xinyong.context import Context, build_context
-from xinyong.db import write_gate
 from xinyong.demo.seed import DEMO_CITIZEN, DEMO_PASSWORD, load_demo
 from xinyong.records.models import CreditRecord
 from xinyong.web.app import create_app
+from xinyong.write_gate import write_gate
 
 WAIT = 1.0
 
 
 def _demo(db_url: str, tmp_path: Path, clock: FixedClock, **settings: Any) -> Context:
-    from xinyong.sharing.service import clear_caches
+    from xinyong.sharing.reads import clear_caches
 
     clear_caches()
     ctx = build_context(make_settings(tmp_path, db_url).model_copy(update=settings), clock=clock)

@@ -18,8 +18,9 @@ from xinyong.common.clock import FixedClock
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
-from xinyong.sharing import service
-from xinyong.sharing.service import Profile, profile_async
+from xinyong.sharing import reads
+from xinyong.sharing.schemas import Profile
+from xinyong.sharing.service import profile_async
 from xinyong.sharing.visibility import Viewer
 
 PUBLIC = Viewer(actor=ANONYMOUS)
@@ -29,15 +30,15 @@ PUBLIC = Viewer(actor=ANONYMOUS)
 def counted(seeded: Context, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     if seeded.engine.dialect.name != "sqlite":
         pytest.skip("answers are kept only on embedded SQLite")
-    reads: list[str] = []
-    original = service._PROFILE_READ.all
+    keys: list[str] = []
+    original = reads._PROFILE_READ.all
 
     def counting(conn: Any, params: dict[str, Any]) -> list[Any]:
-        reads.append(params["key"])
+        keys.append(params["key"])
         return original(conn, params)
 
-    monkeypatch.setattr(service._PROFILE_READ, "all", counting)
-    return reads
+    monkeypatch.setattr(reads._PROFILE_READ, "all", counting)
+    return keys
 
 
 def read(ctx: Context, key: str, viewer: Viewer = PUBLIC) -> Profile:
@@ -112,7 +113,7 @@ def test_a_platform_may_keep_none(seeded: Context, counted: list[str]) -> None:
 
 
 def test_public_views_follow_the_row_and_the_day(seeded: Context, clock: FixedClock) -> None:
-    """The public's record views are reused by row (both databases, service._PublicViews): a
+    """The public's record views are reused by row (both databases, reads.PublicViews): a
     correction, an objection's mark or the end of publicity shows at the next read."""
     ctx = seeded
     row = penalty_row(31, ctx.today()) | {"处罚决定日期": "2025-11-24"}  # public to 2026-11-24
@@ -122,7 +123,7 @@ def test_public_views_follow_the_row_and_the_day(seeded: Context, clock: FixedCl
     first = read(ctx, key)
     assert first.records[0].fields["处罚内容"] == row["处罚内容"]
     assert read(ctx, key).as_dict()["records"] == first.as_dict()["records"]
-    views = service._public_views(ctx)
+    views = reads.public_views(ctx)
     assert views.views  # kept: the second read reused them
     push_as_system(ctx, [row | {"处罚内容": "罚款人民币三千元。"}])  # the unit corrects it
     corrected = read(ctx, key)

@@ -207,8 +207,8 @@ def test_reads_of_one_loop_turn_go_as_one_query(
     import asyncio
     from typing import Any
 
-    from xinyong.db import close_loop_connections, loop_connections
-    from xinyong.sharing import service
+    from xinyong.fastpath import close_loop_connections, loop_connections
+    from xinyong.sharing import reads, service
 
     rows = [penalty_row(i, TODAY - dt.timedelta(days=i)) for i in range(1, 4)]
     person = penalty_row(9, TODAY, person=True)
@@ -216,13 +216,13 @@ def test_reads_of_one_loop_turn_go_as_one_query(
     keys = [str(r["统一社会信用代码"]) for r in rows]
     public = Viewer(actor=ANONYMOUS)
     batches: list[list[str]] = []
-    original = service._PROFILE_READS.all_async
+    original = reads._PROFILE_READS.all_async
 
     async def counting(conn: Any, dialect: Any, params: dict[str, Any]) -> list[Any]:
         batches.append(sorted(params["keys"]))
         return await original(conn, dialect, params)
 
-    monkeypatch.setattr(service._PROFILE_READS, "all_async", counting)
+    monkeypatch.setattr(reads._PROFILE_READS, "all_async", counting)
     no_such_company = synthetic_uscc(7_999_999, "230103")
     asked = [*keys, keys[0], no_such_company, "NO-SUCH-SUBJECT", str(person["证件号码"])]
 

@@ -13,14 +13,14 @@ from sqlalchemy import bindparam, select, text
 
 from tests.ingest.conftest import TODAY, push_as_system
 from xinyong.context import Context
-from xinyong.db import (
+from xinyong.db import table_of
+from xinyong.demo.rows import penalty_row
+from xinyong.fastpath import (
     PreparedRead,
     close_loop_connections,
     held_connection,
     loop_connections,
-    table_of,
 )
-from xinyong.demo.rows import penalty_row
 from xinyong.records.models import CreditRecord
 
 _records = table_of(CreditRecord)
@@ -118,7 +118,8 @@ def test_prepared_write_stores_what_core_stores(seeded: Context) -> None:
     from sqlalchemy import insert, update
 
     from xinyong.audit.models import AuditEvent
-    from xinyong.db import CopyWrite, PreparedWrite, write_gate
+    from xinyong.fastpath import CopyWrite, PreparedWrite
+    from xinyong.write_gate import write_gate
 
     events = table_of(AuditEvent)
     moment = dt.datetime(2026, 11, 23, 20, 30, 1, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))

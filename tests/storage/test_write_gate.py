@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.common.roles import SYSTEM
 from xinyong.context import Context
-from xinyong.db import write_gate
+from xinyong.write_gate import write_gate
 
 
 def _gate(ctx: Context) -> threading.Lock:

@@ -49,7 +49,8 @@ from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from xinyong.audit.tags import AuditTag
 from xinyong.common.clock import Clock
 from xinyong.common.roles import Actor, Role
-from xinyong.db import CopyWrite, PreparedWrite, table_of
+from xinyong.db import table_of
+from xinyong.fastpath import CopyWrite, PreparedWrite
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -57,7 +58,7 @@ HEAD_ID = 1
 _head = table_of(AuditHead)
 _INSERT_EVENT = insert(table_of(AuditEvent))
 
-# Prebuilt statements run on the driver's cursor (db.PreparedWrite): an append sits on every
+# Prebuilt statements run on the driver's cursor (fastpath.PreparedWrite): an append sits on every
 # read and write path, on both the sync connections and an event loop's own PostgreSQL one.
 _EVENT_KEYS = [column.key for column in table_of(AuditEvent).columns]  # all: an entry sets each
 _NEXT_SEQS = PreparedWrite(
@@ -388,7 +389,7 @@ class AuditLog:
         self, conn: psycopg.AsyncConnection[Any], dialect: Dialect, entries: list[dict[str, Any]]
     ) -> list[DueHead]:
         """`append` as a transaction of its own on an event loop's PostgreSQL connection
-        (db.LoopConnections, in autocommit): the same numbering, chaining and checkpoints, in
+        (fastpath.LoopConnections, in autocommit): the same numbering, chaining and checkpoints, in
         four exchanges with the server where statement by statement took six: BEGIN and the
         head's bump pipelined; the entries by COPY (two); the head's new hash, any checkpoint
         and COMMIT pipelined. On an error the transaction is left open, and LoopConnections

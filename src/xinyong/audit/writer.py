@@ -5,7 +5,7 @@ changes nothing else, so its entry need not share a transaction with anything. T
 - `write_on_loop` (async endpoints on embedded SQLite): the entries queued during one turn of the
   event loop are chained into one transaction after that turn;
 - `write_async` (async endpoints on a database server): on the loop's own connection
-  (db.LoopConnections), one transaction at a time per loop; the entries queued while one
+  (fastpath.LoopConnections), one transaction at a time per loop; the entries queued while one
   commits go together in the next;
 - `submit` (any thread): one writer thread per process chains whatever has queued up into one
   transaction and resolves each reader's future;
@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.audit.service import AuditLog
 from xinyong.common.clock import Clock
-from xinyong.db import held_connection, loop_connections, write_gate
+from xinyong.fastpath import held_connection, loop_connections
+from xinyong.write_gate import write_gate
 
 
 def _chain(source: Future[int], target: asyncio.Future[int]) -> None:
@@ -128,7 +129,7 @@ class ReadAuditWriter:
                 _chain(self.submit(values), future)
             return
         try:  # on the loop thread's held connection: its own commits leave the data version
-            # (and so the public answers kept with it, sharing/service.py) as they were
+            # (and so the public answers kept with it, sharing/reads.py) as they were
             with held_connection(self._engine) as conn, conn.begin():
                 due = self._log.append(conn, [values for values, _ in batch])
         except Exception as exc:  # every reader of the batch fails with it

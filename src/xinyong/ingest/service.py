@@ -33,7 +33,7 @@ from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import SYSTEM, Actor, Role
 from xinyong.consents.models import Consent
 from xinyong.context import Context
-from xinyong.db import patient_writes, table_of
+from xinyong.db import table_of
 from xinyong.deadlines.service import load_calendar
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.ingest.readers import CountingReader, ReadLimits, Row, read_file
@@ -42,6 +42,7 @@ from xinyong.law.workdays import WorkdayCalendar, add_period
 from xinyong.providers.models import ProviderUnit
 from xinyong.records import store
 from xinyong.subjects.models import Subject
+from xinyong.write_gate import patient_writes
 
 CHUNK = 2000
 _INSERT_QUARANTINE = insert(table_of(QuarantinedRow))
@@ -670,7 +671,7 @@ def _run_batch(
         calendar = load_calendar(session)
     # The batch is open (committed): from here on its writes wait for their turn as long as
     # it takes, so that a batch once accepted is finished and closed with its receipt, not
-    # abandoned half done when the platform is busy (db.patient_writes).
+    # abandoned half done when the platform is busy (write_gate.patient_writes).
     with patient_writes():
         return _fill_and_close(ctx, actor, batch, item, calendar, results, progress, after)
 

@@ -20,7 +20,7 @@ from xinyong.cases import api as cases_api
 from xinyong.cases import pages as cases_pages
 from xinyong.catalog import api as catalog_api
 from xinyong.context import Context, build_context
-from xinyong.db import close_loop_connections
+from xinyong.fastpath import close_loop_connections
 from xinyong.ingest import api as ingest_api
 from xinyong.ingest.service import close_crashed_batches
 from xinyong.lists import api as lists_api
