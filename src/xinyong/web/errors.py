@@ -362,7 +362,7 @@ def _codes_of(route: APIRoute) -> set[int]:
     calls = list(_calls(route.dependant))
     if get_actor in calls:
         codes.add(401)
-    if any(getattr(c, "__qualname__", "").startswith("require.") for c in calls):
+    if any(getattr(c, "__qualname__", "").startswith("allow.") for c in calls):
         codes.add(403)
     return codes
 
