@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from tests.ingest.conftest import TODAY, csv_bytes, flip_check, mixed_rows
 from xinyong.common.errors import DomainError
 from xinyong.common.roles import SYSTEM, Actor, Role
-from xinyong.consents.service import ConsentIn, record_consent
+from xinyong.consents.schemas import ConsentIn
+from xinyong.consents.service import record_consent
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
 from xinyong.flows import AFTER_PUSH

@@ -13,12 +13,14 @@ from xinyong.catalog.service import define_item, get_item, spec_of
 from xinyong.common.errors import DomainError
 from xinyong.common.identifiers import region_codes
 from xinyong.common.roles import SYSTEM
-from xinyong.consents.service import ConsentIn, record_consent
+from xinyong.consents.schemas import ConsentIn
+from xinyong.consents.service import record_consent
 from xinyong.context import Context
 from xinyong.demo.generate import synthetic_citizen_id
 from xinyong.demo.rows import penalty_row
 from xinyong.records.models import CreditRecord
-from xinyong.subjects.service import LinkIn, add_link, links_of
+from xinyong.subjects.schemas import LinkIn
+from xinyong.subjects.service import add_link, links_of
 
 
 def test_records_keep_the_catalog_version_they_were_checked_against(seeded: Context) -> None:

@@ -38,7 +38,8 @@ from xinyong.catalog.service import SEED_FILE, define_item
 from xinyong.common.clock import FixedClock
 from xinyong.common.identifiers import region_codes
 from xinyong.common.roles import SYSTEM, Role
-from xinyong.consents.service import ConsentIn, record_consent
+from xinyong.consents.schemas import ConsentIn
+from xinyong.consents.service import record_consent
 from xinyong.context import Context, build_context
 from xinyong.demo.generate import synthetic_citizen_id, synthetic_uscc
 from xinyong.demo.rows import penalty_row
@@ -52,7 +53,8 @@ from xinyong.lists.models import ListEntry
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.reads import clear_caches
 from xinyong.subjects.models import Subject
-from xinyong.subjects.service import LinkIn, add_link
+from xinyong.subjects.schemas import LinkIn
+from xinyong.subjects.service import add_link
 from xinyong.web.app import create_app
 
 TODAY = NOW.date()

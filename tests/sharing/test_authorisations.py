@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.ingest.conftest import TODAY, push_as_system
 from tests.ingest.test_ingest import utility_row
-from xinyong.authorisations.service import GrantIn, grant, revoke, set_good_publicity
+from xinyong.authorisations.schemas import GrantIn
+from xinyong.authorisations.service import grant, revoke, set_good_publicity
 from xinyong.common.clock import FixedClock
 from xinyong.common.errors import DomainError
 from xinyong.common.roles import ANONYMOUS, Actor, Role

@@ -1,35 +1,73 @@
-"""/api/auth/api-keys and /api/admin/api-keys: list, rotate and revoke API keys; /admin/keys: the
-administrators' page. Owners manage their own keys; administrators and staff any account's."""
+"""/api/auth/token and /api/me: sign in and who am I; /api/auth/api-keys and /api/admin/api-keys:
+create, list, rotate and revoke API keys. Owners manage their own keys; administrators and staff
+any account's."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import User
+from xinyong.accounts.schemas import ApiKeyIn, NewKeyIn, RotateIn, TokenOut
 from xinyong.accounts.service import (
     KEY_MANAGERS,
     KEY_ROLES,
+    authenticate,
     create_api_key,
     list_api_keys,
+    open_session,
     revoke_api_key,
     rotate_api_key,
+    user_named,
 )
-from xinyong.common.errors import DomainError, NotFound
-from xinyong.common.inputs import IntRowId
-from xinyong.common.roles import Actor, Role
-from xinyong.context import Context
+from xinyong.common.inputs import IntRowId, Name
+from xinyong.common.roles import ROLE_LABELS, Actor, Role
 from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, allow
 from xinyong.web.errors import error_responses
+from xinyong.web.security import client_address
 
 router = Router(tags=["账户"])
 KeyHolderDep = Annotated[Actor, Depends(allow(*KEY_ROLES, Role.ADMIN))]
 KeyManagerDep = Annotated[Actor, Depends(allow(*KEY_MANAGERS))]
+
+
+@router.post("/api/auth/token", response_model=TokenOut, responses=error_responses(401, 429))
+def token(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    username: Annotated[Name, Form()],
+    password: Annotated[Name, Form()],
+) -> TokenOut:
+    address = client_address(request, ctx.settings)
+    user = authenticate(session, ctx, username, password, address=address)
+    raw, row = open_session(session, ctx, user, "bearer")
+    return TokenOut(access_token=raw, expires_at=row.expires_at, role=user.role)
+
+
+@router.get("/api/me")
+def me(actor: ActorDep) -> dict[str, Any]:
+    return {
+        "role": actor.role.value,
+        "role_label": ROLE_LABELS[actor.role],
+        "username": actor.username,
+        "display_name": actor.display_name,
+        "subject_key": actor.subject_key,
+        "organisation": actor.organisation,
+    }
+
+
+@router.post("/api/auth/api-keys")
+def new_api_key(
+    body: ApiKeyIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(allow(*KEY_ROLES))],
+) -> dict[str, str]:
+    user = session.get(User, actor.user_id)
+    assert user is not None
+    return {"api_key": create_api_key(session, ctx, actor=actor, user=user, label=body.label)}
 
 
 @router.get("/api/auth/api-keys")
@@ -40,11 +78,6 @@ def my_api_keys(
 ) -> list[dict[str, Any]]:
     """The caller's API keys (administrators and staff: every account's)."""
     return [k.as_dict() for k in list_api_keys(session, ctx, actor=actor)]
-
-
-class RotateIn(BaseModel):
-    grace_hours: int = Field(default=0, ge=0, le=720, description="旧密钥继续有效的小时数")
-    days: int | None = Field(default=None, ge=1, le=3650, description="新密钥有效天数")
 
 
 @router.post("/api/auth/api-keys/{key_id}/rotate")
@@ -85,19 +118,6 @@ def all_api_keys(
     return [k.as_dict() for k in list_api_keys(session, ctx, actor=actor, username=username)]
 
 
-class NewKeyIn(BaseModel):
-    username: str = Field(max_length=120)
-    label: str = Field(max_length=200)
-    days: int | None = Field(default=None, ge=1, le=3650)
-
-
-def _user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound("accounts.unknown_user", f"没有用户名为“{username}”的账户")
-    return user
-
-
 @router.post("/api/admin/api-keys", status_code=201, responses=error_responses(404))
 def issue_api_key(
     body: NewKeyIn,
@@ -106,71 +126,6 @@ def issue_api_key(
     actor: KeyManagerDep,
 ) -> dict[str, Any]:
     """A key for any account that may hold one, shown once."""
-    user = _user(session, body.username)
+    user = user_named(session, body.username)
     key = create_api_key(session, ctx, actor=actor, user=user, label=body.label, days=body.days)
     return {"api_key": key, "username": user.username}
-
-
-# -- the page --------------------------------------------------------------------------------
-
-
-def _page(
-    request: Request,
-    ctx: Context,
-    session: Session,
-    actor: Actor,
-    *,
-    new_key: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
-    from xinyong.web.pages import templates as shared  # its globals: csrf_input, csrf_token
-
-    keys = list_api_keys(session, ctx, actor=actor)
-    return shared.TemplateResponse(
-        request,
-        "admin_keys.html",
-        {"ctx": ctx, "actor": actor, "keys": keys, "new_key": new_key, "error": error},
-        status_code=status,
-    )
-
-
-@router.get("/admin/keys", response_class=HTMLResponse, include_in_schema=False)
-def keys_page(request: Request, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> Response:
-    if actor.role not in KEY_MANAGERS:
-        return RedirectResponse("/login", status_code=303)
-    return _page(request, ctx, session, actor)
-
-
-@router.post("/admin/keys", response_class=HTMLResponse, include_in_schema=False)
-def keys_action(
-    request: Request,
-    ctx: ContextDep,
-    session: SessionDep,
-    actor: ActorDep,
-    action: Annotated[str, Form()],
-    key_id: Annotated[IntRowId | None, Form()] = None,
-    username: Annotated[str, Form(max_length=120)] = "",
-    label: Annotated[str, Form(max_length=200)] = "",
-    grace_hours: Annotated[int, Form(ge=0, le=720)] = 0,
-) -> Response:
-    """create / rotate / revoke, from the page's forms (each with its CSRF token). A new key is
-    shown once, on the answer to this POST (no-store: not kept by the browser)."""
-    if actor.role not in KEY_MANAGERS:
-        return RedirectResponse("/login", status_code=303)
-    new_key = None
-    try:
-        if action == "create":
-            user = _user(session, username.strip())
-            new_key = create_api_key(session, ctx, actor=actor, user=user, label=label.strip())
-        elif action == "rotate" and key_id is not None:
-            new_key = rotate_api_key(
-                session, ctx, actor=actor, key_id=key_id, grace_hours=grace_hours
-            )
-        elif action == "revoke" and key_id is not None:
-            revoke_api_key(session, ctx, actor=actor, key_id=key_id)
-        else:
-            raise DomainError(code="accounts.unknown_action", message="未知的操作")
-    except DomainError as refused:  # every refusal comes before any write
-        return _page(request, ctx, session, actor, error=refused.message, status=refused.status)
-    return _page(request, ctx, session, actor, new_key=new_key)

@@ -178,6 +178,14 @@ KEY_ROLES = (Role.PROVIDER, Role.AGENCY, Role.ORGANISATION, Role.STAFF)
 KEY_MANAGERS = (Role.ADMIN, Role.STAFF)
 
 
+def user_named(session: Session, username: str) -> User:
+    """The account a manager names by its username (a key for it, from the API or the page)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("accounts.unknown_user", f"没有用户名为“{username}”的账户")
+    return user
+
+
 def create_api_key(
     session: Session,
     ctx: Context,

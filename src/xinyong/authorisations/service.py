@@ -11,31 +11,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import User
 from xinyong.audit.tags import AuditTag
 from xinyong.authorisations.models import Authorisation, SubjectPreference
+from xinyong.authorisations.schemas import GrantIn
 from xinyong.catalog.models import CatalogItem
 from xinyong.common.errors import DomainError, Forbidden, NotFound
-from xinyong.common.inputs import CalendarDate, Key, Line, Name
 from xinyong.common.roles import Actor, Role
-from xinyong.config import LIST_MAX_ITEMS
 from xinyong.context import Context
 from xinyong.law.workdays import add_period
-
-
-class GrantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    grantee: Name = Field(min_length=1, description="被授权方的用户名")
-    items: list[Key] = Field(
-        min_length=1, max_length=LIST_MAX_ITEMS, description="授权查询的目录项代码"
-    )
-    purpose: Line = Field(min_length=2, max_length=300)
-    expires_on: CalendarDate
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends
-from pydantic import BaseModel, Field
 
 from xinyong.cases import service
+from xinyong.cases.schemas import (
+    BasisChangeIn,
+    ComplaintIn,
+    ListObjectionIn,
+    ObjectionIn,
+    PauseIn,
+    RepairIn,
+    TransitionIn,
+)
 from xinyong.common.errors import DomainError, NotFound
-from xinyong.common.inputs import CalendarDate, IntRowId, Key, Name, RowId, Text
+from xinyong.common.inputs import IntRowId, Key
 from xinyong.common.roles import Actor, Role
-from xinyong.config import LIST_MAX_ITEMS
 from xinyong.deadlines.service import clocks_of, pause_clock
 from xinyong.law.workdays import Pause
 from xinyong.web.deps import (
@@ -31,47 +38,6 @@ router = Router(tags=["异议、修复与投诉"])
 CaseReaderDep = Annotated[
     Actor, Depends(allow(Role.SUBJECT, Role.STAFF, Role.ADMIN, Role.PROVIDER))
 ]
-
-
-class ObjectionIn(BaseModel):
-    record_id: RowId
-    request: Text
-    attachments: list[Name] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
-
-
-class ListObjectionIn(BaseModel):
-    entry_number: Key
-    request: Text
-
-
-class RepairIn(BaseModel):
-    record_id: RowId
-    request: Text
-    conditions: list[Key] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
-    commitment: Text = ""
-    entry_number: Key | None = None
-
-
-class ComplaintIn(BaseModel):
-    request: Text
-
-
-class BasisChangeIn(BaseModel):
-    record_id: RowId
-    learned_on: CalendarDate
-    request: Text
-
-
-class TransitionIn(BaseModel):
-    to: Key
-    reasons: Text | None = None
-    competent_unit: Name | None = None
-
-
-class PauseIn(BaseModel):
-    start: CalendarDate
-    end: CalendarDate
-    reason: Key
 
 
 @router.post("/api/me/objections", status_code=201, responses=error_responses(404))

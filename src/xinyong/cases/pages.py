@@ -15,7 +15,7 @@ from xinyong.common.roles import Role
 from xinyong.sharing.service import profile
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, Router
-from xinyong.web.pages import templates
+from xinyong.web.layout import templates
 
 router = Router(include_in_schema=False)
 
@@ -28,7 +28,7 @@ def _mine(request: Request, ctx: Any, actor: Any, error: DomainError | None = No
     conditions = ctx.rules.get("repair.conditions", ctx.today())
     return templates.TemplateResponse(
         request,
-        "my_cases.html",
+        "cases/my_cases.html",
         {
             "ctx": ctx,
             "actor": actor,
@@ -92,7 +92,7 @@ def _queue(request: Request, ctx: Any, actor: Any, error: DomainError | None = N
         }
     return templates.TemplateResponse(
         request,
-        "staff_cases.html",
+        "cases/staff_cases.html",
         {
             "ctx": ctx,
             "actor": actor,

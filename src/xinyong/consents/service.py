@@ -5,32 +5,15 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id
-from xinyong.common.inputs import CalendarDate, Key, Line
 from xinyong.common.roles import Actor, Role
-from xinyong.config import LIST_MAX_ITEMS
 from xinyong.consents.models import Consent
+from xinyong.consents.schemas import ConsentIn
 from xinyong.context import Context
-
-
-class ConsentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    subject_key: Key
-    item_code: Key
-    classes: list[Key] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
-    purpose: Line = Field(min_length=2, max_length=300)
-    informed: bool
-    written: bool
-    adverse_consequences_told: bool = False
-    document: Line = Field(min_length=2, max_length=300)
-    valid_from: CalendarDate
-    valid_until: CalendarDate | None = None
 
 
 def record_consent(session: Session, ctx: Context, *, actor: Actor, body: ConsentIn) -> Consent:

@@ -8,15 +8,15 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Body, Query, UploadFile
-from pydantic import BaseModel
 
 from xinyong.common.errors import DomainError
-from xinyong.common.inputs import Key, RowId, Text
+from xinyong.common.inputs import Key, RowId
 from xinyong.common.roles import Role
 from xinyong.flows import AFTER_PUSH
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
+from xinyong.ingest.schemas import WithdrawIn
 from xinyong.ingest.service import ingest, ingest_file
 from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep, acting_provider
 from xinyong.web.errors import error_responses
@@ -129,10 +129,6 @@ def resubmit(
     return quarantine.resubmit(
         ctx, actor=actor, quarantine_id=quarantine_id, record=record, after=AFTER_PUSH
     ).as_dict()
-
-
-class WithdrawIn(BaseModel):
-    reason: Text
 
 
 @router.post("/api/quarantine/{quarantine_id}/withdraw", responses=error_responses(409))

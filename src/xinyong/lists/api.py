@@ -7,10 +7,9 @@ import io
 from typing import Any
 
 from fastapi.responses import Response
-from pydantic import BaseModel
 from sqlalchemy import select
 
-from xinyong.common.inputs import CalendarDate, IntRowId, Key, RowId, Text
+from xinyong.common.inputs import IntRowId, Key, RowId
 from xinyong.common.roles import Role
 from xinyong.lists import court_debtors, emergencies, notices, recognition
 from xinyong.lists import criteria as criteria_service
@@ -21,7 +20,10 @@ from xinyong.lists.schemas import (
     CheckIn,
     CriteriaIn,
     EmergencyIn,
+    HandlingIn,
     MeasureIn,
+    NoticeIn,
+    PublishIn,
     RecognitionIn,
     RemovalIn,
 )
@@ -49,10 +51,6 @@ def define_measure(
     return measure_service.describe_measure(
         measure_service.define_measure(session, ctx, actor=actor, body=body)
     )
-
-
-class PublishIn(BaseModel):
-    published_on: CalendarDate | None = None
 
 
 @router.post("/api/measures/{code}/publish", responses=error_responses(409))
@@ -141,10 +139,6 @@ def entry(number: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep) ->
     return recognition.shown_entry(session, number, actor, ctx.today(), ctx)
 
 
-class NoticeIn(BaseModel):
-    delivered_on: CalendarDate
-
-
 @router.post("/api/list-entries/{number}/notice-delivered", responses=error_responses(409))
 def notice_delivered(
     number: Key,
@@ -205,10 +199,6 @@ def state_unit_notices(
         }
         for n, e in notices.notices(session, open_only=open_only)
     ]
-
-
-class HandlingIn(BaseModel):
-    handling: Text
 
 
 @router.post("/api/state-unit-notices/{notice_id}/answer")

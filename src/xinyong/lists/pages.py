@@ -22,7 +22,7 @@ from xinyong.lists.check import run_check
 from xinyong.lists.schemas import EmergencyIn, MeasureIn, RecognitionIn
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.errors import validated
-from xinyong.web.pages import templates
+from xinyong.web.layout import templates
 
 router = Router(include_in_schema=False)
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
@@ -37,7 +37,7 @@ def list_page(request: Request, list_kind: Key, ctx: ContextDep, actor: ActorDep
     recognition.audit_persons_shown(ctx, actor, listed)
     return templates.TemplateResponse(
         request,
-        "lists.html",
+        "lists/lists.html",
         {
             "ctx": ctx,
             "actor": actor,
@@ -55,7 +55,7 @@ def entry_page(request: Request, number: Key, ctx: ContextDep, actor: ActorDep) 
     with ctx.sessions() as session:
         shown = recognition.shown_entry(session, number, actor, today, ctx)
     return templates.TemplateResponse(
-        request, "list_entry.html", {"ctx": ctx, "actor": actor, "e": shown}
+        request, "lists/list_entry.html", {"ctx": ctx, "actor": actor, "e": shown}
     )
 
 
@@ -71,7 +71,7 @@ def _staff_page(
     rules = ctx.rules
     return templates.TemplateResponse(
         request,
-        "staff_lists.html",
+        "lists/staff_lists.html",
         {
             "ctx": ctx,
             "actor": actor,
@@ -227,7 +227,7 @@ def _agency_page(request: Request, ctx: Any, actor: Any, **extra: Any) -> Respon
     scenarios = ctx.rules.get("query.mandatory_scenarios", ctx.today()).value
     return templates.TemplateResponse(
         request,
-        "agency_check.html",
+        "lists/agency_check.html",
         {"ctx": ctx, "actor": actor, "scenarios": scenarios, **extra},
         status_code=422 if extra.get("error") else 200,
     )

@@ -86,3 +86,15 @@ class CheckIn(BaseModel):
     scenario: Key
     subjects: list[Key] = Field(min_length=1)  # how many: lists.check.MAX_SUBJECTS
     matter: Line | None = Field(default=None, max_length=300)
+
+
+class PublishIn(BaseModel):
+    published_on: CalendarDate | None = None
+
+
+class NoticeIn(BaseModel):
+    delivered_on: CalendarDate
+
+
+class HandlingIn(BaseModel):
+    handling: Text

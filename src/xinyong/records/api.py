@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
-from xinyong.common.inputs import CalendarDate, CalendarYear, Key, RecordKey, Text
+from xinyong.common.inputs import CalendarYear, Key, RecordKey
 from xinyong.common.roles import Role
 from xinyong.providers.models import ProviderUnit
 from xinyong.records import service
+from xinyong.records.schemas import CorrectionIn
 from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep, acting_provider
 
 router = Router(tags=["信息更正与提供单位"])
 STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
-
-
-class CorrectionIn(BaseModel):
-    discovered_on: CalendarDate
-    reason: Text
-    record: dict[str, Any] | None = None  # absent: withdraw the record
 
 
 @router.post("/api/records/{item_code}/{record_key}/correction")

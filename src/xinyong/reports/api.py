@@ -1,27 +1,20 @@
-"""/api/reports: issue a report, download its PDF, verify one; /reports/verify: the page."""
+"""/api/reports: issue a report, download its PDF, verify one."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Form, Request
-from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import Response
 
-from xinyong.common.inputs import Key, Name
+from xinyong.common.inputs import Key
 from xinyong.reports import pdf, service
+from xinyong.reports.schemas import ReportIn, VerifyIn
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.errors import error_responses
-from xinyong.web.pages import templates
 
 router = Router(tags=["信用报告"])
-
-
-class ReportIn(BaseModel):
-    subject_key: Key
-    purpose: Name | None = None
 
 
 @router.post("/api/reports", status_code=201, responses=error_responses(403, 404))
@@ -50,12 +43,6 @@ def report_pdf(number: Key, code: Key, ctx: ContextDep) -> Response:
     )
 
 
-class VerifyIn(BaseModel):
-    number: Key
-    code: Key
-    content: dict[str, Any] | None = None
-
-
 @router.get("/api/reports/verify")
 def verify_get(number: Key, code: Key, ctx: ContextDep) -> dict[str, Any]:
     return service.verify(ctx, number, code)
@@ -65,24 +52,3 @@ def verify_get(number: Key, code: Key, ctx: ContextDep) -> dict[str, Any]:
 def verify_post(body: VerifyIn, ctx: ContextDep) -> dict[str, Any]:
     """With the report's content: whether it is exactly what was issued."""
     return service.verify(ctx, body.number, body.code, body.content)
-
-
-@router.get("/reports/verify", response_class=HTMLResponse, include_in_schema=False)
-def verify_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
-    return templates.TemplateResponse(
-        request, "verify.html", {"ctx": ctx, "actor": actor, "result": None}
-    )
-
-
-@router.post("/reports/verify", response_class=HTMLResponse, include_in_schema=False)
-def verify_submit(
-    request: Request,
-    ctx: ContextDep,
-    actor: ActorDep,
-    number: Annotated[Key, Form()],
-    code: Annotated[Key, Form()],
-) -> Response:
-    result = service.verify(ctx, number, code)
-    return templates.TemplateResponse(
-        request, "verify.html", {"ctx": ctx, "actor": actor, "result": result}
-    )

@@ -7,17 +7,9 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
-from xinyong.authorisations.service import (
-    GrantIn,
-    describe,
-    grant,
-    of_subject,
-    revoke,
-    set_good_publicity,
-)
-from xinyong.common.inputs import IntRowId, Key, Name, RecordKey
+from xinyong.common.inputs import Key, Name, RecordKey
 from xinyong.sharing.service import access_log, profile, profile_async, record_history
 from xinyong.sharing.visibility import Viewer
 from xinyong.web.deps import ContextDep, Router, SessionDep, SubjectDep, get_actor, get_context
@@ -95,56 +87,6 @@ def my_accesses(
     """Every access to my information: who, when, for which purpose, on what basis (HLJ 35)."""
     assert actor.subject_key is not None
     return access_log(session, actor, actor.subject_key)
-
-
-@router.post("/api/me/authorisations", status_code=201, responses=error_responses(404))
-def grant_authorisation(
-    body: GrantIn,
-    ctx: ContextDep,
-    session: SessionDep,
-    actor: SubjectDep,
-) -> dict[str, Any]:
-    """Authorise a named party to query items of mine, for a purpose, until a date (HLJ 24, 36)."""
-    return describe(grant(session, ctx, actor=actor, body=body), ctx.today())
-
-
-@router.get("/api/me/authorisations")
-def my_authorisations(
-    ctx: ContextDep,
-    session: SessionDep,
-    actor: SubjectDep,
-) -> list[dict[str, Any]]:
-    assert actor.subject_key is not None
-    return [describe(a, ctx.today()) for a in of_subject(session, actor.subject_key)]
-
-
-@router.post("/api/me/authorisations/{authorisation_id}/revoke")
-def revoke_authorisation(
-    authorisation_id: IntRowId,
-    ctx: ContextDep,
-    session: SessionDep,
-    actor: SubjectDep,
-) -> dict[str, Any]:
-    """Revocation takes effect at once."""
-    return describe(
-        revoke(session, ctx, actor=actor, authorisation_id=authorisation_id), ctx.today()
-    )
-
-
-class PreferencesIn(BaseModel):
-    hide_good_information: bool
-
-
-@router.put("/api/me/preferences")
-def my_preferences(
-    body: PreferencesIn,
-    ctx: ContextDep,
-    session: SessionDep,
-    actor: SubjectDep,
-) -> dict[str, Any]:
-    """Ask that my good information not be published (HLJ 37 ¶1), or publish it again."""
-    pref = set_good_publicity(session, ctx, actor=actor, hide=body.hide_good_information)
-    return {"hide_good_information": pref.hide_good_information}
 
 
 @router.get("/api/me/records/{item_code}/{record_key}/history")

@@ -5,19 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id, check_uscc
-from xinyong.common.inputs import CalendarDate, Key, Line
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.sharing.masking import mask_name
 from xinyong.sharing.visibility import sees_identity
 from xinyong.subjects.models import SubjectLink
+from xinyong.subjects.schemas import LinkIn
 
 RELATIONS = {
     "legal_representative": "法定代表人",
@@ -25,16 +24,6 @@ RELATIONS = {
     "actual_controller": "实际控制人",
     "directly_responsible": "直接责任人",
 }
-
-
-class LinkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    person_key: Key
-    person_name: Line = Field(min_length=1, max_length=100)
-    relation: Key
-    valid_from: CalendarDate
-    source: Line = Field(min_length=2, max_length=200)
 
 
 def add_link(

@@ -15,22 +15,33 @@ from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__
 from xinyong.accounts import api as accounts_api
+from xinyong.accounts import pages as accounts_pages
+from xinyong.audit import api as audit_api
 from xinyong.audit.writer import sign_heads_every
+from xinyong.authorisations import api as authorisations_api
+from xinyong.authorisations import pages as authorisations_pages
 from xinyong.cases import api as cases_api
 from xinyong.cases import pages as cases_pages
 from xinyong.catalog import api as catalog_api
+from xinyong.consents import api as consents_api
 from xinyong.context import Context, build_context
+from xinyong.deadlines import api as deadlines_api
 from xinyong.fastpath import close_loop_connections
 from xinyong.ingest import api as ingest_api
 from xinyong.ingest.service import close_crashed_batches
+from xinyong.law import api as law_api
+from xinyong.law import pages as law_pages
 from xinyong.lists import api as lists_api
 from xinyong.lists import pages as lists_pages
 from xinyong.records import api as records_api
 from xinyong.reports import api as reports_api
+from xinyong.reports import pages as reports_pages
 from xinyong.search import api as search_api
+from xinyong.search import pages as search_pages
 from xinyong.sharing import api as sharing_api
+from xinyong.sharing import pages as sharing_pages
 from xinyong.subjects import api as subjects_api
-from xinyong.web import api, errors, pages
+from xinyong.web import api, errors
 from xinyong.web.admission import AdmissionLimit
 from xinyong.web.deps import Router
 from xinyong.web.security import Csrf, SecurityMiddleware
@@ -69,24 +80,35 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     # token), security headers, no-store, Secure cookies over TLS (web/security.py).
     app.add_middleware(SecurityMiddleware, settings=ctx.settings, csrf=app.state.csrf)
     errors.install(app)
-    # Routes match in order: the hot read path first (the paths do not overlap).
+    # Routes match in order: the hot read path first. No two domains' paths overlap (within
+    # one, its module orders them: /reports/verify before /reports/{number}).
     app.include_router(sharing_api.router)
     app.include_router(api.router)
     for domain in (
         accounts_api,
+        audit_api,
+        authorisations_api,
         cases_api,
         catalog_api,
+        consents_api,
+        deadlines_api,
         ingest_api,
+        law_api,
         lists_api,
         records_api,
         reports_api,
         search_api,
         subjects_api,
+        accounts_pages,
+        authorisations_pages,
+        cases_pages,
+        law_pages,
+        lists_pages,
+        reports_pages,
+        search_pages,
+        sharing_pages,
     ):
         app.include_router(domain.router)
-    app.include_router(lists_pages.router)
-    app.include_router(cases_pages.router)
-    app.include_router(pages.router)
     _api_docs(app, ctx.platform.name)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"

@@ -232,7 +232,7 @@ async def _answer(
         )
     from xinyong.common.roles import ANONYMOUS
     from xinyong.web.deps import get_actor
-    from xinyong.web.pages import templates
+    from xinyong.web.layout import templates
 
     ctx = request.app.state.ctx
     try:

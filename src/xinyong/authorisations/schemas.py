@@ -1,0 +1,23 @@
+"""Request bodies of a subject's authorisations (HLJ 24, 36) and publicity choice (HLJ 37)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xinyong.common.inputs import CalendarDate, Key, Line, Name
+from xinyong.config import LIST_MAX_ITEMS
+
+
+class GrantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grantee: Name = Field(min_length=1, description="被授权方的用户名")
+    items: list[Key] = Field(
+        min_length=1, max_length=LIST_MAX_ITEMS, description="授权查询的目录项代码"
+    )
+    purpose: Line = Field(min_length=2, max_length=300)
+    expires_on: CalendarDate
+
+
+class PreferencesIn(BaseModel):
+    hide_good_information: bool

@@ -1,0 +1,29 @@
+"""/api/law: the rules of a platform, and a rule's value and citations as of a date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xinyong.common.inputs import CalendarDate, Key
+from xinyong.web.deps import ContextDep, Router
+from xinyong.web.errors import error_responses
+
+router = Router(tags=["法规数据"])
+
+
+@router.get("/api/law", responses=error_responses(404))
+def law_keys(ctx: ContextDep, platform: Key | None = None) -> dict[str, Any]:
+    rules = ctx.library.ruleset(platform or ctx.platform.code)
+    return {"platform": rules.platform.code, "keys": rules.rule_keys()}
+
+
+@router.get("/api/law/{key}")
+def law_show(
+    key: Key,
+    ctx: ContextDep,
+    platform: Key | None = None,
+    on: CalendarDate | None = None,
+) -> dict[str, Any]:
+    """The value, unit and citations of a rule for a platform as of a date."""
+    rules = ctx.library.ruleset(platform or ctx.platform.code)
+    return rules.get(key, on or ctx.today()).as_dict()

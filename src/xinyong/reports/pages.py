@@ -1,0 +1,70 @@
+"""Chinese pages of credit reports: verify one, show one by number and code, issue my own."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from xinyong.common.inputs import Key
+from xinyong.common.roles import Role
+from xinyong.reports import service
+from xinyong.sharing.visibility import Viewer
+from xinyong.web.deps import ActorDep, ContextDep, Router
+from xinyong.web.layout import templates
+
+router = Router(include_in_schema=False)
+
+
+# /reports/verify before /reports/{number}: routes match in order.
+@router.get("/reports/verify", response_class=HTMLResponse)
+def verify_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    return templates.TemplateResponse(
+        request, "reports/verify.html", {"ctx": ctx, "actor": actor, "result": None}
+    )
+
+
+@router.post("/reports/verify", response_class=HTMLResponse)
+def verify_submit(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    number: Annotated[Key, Form()],
+    code: Annotated[Key, Form()],
+) -> Response:
+    result = service.verify(ctx, number, code)
+    return templates.TemplateResponse(
+        request, "reports/verify.html", {"ctx": ctx, "actor": actor, "result": result}
+    )
+
+
+@router.get("/reports/{number}", response_class=HTMLResponse)
+def report_page(
+    request: Request, number: Key, code: Key, ctx: ContextDep, actor: ActorDep
+) -> Response:
+    """A report as a web page, by number and verification code."""
+    row = service.load(ctx, number, code)
+    return templates.TemplateResponse(
+        request,
+        "reports/report.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "report": json.loads(row.content_json),
+            "number": row.number,
+            "digest": row.digest,
+            "code": code,
+        },
+    )
+
+
+@router.post("/me/report")
+def my_report(ctx: ContextDep, actor: ActorDep) -> Response:
+    """Issue my own report and show its PDF (a POST with the form's CSRF token: issuing is a
+    write, which no link another site shows may trigger)."""
+    if actor.role is not Role.SUBJECT or not actor.subject_key:
+        return RedirectResponse("/login", status_code=303)
+    report = service.generate(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key)
+    return RedirectResponse(f"/api/reports/{report.number}/pdf?code={report.code}", status_code=303)
