@@ -36,8 +36,8 @@ from xinyong.reports import pdf
 from xinyong.reports.service import generate as make_report
 from xinyong.search.service import search
 from xinyong.sharing.service import prepare_profile, profile
-from xinyong.sharing.visibility import Viewer
 from xinyong.subjects.models import Subject
+from xinyong.visibility.engine import Viewer
 
 
 def pct(values: list[float], p: float) -> float:

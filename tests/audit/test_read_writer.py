@@ -19,7 +19,7 @@ from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
 from xinyong.fastpath import HELD_CHECKPOINT_PAGES, close_loop_connections, held_connection
 from xinyong.sharing.service import profile, profile_async
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.write_gate import write_gate
 
 READER = Actor(role=Role.AGENCY, user_id=3, username="agency")

@@ -25,7 +25,7 @@ from xinyong.lists.check import run_check
 from xinyong.lists.schemas import RecognitionIn
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.service import profile
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 
 AGENCY = Actor(role=Role.AGENCY, user_id=2, username="agency")
 TODAY = dt.date(2026, 11, 23)  # a Monday

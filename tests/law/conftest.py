@@ -25,7 +25,7 @@ from xinyong.common.errors import Citation
 from xinyong.common.identifiers import check_identifier
 from xinyong.law.rules import default_library, load_yaml
 from xinyong.law.workdays import Pause, WorkdayCalendar, add_period
-from xinyong.sharing.publicity import publicity_window
+from xinyong.visibility.publicity import publicity_window
 
 SCENARIO_KEYS = {
     "name",

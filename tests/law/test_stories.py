@@ -41,7 +41,7 @@ from xinyong.lists import recognition
 from xinyong.lists.check import run_check
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.service import profile
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 
 STORIES = Path(__file__).parent / "stories"
 FIXTURES = Path(__file__).parent.parent / "fixtures"

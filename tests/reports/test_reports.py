@@ -17,7 +17,7 @@ from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.demo.rows import penalty_row
 from xinyong.reports import pdf, service
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.web.app import create_app
 
 

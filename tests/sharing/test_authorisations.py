@@ -18,7 +18,7 @@ from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
 from xinyong.sharing.service import profile
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.web.app import create_app
 
 BANK = Actor(role=Role.ORGANISATION, username="bank")

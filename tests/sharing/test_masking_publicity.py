@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from xinyong.common.identifiers import region_codes
 from xinyong.demo.generate import synthetic_citizen_id
 from xinyong.law.rules import default_library
-from xinyong.sharing.masking import mask_address, mask_id_number, mask_name, mask_phone
-from xinyong.sharing.publicity import publicity_window
+from xinyong.visibility.masking import mask_address, mask_id_number, mask_name, mask_phone
+from xinyong.visibility.publicity import publicity_window
 
 RULES = default_library().ruleset("230000")
 

@@ -21,7 +21,7 @@ from xinyong.demo.rows import penalty_row
 from xinyong.sharing import reads
 from xinyong.sharing.schemas import Profile
 from xinyong.sharing.service import profile_async
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 
 PUBLIC = Viewer(actor=ANONYMOUS)
 

@@ -18,7 +18,7 @@ from xinyong.demo.generate import synthetic_uscc
 from xinyong.demo.rows import penalty_row
 from xinyong.demo.seed import DEMO_PASSWORD, load_demo
 from xinyong.sharing.service import access_log, profile
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.web.app import create_app
 
 

@@ -16,8 +16,8 @@ from xinyong.common.roles import Actor, Role
 from xinyong.demo.rows import penalty_row
 from xinyong.law.rules import default_library, load_yaml
 from xinyong.records.models import CreditRecord
-from xinyong.sharing.publicity import publicity_window
-from xinyong.sharing.visibility import Level, Viewer, decide_record, view_record
+from xinyong.visibility.engine import Level, Viewer, decide_record, view_record
+from xinyong.visibility.publicity import publicity_window
 
 RULES = default_library().ruleset("230000")
 BASE = load_yaml(SEED_FILE)["items"]

@@ -13,7 +13,7 @@ from xinyong.common.errors import DomainError
 from xinyong.common.inputs import Key, Name, RowId, Text
 from xinyong.common.roles import Role
 from xinyong.sharing.service import profile
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.layout import templates
 

@@ -31,7 +31,7 @@ from xinyong.lists.models import ListEntry
 from xinyong.records import store
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import change_state
-from xinyong.sharing.publicity import publicity_window
+from xinyong.visibility.publicity import publicity_window
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from xinyong.lists.models import Emergency, ListEntry, RedListCriteria
 from xinyong.lists.notices import notify_state_units
 from xinyong.lists.schemas import RecognitionIn
 from xinyong.records import store
-from xinyong.sharing.masking import mask_id_number, mask_name
 from xinyong.subjects.models import Subject, SubjectLink
+from xinyong.visibility.masking import mask_id_number, mask_name
 
 LIST_LABELS = {"red": "守信激励名单", "serious": "严重失信主体名单"}
 STATE_LABELS = {

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from xinyong.common.inputs import Key
 from xinyong.reports import pdf, service
 from xinyong.reports.schemas import ReportIn, VerifyIn
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.errors import error_responses
 

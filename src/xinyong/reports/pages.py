@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from xinyong.common.inputs import Key
 from xinyong.common.roles import Role
 from xinyong.reports import service
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.layout import templates
 

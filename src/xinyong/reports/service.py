@@ -18,7 +18,7 @@ from xinyong.common.roles import Role
 from xinyong.context import Context
 from xinyong.reports.models import CreditReport
 from xinyong.sharing.service import profile
-from xinyong.sharing.visibility import RecordView, Viewer
+from xinyong.visibility.engine import RecordView, Viewer
 
 #: Sections of a legal person's report, as national practice lays them out.
 SECTIONS = (

@@ -21,8 +21,8 @@ from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.search.models import SearchState, SubjectNameGram, SubjectNameGramCount
-from xinyong.sharing.masking import mask_id_number, mask_name
 from xinyong.subjects.models import Subject
+from xinyong.visibility.masking import mask_id_number, mask_name
 
 MIN_QUERY = 2
 LIMIT = 20

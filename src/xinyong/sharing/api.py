@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from xinyong.common.inputs import Key, Name, RecordKey
 from xinyong.sharing.service import access_log, profile, profile_async, record_history
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.web.deps import ContextDep, Router, SessionDep, SubjectDep, get_actor, get_context
 from xinyong.web.errors import error_responses, validated
 

@@ -24,8 +24,8 @@ from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ANONYMOUS, Actor
 from xinyong.context import Context
 from xinyong.records import store
-from xinyong.sharing.visibility import RecordView, Viewer, view_record
 from xinyong.subjects.models import Subject
+from xinyong.visibility.engine import RecordView, Viewer, view_record
 
 PUBLICITY_LISTS = {
     "licences": ("HLJ-XK-001", "行政许可公示"),

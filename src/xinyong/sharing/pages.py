@@ -19,7 +19,7 @@ from xinyong.context import Context
 from xinyong.providers.models import ProviderUnit
 from xinyong.sharing.lists import PUBLICITY_LISTS, publicity_list
 from xinyong.sharing.service import access_log, profile, record_history
-from xinyong.sharing.visibility import Viewer
+from xinyong.visibility.engine import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.layout import templates
 

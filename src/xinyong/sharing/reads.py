@@ -44,8 +44,8 @@ from xinyong.db import table_of
 from xinyong.fastpath import PreparedRead, loop_connections
 from xinyong.records.models import CreditRecord
 from xinyong.sharing.schemas import Profile
-from xinyong.sharing.visibility import RECORD_COLUMNS, RecordView
 from xinyong.subjects.models import Subject
+from xinyong.visibility.engine import RECORD_COLUMNS, RecordView
 
 
 @dataclass(frozen=True, slots=True)

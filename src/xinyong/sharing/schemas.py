@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from xinyong.sharing.visibility import RecordView
+from xinyong.visibility.engine import RecordView
 
 
 @dataclass

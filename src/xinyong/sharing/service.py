@@ -37,7 +37,7 @@ from xinyong.sharing.reads import (
     public_views,
 )
 from xinyong.sharing.schemas import Profile
-from xinyong.sharing.visibility import (
+from xinyong.visibility.engine import (
     Level,
     RecordView,
     Viewer,

@@ -13,10 +13,10 @@ from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id, check_uscc
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
-from xinyong.sharing.masking import mask_name
-from xinyong.sharing.visibility import sees_identity
 from xinyong.subjects.models import SubjectLink
 from xinyong.subjects.schemas import LinkIn
+from xinyong.visibility.engine import sees_identity
+from xinyong.visibility.masking import mask_name
 
 RELATIONS = {
     "legal_representative": "法定代表人",

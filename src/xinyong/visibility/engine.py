@@ -35,8 +35,8 @@ from xinyong.catalog.schemas import SUBJECT_KINDS, CatalogItemSpec
 from xinyong.common.errors import Citation
 from xinyong.common.roles import Actor, Role
 from xinyong.law.rules import RuleSet
-from xinyong.sharing.masking import mask_for, mask_id_number, mask_name
-from xinyong.sharing.publicity import PublicityWindow, publicity_window
+from xinyong.visibility.masking import mask_for, mask_id_number, mask_name
+from xinyong.visibility.publicity import PublicityWindow, publicity_window
 
 
 class RecordLike(Protocol):
