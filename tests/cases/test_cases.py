@@ -210,7 +210,7 @@ def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
     assert {n["kind"] for n in described["notices"]} == {"subject"}  # province: no upper platform
 
 
-def test_a_list_objection_upheld_removes_thelist_serious(seeded: Context) -> None:
+def test_a_list_objection_upheld_removes_the_listing(seeded: Context) -> None:
     ctx = seeded
     record = push_penalty(ctx, 7)
     number = list_serious(ctx, record)
