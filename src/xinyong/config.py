@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     max_push_body_bytes: int = Field(default=32 << 20, ge=1024)
     #: Largest multipart upload (a CSV/Excel file pushed, a list checked), in bytes.
     max_upload_bytes: int = Field(default=256 << 20, ge=1024)
+    #: Largest evidence attachment of an objection or repair (PDF, JPEG, PNG), in bytes.
+    attachment_max_bytes: int = Field(default=10 << 20, ge=1024)
 
     # --- Transport and browser security (web/security.py) ---
     #: The platform is served over TLS (directly or behind a proxy): cookies get `Secure`,

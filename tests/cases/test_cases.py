@@ -190,7 +190,7 @@ def test_a_repair_ends_two_measures_at_once(seeded: Context) -> None:
         )
         repair_clock = _clocks(service.describe(session, ctx, case))["repair.decide"]
     assert repair_clock["unverified"] is True and repair_clock["due_on"] == "2026-11-30"
-    _move(ctx, case.number, "approved")
+    _move(ctx, case.number, "approved", "已履行处罚决定并公开作出信用承诺")
     with ctx.sessions() as session:
         after = run_check(
             session, ctx, actor=AGENCY, scenario="procurement", subject_keys=[record.subject_key]
@@ -308,3 +308,67 @@ def test_jobs_flag_overdue_clocks_and_end_terms_idempotently(
         queue = service.queue(session, ctx)
         assert queue[0]["overdue"] is True
         assert recognition.get_entry(session, entry.number).removal_reason == "term_ended"
+
+
+def test_a_decision_needs_a_choice_reasons_and_a_statement(seeded: Context) -> None:
+    """Issue 16: no default decision; a rejection needs reasons, an approval a statement the
+    applicant receives; each refusal names its article."""
+    ctx = seeded
+    record = push_penalty(ctx, 31)
+    with ctx.sessions() as session, session.begin():
+        number = service.file_objection(
+            session, ctx, actor=owner(record), record_id=record.id, request="金额有误"
+        ).number
+    for to, reasons, code in (
+        (None, None, "cases.choice_required"),
+        ("", "理由", "cases.choice_required"),
+    ):
+        with pytest.raises(DomainError) as refused, ctx.sessions() as session, session.begin():
+            service.transition(session, ctx, actor=STAFF, number=number, to=to, reasons=reasons)
+        assert refused.value.code == code and "第三十九条" in refused.value.message
+    _move(ctx, number, "marked")
+    with pytest.raises(DomainError) as refused, ctx.sessions() as session, session.begin():
+        service.transition(session, ctx, actor=STAFF, number=number, to="upheld")
+    assert refused.value.code == "cases.statement_required"
+    with pytest.raises(DomainError) as refused, ctx.sessions() as session, session.begin():
+        service.transition(session, ctx, actor=STAFF, number=number, to="rejected", reasons=" ")
+    assert refused.value.code == "cases.reasons_required"
+
+
+def test_a_paper_application_is_dated_by_its_receipt(seeded: Context, clock: FixedClock) -> None:
+    """HLJ 24: a paper application at a window; not in the future, not before the record; the
+    clocks run from the day the paper arrived (the injected clock moves on a week first)."""
+    ctx = seeded
+    record = push_penalty(ctx, 32)
+    pushed = ctx.today()
+    clock.advance(dt.timedelta(days=7))
+    for day, code in (
+        (ctx.today() + dt.timedelta(days=1), "cases.received_future"),
+        (pushed - dt.timedelta(days=1), "cases.received_before_record"),
+    ):
+        with pytest.raises(DomainError) as refused, ctx.sessions() as session, session.begin():
+            service.file_paper(
+                session,
+                ctx,
+                actor=STAFF,
+                kind="objection",
+                record_id=record.id,
+                applicant="申请人",
+                received_on=day,
+                request="金额有误",
+            )
+        assert refused.value.code == code
+    with ctx.sessions() as session, session.begin():
+        case = service.file_paper(
+            session,
+            ctx,
+            actor=STAFF,
+            kind="objection",
+            record_id=record.id,
+            applicant="申请人",
+            received_on=pushed,
+            request="金额有误",
+        )
+        described = service.describe(session, ctx, case)
+    assert described["received_via"] == "window"
+    assert {c["started_on"] for c in described["clocks"]} == {pushed.isoformat()}

@@ -19,7 +19,8 @@ def test_objection_from_filing_to_decision(server: str, browser: Browser) -> Non
     assert "现在可以申请" in row.locator(".repair-from").inner_text()
     row.locator(".reason").fill("该处罚决定已被复议机关撤销")
     row.locator("button.object").click()
-    page.wait_for_url(server + "/me/cases")
+    page.wait_for_url(server + "/me/cases?filed=*")
+    assert "案件编号" in page.locator("#filed").inner_text()  # the confirmation names the case
     case = page.locator("#cases tbody tr").first
     assert case.locator(".state").inner_text() == "已受理"
     clocks = case.inner_text()
@@ -31,12 +32,13 @@ def test_objection_from_filing_to_decision(server: str, browser: Browser) -> Non
     page.click("#staff-cases-link")
     item = page.locator(f"#case-{number}")
     assert "2026-11-24" in item.inner_text()
-    item.locator("select[name=to]").select_option("marked")
-    item.locator("button.decide").click()
-    page.wait_for_url(server + "/staff/cases")
-    item = page.locator(f"#case-{number}")
-    item.locator("select[name=to]").select_option("rejected")
-    item.locator("button.decide").click()
+    item.locator("a.open").click()
+    page.check("#decide-form input[value=marked]")
+    page.click("#decide")
+    page.click("#confirm")
+    page.wait_for_url(server + f"/staff/cases/{number}")
+    page.check("#decide-form input[value=rejected]")
+    page.click("#decide")
     assert "理由" in page.locator("#error").inner_text()  # a rejection needs its reasons
     context.close()
 

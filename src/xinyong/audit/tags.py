@@ -91,6 +91,10 @@ class AuditTag(StrEnum):
     CASES_BASIS_CHANGE_REPORTED = "cases:basis_change:reported"
     CASES_BASIS_CHANGE_ACTED = "cases:basis_change:acted"
     CASES_NOTICE_ACTED = "cases:notice:acted"
+    # the staff case desk (issue 16, desk): the case page read, evidence stored and downloaded
+    CASES_CASE_READ = "cases:case:read"
+    CASES_ATTACHMENT_STORED = "cases:attachment:stored"
+    CASES_ATTACHMENT_READ = "cases:attachment:read"
     # the platform's own work
     DEMO_DATA_GENERATE = "demo:data:generate"
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, File, UploadFile
+from fastapi.responses import Response
 
 from xinyong.cases import service
 from xinyong.cases.schemas import (
+    AttachmentOut,
     BasisChangeIn,
     ComplaintIn,
     ListObjectionIn,
     ObjectionIn,
+    PaperIn,
     PauseIn,
     RepairIn,
     TransitionIn,
@@ -153,11 +156,7 @@ def case_detail(
     actor: CaseReaderDep,
 ) -> dict[str, Any]:
     case = service.get_case(session, number)
-    if (
-        actor.role not in service.STAFF
-        and case.subject_key != actor.subject_key
-        and case.applicant != actor.username
-    ):
+    if not service.may_read(actor, case):
         # answered as an unknown number: a case number must not tell whether it exists
         raise NotFound("cases.unknown", f"未找到案件{number}")
     return service.describe(session, ctx, case)
@@ -181,6 +180,77 @@ def case_transition(
         competent_unit=body.competent_unit,
     )
     return service.describe(session, ctx, case)
+
+
+@router.post("/api/cases/paper", status_code=201, responses=error_responses(404))
+def paper_intake(
+    body: PaperIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: StaffDep,
+) -> dict[str, Any]:
+    """登记服务窗口收到的纸质申请（HLJ 24）：法定期限自实际收到之日起计算。"""
+    case = service.file_paper(
+        session,
+        ctx,
+        actor=actor,
+        kind=body.kind,
+        record_id=body.record_id,
+        applicant=body.applicant,
+        received_on=body.received_on,
+        request=body.request,
+        conditions=body.conditions,
+        commitment=body.commitment,
+    )
+    return service.describe(session, ctx, case)
+
+
+@router.post(
+    "/api/cases/{number}/attachments", status_code=201, responses=error_responses(404, 413)
+)
+def case_attachment(
+    number: Key,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: CaseReaderDep,
+    file: Annotated[UploadFile, File()],
+) -> AttachmentOut:
+    """上传证明材料（PDF、JPEG、PNG，按内容判断类型）：申请人或工作人员。"""
+    case = service.get_case(session, number)
+    limit = ctx.settings.attachment_max_bytes
+    row = service.add_attachment(
+        session,
+        ctx,
+        actor=actor,
+        case=case,
+        name=file.filename or "",
+        data=file.file.read(limit + 1),
+    )
+    return AttachmentOut(id=row.id, name=row.name, size=row.size, type=row.content_type)
+
+
+@router.get("/api/cases/{number}/attachments/{attachment_id}", responses=error_responses(404))
+def case_attachment_download(
+    number: Key,
+    attachment_id: IntRowId,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: CaseReaderDep,
+) -> Response:
+    """下载证明材料：仅工作人员和申请人，每次下载记入审计日志。"""
+    row, data = service.read_attachment(
+        session, ctx, actor=actor, number=number, attachment_id=attachment_id
+    )
+    return service_download(row, data)
+
+
+def service_download(row: Any, data: bytes) -> Response:
+    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[row.content_type]
+    return Response(
+        data,
+        media_type=row.content_type,
+        headers={"Content-Disposition": f'attachment; filename="attachment-{row.id}.{ext}"'},
+    )
 
 
 @router.post("/api/cases/{number}/pauses")

@@ -27,6 +27,8 @@ class Case(Base):
     record_id: Mapped[int | None] = mapped_column(BigId, index=True)  # the credit record concerned
     entry_number: Mapped[str | None] = mapped_column(String(40))  # a list entry concerned
     received_on: Mapped[dt.date] = mapped_column(Date)
+    #: online (the subject's own form or the API) or window (a paper application, HLJ 24)
+    received_via: Mapped[str] = mapped_column(String(16), default="online", server_default="online")
     request: Mapped[str] = mapped_column(Text)  # the applicant's reasons
     attachments_json: Mapped[str] = mapped_column(Text, default="[]")
     conditions_json: Mapped[str] = mapped_column(Text, default="[]")  # repair: conditions declared
@@ -35,6 +37,22 @@ class Case(Base):
     competent_unit: Mapped[str | None] = mapped_column(String(200))  # when redirected
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CaseAttachment(Base):
+    """An evidence file of a case, stored under the data folder by its content hash (never by
+    the uploader's file name, which is kept only as a label)."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class CaseEvent(Base):

@@ -38,7 +38,8 @@ class BasisChangeIn(BaseModel):
 
 
 class TransitionIn(BaseModel):
-    to: Key
+    #: the decision chosen; none chosen is refused with the article (cases.choice_required)
+    to: Key | None = None
     reasons: Text | None = None
     competent_unit: Name | None = None
 
@@ -47,3 +48,22 @@ class PauseIn(BaseModel):
     start: CalendarDate
     end: CalendarDate
     reason: Key
+
+
+class PaperIn(BaseModel):
+    """A paper application received at a service window (HLJ 24), registered by staff."""
+
+    kind: Key  # objection | repair
+    record_id: RowId
+    applicant: Name
+    received_on: CalendarDate
+    request: Text
+    conditions: list[Key] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
+    commitment: Text = ""
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    name: str
+    size: int
+    type: str

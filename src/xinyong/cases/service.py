@@ -9,17 +9,24 @@ reasons and article, in the case and in the audit log."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.models import User
 from xinyong.audit.service import readers_of
 from xinyong.audit.tags import AuditTag, case_tag
-from xinyong.cases.models import Case, CaseEvent, CaseNotice
+from xinyong.cases.models import Case, CaseAttachment, CaseEvent, CaseNotice
+from xinyong.catalog.models import CatalogItem
+from xinyong.catalog.service import spec_of
+from xinyong.common.clock import PLATFORM_TZ
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor, Role
@@ -31,6 +38,8 @@ from xinyong.lists.models import ListEntry
 from xinyong.records import store
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import change_state
+from xinyong.subjects.models import Subject
+from xinyong.visibility.engine import Viewer, shown_identity, view_record
 from xinyong.visibility.publicity import publicity_window
 
 
@@ -96,6 +105,10 @@ STATE_LABELS = {
     "reported": "已报告",
     "acted": "已处理",
 }
+#: favourable outcomes: decided with a short statement the applicant receives
+APPROVALS = frozenset({"upheld", "approved"})
+#: a decision to choose on the case page: the targets of the current state, in this order
+RECEIVED_VIA_LABELS = {"online": "网上申请", "window": "服务窗口（纸质申请）"}
 OPEN_STATES = frozenset({"filed", "marked", "assisting", "reported"})
 STAFF = (Role.STAFF, Role.ADMIN)
 
@@ -121,22 +134,26 @@ def _open_case(
     attachments: list[str] | None = None,
     conditions: list[str] | None = None,
     clock_rules: tuple[str, ...] | None = None,
+    received_on: dt.date | None = None,
+    received_via: str = "online",
+    applicant: str | None = None,
 ) -> Case:
     flow = FLOWS[kind]
     if not request.strip():
         raise DomainError(
             code="cases.request_required", message=f"{flow.label}申请须写明事实和理由"
         )
-    received = ctx.today()
+    received = received_on or ctx.today()
     case = Case(
         number=_number(kind, received),
         kind=kind,
         state=flow.first,
         subject_key=subject_key,
-        applicant=actor.username or actor.role.value,
+        applicant=applicant or actor.username or actor.role.value,
         record_id=record_id,
         entry_number=entry_number,
         received_on=received,
+        received_via=received_via,
         request=request.strip(),
         attachments_json=json.dumps(attachments or [], ensure_ascii=False),
         conditions_json=json.dumps(conditions or [], ensure_ascii=False),
@@ -275,11 +292,14 @@ def file_repair(
     conditions: list[str],
     commitment: str,
     entry_number: str | None = None,
+    received_on: dt.date | None = None,
+    received_via: str = "online",
+    applicant: str | None = None,
 ) -> Case:
     """National repair rules, HLJ 40, HRB 37: after the minimum publicity period, the conduct
     corrected and obligations fulfilled, a public credit commitment signed."""
     record = _own_record(session, actor, record_id)
-    today = ctx.today()
+    today = received_on or ctx.today()
     rule = ctx.rules.get("repair.conditions", today)
     if record.nature != "dishonesty" or record.state != "active":
         raise DomainError(
@@ -320,6 +340,9 @@ def file_repair(
         entry_number=entry_number,
         conditions=sorted(declared),
         clock_rules=clocks,
+        received_on=received_on,
+        received_via=received_via,
+        applicant=applicant,
     )
 
 
@@ -382,7 +405,7 @@ def transition(
     *,
     actor: Actor,
     number: str,
-    to: str,
+    to: str | None,
     reasons: str | None = None,
     competent_unit: str | None = None,
 ) -> Case:
@@ -390,6 +413,14 @@ def transition(
         raise Forbidden("cases.role", "只有公共信用工作机构工作人员可以办理")
     case = get_case(session, number)
     flow = FLOWS[case.kind]
+    rule_cites = decision_citations(ctx, case)
+    cited = _label(rule_cites)
+    if not to:
+        raise DomainError(
+            code="cases.choice_required",
+            message=f"请明确选择办理结果：{flow.label}案件的处理决定不设默认选项（{cited}）",
+            citations=list(rule_cites),
+        )
     if to not in flow.transitions.get(case.state, frozenset()):
         raise DomainError(
             code="cases.transition",
@@ -398,7 +429,17 @@ def transition(
             status=409,
         )
     if to in flow.needs_reasons and not (reasons and reasons.strip()):
-        raise DomainError(code="cases.reasons_required", message="不予支持或书面答复必须写明理由")
+        raise DomainError(
+            code="cases.reasons_required",
+            message=f"不予支持或书面答复必须写明理由（{cited}）",
+            citations=list(rule_cites),
+        )
+    if to in APPROVALS and not (reasons and reasons.strip()):
+        raise DomainError(
+            code="cases.statement_required",
+            message=f"“{STATE_LABELS[to]}”须写明简要说明，该说明将告知申请人（{cited}）",
+            citations=list(rule_cites),
+        )
     if to == "redirected" and not (competent_unit and competent_unit.strip()):
         raise DomainError(
             code="cases.competent_unit_required", message="须告知申请人有权处理的单位"
@@ -660,6 +701,7 @@ def describe(session: Session, ctx: Context, case: Case) -> dict[str, Any]:
         "record_id": case.record_id,
         "entry_number": case.entry_number,
         "received_on": case.received_on.isoformat(),
+        "received_via": case.received_via,
         "request": case.request,
         "outcome": case.outcome,
         "outcome_reasons": case.outcome_reasons,
@@ -766,3 +808,354 @@ def notices_for(session: Session, ctx: Context, actor: Actor) -> list[dict[str, 
             }
         )
     return sorted(answer, key=lambda n: (n["acted_at"] is not None, n["due_on"] or "9999"))
+
+
+# ---------------------------------------------------------------- the staff desk
+
+
+def decision_citations(ctx: Context, case: Case) -> tuple[Any, ...]:
+    """The articles of a case's decision (its first clocks' last rule), for a refusal to name."""
+    keys = FLOWS[case.kind].clocks.get(FLOWS[case.kind].first, ())
+    if not keys:
+        return ()
+    return tuple(ctx.rules.get(keys[-1], case.received_on).citations)
+
+
+def find_record(session: Session, subject_key: str, record_key: str) -> int:
+    """The current record of a subject named on a paper application by its document number."""
+    found = session.scalar(
+        select(CreditRecord.id).where(
+            CreditRecord.subject_key == subject_key,
+            CreditRecord.record_key == record_key,
+            CreditRecord.is_current.is_(True),
+        )
+    )
+    if found is None:
+        raise NotFound(
+            "cases.unknown_record", "未找到该主体的这条信用信息：请核对统一社会信用代码和文书号"
+        )
+    return int(found)
+
+
+def may_read(actor: Actor, case: Case) -> bool:
+    """Staff, the case's subject, and the account that filed it online."""
+    if actor.role in STAFF:
+        return True
+    if actor.subject_key is not None and case.subject_key == actor.subject_key:
+        return True
+    return case.received_via == "online" and actor.username == case.applicant
+
+
+def file_paper(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    kind: str,
+    record_id: int,
+    applicant: str,
+    received_on: dt.date,
+    request: str,
+    conditions: list[str] | None = None,
+    commitment: str = "",
+) -> Case:
+    """A paper application received at a service window (HLJ 24: windows are a channel of the
+    platform's services), registered by staff with its real date of receipt: the statutory
+    clocks run from that day."""
+    if actor.role not in STAFF:
+        raise Forbidden("cases.role", "只有公共信用工作机构工作人员可以登记窗口申请")
+    rule = ctx.rules.get("objection.mark", ctx.today())
+    cited = _label(rule.citations)
+    if kind not in ("objection", "repair"):
+        raise DomainError(code="cases.kind", message="窗口申请只能登记异议或信用修复")
+    if not applicant.strip():
+        raise DomainError(code="cases.applicant_required", message="须填写申请人姓名或名称")
+    if received_on > ctx.today():
+        raise DomainError(
+            code="cases.received_future",
+            message=f"收到日期不能晚于今天（{ctx.today().isoformat()}）：法定期限自收到申请之日起计算"
+            f"（{cited}）",
+            citations=list(rule.citations),
+        )
+    record = store.get(session, record_id)
+    if record is None or not record.is_current:
+        raise NotFound("cases.unknown_record", "未找到该信用信息的现行版本")
+    first = min(
+        (r.recorded_at for i in store.version_ids(session, record) if (r := store.get(session, i))),
+        default=record.recorded_at,
+    )
+    first_day = first.astimezone(PLATFORM_TZ).date()
+    if received_on < first_day:
+        raise DomainError(
+            code="cases.received_before_record",
+            message=f"收到日期不能早于该信用信息归集之日（{first_day.isoformat()}）",
+            citations=list(rule.citations),
+        )
+    if kind == "repair":
+        return file_repair(
+            session,
+            ctx,
+            actor=actor,
+            record_id=record_id,
+            request=request,
+            conditions=conditions or [],
+            commitment=commitment,
+            received_on=received_on,
+            received_via="window",
+            applicant=applicant.strip(),
+        )
+    return _open_case(
+        session,
+        ctx,
+        actor=actor,
+        kind="objection",
+        subject_key=record.subject_key,
+        request=request,
+        record_id=record.id,
+        received_on=received_on,
+        received_via="window",
+        applicant=applicant.strip(),
+    )
+
+
+#: evidence files the platform accepts, by their first bytes (never by the file name)
+MAGIC = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+
+
+def attachment_folder(ctx: Context) -> Path:
+    return Path(ctx.settings.data_dir) / "attachments"
+
+
+def add_attachment(
+    session: Session, ctx: Context, *, actor: Actor, case: Case, name: str, data: bytes
+) -> CaseAttachment:
+    """Store an evidence file of `case` under the data folder by its SHA-256 (the uploader's
+    file name is kept only as a label), after checking its size and type by its content."""
+    if not may_read(actor, case):
+        raise NotFound("cases.unknown", f"未找到案件{case.number}")
+    limit = ctx.settings.attachment_max_bytes
+    if not data:
+        raise DomainError(code="cases.attachment_empty", message="附件为空文件")
+    if len(data) > limit:
+        raise DomainError(
+            code="cases.attachment_too_large",
+            message=f"附件不能超过{limit // 1024}KB（XINYONG_ATTACHMENT_MAX_BYTES）",
+            status=413,
+        )
+    kind = next((m for m in MAGIC if data.startswith(m[0])), None)
+    if kind is None:
+        raise DomainError(
+            code="cases.attachment_type",
+            message="附件只接受PDF、JPEG或PNG文件（按文件内容判断，不看扩展名）",
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    folder = attachment_folder(ctx)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / digest
+    if not path.exists():
+        partial = folder / f".{digest}.{secrets.token_hex(4)}"
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    label = "".join(ch for ch in Path(name.replace("\\", "/")).name if ch.isprintable())[:200]
+    row = CaseAttachment(
+        case_id=case.id,
+        sha256=digest,
+        content_type=kind[1],
+        size=len(data),
+        name=label or f"附件.{kind[2]}",
+        uploaded_by=actor.username or actor.role.value,
+        uploaded_at=ctx.clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.CASES_ATTACHMENT_STORED,
+        object_type="case",
+        object_id=case.number,
+        subject_key=case.subject_key,
+        detail={"attachment": row.id, "sha256": digest, "size": len(data), "type": kind[1]},
+    )
+    return row
+
+
+def read_attachment(
+    session: Session, ctx: Context, *, actor: Actor, number: str, attachment_id: int
+) -> tuple[CaseAttachment, bytes]:
+    """An evidence file for staff and the applicant only; every download audited."""
+    case = get_case(session, number)
+    row = session.get(CaseAttachment, attachment_id)
+    if row is None or row.case_id != case.id or not may_read(actor, case):
+        raise NotFound("cases.unknown_attachment", "未找到该附件")
+    if actor.role not in STAFF and actor.role is not Role.SUBJECT:
+        raise NotFound("cases.unknown_attachment", "未找到该附件")
+    data = (attachment_folder(ctx) / row.sha256).read_bytes()
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.CASES_ATTACHMENT_READ,
+        object_type="case",
+        object_id=case.number,
+        subject_key=case.subject_key,
+        personal_read=True,
+        detail={"attachment": row.id},
+    )
+    return row, data
+
+
+def _names(session: Session, usernames: set[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    rows = session.execute(
+        select(User.username, User.display_name).where(User.username.in_(usernames))
+    )
+    return {u: d for u, d in rows}
+
+
+def _subject_names(session: Session, actor: Actor, keys: set[str]) -> dict[str, str]:
+    """Subjects' names as `actor` may see them (a natural person's through the engine)."""
+    if not keys:
+        return {}
+    shown = {}
+    for key, name, kind in session.execute(
+        select(Subject.subject_key, Subject.name, Subject.kind).where(Subject.subject_key.in_(keys))
+    ):
+        shown[key] = shown_identity(actor, key, name)["name"] if kind == "natural_person" else name
+    return shown
+
+
+def _beijing(moment: dt.datetime) -> str:
+    return moment.astimezone(PLATFORM_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def desk_view(session: Session, ctx: Context, *, actor: Actor, case: Case) -> dict[str, Any]:
+    """The case page: the case (`describe`), with the subject's name and the record as `actor`
+    may see them, clocks with their Chinese names, the history with names and Beijing time,
+    the attachments; audited as a read of the subject's information."""
+    if not may_read(actor, case):
+        raise NotFound("cases.unknown", f"未找到案件{case.number}")
+    answer = describe(session, ctx, case)
+    today = ctx.today()
+    for clock in answer["clocks"]:
+        try:
+            clock["label"] = ctx.rules.get(clock["rule"], today).description
+        except Exception:  # a rule no longer in force keeps its stored citation
+            clock["label"] = "法定期限"
+    events = answer["events"]
+    names = _names(session, {e["actor"] for e in events} | ({case.applicant} - {""}))
+    for e, row in zip(events, _event_rows(session, case), strict=True):
+        e["actor_name"] = names.get(e["actor"], "工作人员" if e["actor"] else "")
+        e["at_local"] = _beijing(row.at)
+        e["to_label"] = STATE_LABELS.get(e["to"], e["to"])
+    answer["applicant_name"] = (
+        names.get(case.applicant, case.applicant)
+        if case.received_via == "online"
+        else case.applicant
+    )
+    answer["subject_name"] = _subject_names(session, actor, {case.subject_key}).get(
+        case.subject_key, ""
+    )
+    answer["received_via_label"] = RECEIVED_VIA_LABELS.get(case.received_via, case.received_via)
+    statement, _, commitment = case.request.partition("\n信用承诺：")
+    answer["statement"], answer["commitment"] = statement, commitment
+    answer["attachments"] = [
+        {"id": a.id, "name": a.name, "size": a.size, "type": a.content_type}
+        for a in session.scalars(
+            select(CaseAttachment)
+            .where(CaseAttachment.case_id == case.id)
+            .order_by(CaseAttachment.id)
+        )
+    ]
+    answer["record"] = None
+    personal: list[str] = []
+    if case.record_id is not None:
+        record = store.get(session, case.record_id)
+        item = (
+            session.scalar(
+                select(CatalogItem).where(
+                    CatalogItem.code == record.item_code,
+                    CatalogItem.version == record.item_version,
+                )
+            )
+            if record is not None
+            else None
+        )
+        if record is not None and item is not None:
+            view = view_record(Viewer(actor=actor), record, spec_of(item), ctx.rules, today)
+            if view is not None:
+                answer["record"] = view.as_dict()
+                personal = view.personal_shown
+    answer["allowed_labels"] = {t: STATE_LABELS[t] for t in answer["allowed"]}
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.CASES_CASE_READ,
+        object_type="case",
+        object_id=case.number,
+        subject_key=case.subject_key,
+        personal_read=bool(personal),
+        detail={"personal": sorted(personal)},
+    )
+    return answer
+
+
+def _event_rows(session: Session, case: Case) -> list[CaseEvent]:
+    return list(
+        session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+    )
+
+
+def desk_queue(session: Session, ctx: Context, *, actor: Actor) -> list[dict[str, Any]]:
+    """The queue as staff read it: names, not keys; each case's nearest clock in words."""
+    rows = queue(session, ctx)
+    cases = {
+        c.number: c
+        for c in session.scalars(select(Case).where(Case.number.in_([r["number"] for r in rows])))
+    }
+    subjects = _subject_names(session, actor, {c.subject_key for c in cases.values()})
+    users = _names(session, {c.applicant for c in cases.values() if c.received_via == "online"})
+    records = {
+        r.id: r
+        for r in (store.get(session, c.record_id) for c in cases.values() if c.record_id)
+        if r is not None
+    }
+    items = dict(
+        session.execute(
+            select(CatalogItem.code, CatalogItem.name).where(
+                CatalogItem.code.in_({r.item_code for r in records.values()})
+            )
+        ).all()
+    )
+    calendar = load_calendar(session)
+    today = ctx.today()
+    for row in rows:
+        case = cases[row["number"]]
+        record = records.get(case.record_id or 0)
+        due = dt.date.fromisoformat(row["due_on"])
+        row["subject_name"] = subjects.get(case.subject_key, "")
+        row["item"] = items.get(record.item_code, "") if record else ""
+        row["record_key"] = record.record_key if record else (case.entry_number or "")
+        row["applicant_name"] = (
+            users.get(case.applicant, case.applicant)
+            if case.received_via == "online"
+            else case.applicant
+        )
+        row["received_on"] = case.received_on.isoformat()
+        row["received_via_label"] = RECEIVED_VIA_LABELS.get(case.received_via, "")
+        try:
+            row["clock_label"] = ctx.rules.get(row["rule"], today).description
+        except Exception:
+            row["clock_label"] = "法定期限"
+        row["working_days_left"] = (
+            calendar.working_days_between(today, due)
+            if due >= today
+            else -calendar.working_days_between(due, today)
+        )
+    return rows

@@ -117,6 +117,10 @@ class SecurityMiddleware:
                 return "upload"
         if path == "/agency/check":  # a pasted or uploaded list of codes
             return "push"
+        if path in ("/me/cases", "/staff/cases/intake") or (
+            path.startswith("/api/cases/") and path.endswith("/attachments")
+        ):  # evidence attachments (each checked against XINYONG_ATTACHMENT_MAX_BYTES)
+            return "upload"
         return "body"
 
     def is_tls(self, scope: Scope) -> bool:
