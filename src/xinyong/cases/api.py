@@ -196,7 +196,7 @@ def case_pause(
     if body.reason not in ctx.rules.codes("objection.excluded_intervals", ctx.today()):
         raise DomainError(
             code="cases.pause_reason",
-            message="只有检验、检测、检疫、鉴定、专家评审期间不计入处理时间",
+            message="只有" + "、".join(str(e["name"]) for e in rule.value) + "期间不计入处理时间",
             citations=list(rule.citations),
         )
     case = service.get_case(session, number)
