@@ -10,8 +10,8 @@ An unknown value is refused with the allowed labels in the message (422 `request
 "应为以下之一：法定代表人、主要负责人、…"), unless `strict=False`: then it passes through
 unchanged so the service refuses it itself, citing the article and the date's list.
 
-`labels` (and `aliases`, other text -> code) is a map, or a function returning one (read once, on first use: the law
-packs' lists, which the schemas must not load at import)."""
+`labels` (and `aliases`, other text -> code) is a map, or a function returning one (read once,
+on first use: the law packs' lists, which the schemas must not load at import)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from typing import Any
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.inputs import Key
 from xinyong.common.roles import Role
-from xinyong.subjects.schemas import LinkIn
 from xinyong.flows import register_link
+from xinyong.subjects.schemas import LinkIn
 from xinyong.subjects.service import shown_links
 from xinyong.web.deps import ActorDep, ContextDep, ProviderDep, Router, SessionDep
 
