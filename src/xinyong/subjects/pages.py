@@ -1,4 +1,4 @@
-"""/subjects/links: staff and information providers register who answers for an organisation
+"""/subject-links: staff and information providers register who answers for an organisation
 (HLJ 33: legal representative or principal, actual controller, directly responsible person).
 A listing of the organisation in force reaches the person at once (flows.register_link)."""
 
@@ -54,14 +54,14 @@ def _page(
     )
 
 
-@router.get("/subjects/links", response_class=HTMLResponse)
+@router.get("/subject-links", response_class=HTMLResponse)
 def links_form(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
     if actor.role not in WRITERS:
         return RedirectResponse("/login", status_code=303)
     return _page(request, ctx, actor)
 
 
-@router.post("/subjects/links", response_class=HTMLResponse)
+@router.post("/subject-links", response_class=HTMLResponse)
 def links_register(
     request: Request,
     ctx: ContextDep,
