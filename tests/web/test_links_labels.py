@@ -186,3 +186,28 @@ def test_a_pause_reason_by_its_chinese_name_is_accepted(client: TestClient, ctx:
     )
     assert wrong.status_code == 422
     assert "检验、检测、检疫、鉴定、专家评审" in wrong.json()["error"]["message"]
+
+
+def test_a_consent_class_by_its_chinese_name_or_alias(client: TestClient, ctx: Context) -> None:
+    from xinyong.consents.models import Consent
+
+    body = {
+        "subject_key": PERSON,
+        "item_code": "HLJ-QS-001",
+        "classes": ["纳税数额", "工资"],  # a name and an alias the pack gives
+        "purpose": "纳税信用评价",
+        "informed": True,
+        "written": True,
+        "adverse_consequences_told": True,
+        "document": "书面同意书2026-12",
+        "valid_from": "2026-01-01",
+    }
+    r = client.post("/api/consents", json=body, headers=login(client, "staff"))
+    assert r.status_code == 201, r.text
+    with ctx.sessions() as session:
+        stored = session.get(Consent, r.json()["id"])
+        assert stored is not None and stored.classes_json == '["income", "tax_amount"]'
+    wrong = client.post(
+        "/api/consents", json=body | {"classes": ["体重"]}, headers=login(client, "staff")
+    )
+    assert wrong.status_code == 422 and "收入、存款" in wrong.json()["error"]["message"]

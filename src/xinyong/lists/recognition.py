@@ -521,7 +521,7 @@ def entry_status(entry: ListEntry, on: dt.date) -> str:
 
 def _known_list(list_kind: str) -> None:
     if list_kind not in LIST_LABELS:
-        raise NotFound("lists.unknown_list", "名单只能是 red 或 serious")
+        raise NotFound("lists.unknown_list", "名单只能是" + "或".join(LIST_LABELS.values()))
 
 
 def public_list(session: Session, list_kind: str, on: dt.date, limit: int = 500) -> list[ListEntry]:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
+from xinyong.common.choices import label_of
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id, check_uscc
 from xinyong.common.roles import Actor, Role
@@ -136,7 +137,7 @@ def _describe(r: SubjectLink) -> dict[str, Any]:
     return {
         "id": r.id,
         "relation": r.relation,
-        "relation_label": relation_labels().get(r.relation, "其他关联人员"),
+        "relation_label": label_of(relation_labels(), r.relation),
         "person_name": r.person_name,
         "valid_from": r.valid_from.isoformat(),
         "valid_to": r.valid_to.isoformat() if r.valid_to else None,
