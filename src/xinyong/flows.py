@@ -7,6 +7,8 @@ services and scheduled jobs never import this module (tests/test_structure.py).
 
 - After a push: the batch's closing transaction lists the court debtors it carried (HLJ 28 ¶3)
   and indexes the names of new subjects (`AFTER_PUSH`, passed to ingestion as its `after`).
+- A link registered (HLJ 33): the person it names reaches the organisation's listings
+  (`register_link`).
 - Nightly: clocks overdue, list terms ended, court debtors synchronised (`run_jobs`).
 
 After a case decision the downstream notices stay in `cases.service` (same transaction as the
@@ -19,13 +21,31 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xinyong.common.roles import SYSTEM
+from xinyong.common.roles import SYSTEM, Actor
 from xinyong.context import Context
 from xinyong.deadlines.service import mark_overdue
 from xinyong.ingest.service import Receipt
 from xinyong.lists.court_debtors import COURT_DEBTOR_ITEM, sync_court_debtors
 from xinyong.lists.jobs import end_terms
+from xinyong.lists.recognition import extend_to_link
 from xinyong.search.service import refresh_index
+from xinyong.subjects.models import SubjectLink
+from xinyong.subjects.schemas import LinkIn
+from xinyong.subjects.service import add_link
+
+# ---------------------------------------------------------------- a link registered
+
+
+def register_link(
+    session: Session, ctx: Context, *, actor: Actor, organisation_key: str, body: LinkIn
+) -> tuple[SubjectLink, list[str]]:
+    """Register a person's link to an organisation and, in the same transaction, extend the
+    organisation's serious-list entries to that person (HLJ 33; lists.recognition.extend_to_link
+    says why the listing is extended rather than decided at check time). Returns the link and
+    the numbers of the entries made for the person."""
+    link = add_link(session, ctx, actor=actor, organisation_key=organisation_key, body=body)
+    return link, extend_to_link(session, ctx, actor=actor, link=link)
+
 
 # ---------------------------------------------------------------- after a push
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from tests.ingest.conftest import TODAY, push_as_system
@@ -68,13 +69,17 @@ def test_links_of_an_organisation(seeded: Context) -> None:
         }
     ]
     assert "person_key" not in links[0]  # ID numbers are not shown here (visibility is issue 4)
-    with pytest.raises(DomainError), seeded.sessions() as session:
+    with pytest.raises(ValidationError, match="应为以下之一：法定代表人"):
+        LinkIn(
+            person_key=person, person_name="x", relation="friend", valid_from=TODAY, source="登记"
+        )
+    with pytest.raises(DomainError), seeded.sessions() as session:  # the service holds too
         add_link(
             session,
             seeded,
             actor=SYSTEM,
             organisation_key=company,
-            body=LinkIn(
+            body=LinkIn.model_construct(
                 person_key=person,
                 person_name="x",
                 relation="friend",

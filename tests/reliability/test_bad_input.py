@@ -252,7 +252,8 @@ def _page_forms_with_bad_fields_are_refused_with_a_page(
         data={"region": "2", "name": "洪水", "starts_on": "2026-01-01", "ends_on": "2026-01-02"},
         headers=callers["staff"],
     )
-    assert emergency.status_code == 422 and "请求体字段 region" in emergency.text
+    assert emergency.status_code == 422  # the form again, as typed, the reason by its field
+    assert 'id="err-emergency-region"' in emergency.text and 'value="洪水"' in emergency.text
     query = client.post(  # a POST: the read is logged in the subject's access log
         "/agency/query",
         data={"key": "a\x00b", "purpose": "licensing"},

@@ -47,13 +47,11 @@ def test_staff_form_refuses_a_decision_without_remedies(server: str, browser: Br
     page.click("#recognise-submit")
     error = page.locator("#error").inner_text()
     assert "救济途径" in error and "第二十八条第二款" in error
-    page.fill("#subject_key", DEMO_LISTED)
-    page.fill("#subject_name", "哈尔滨演示围标建材有限公司（演示）")
-    page.fill("#authority", "哈尔滨市住房和城乡建设局（演示）")
-    page.fill("#basis_document", "哈建罚〔2026〕5号")
-    page.fill("#reasons", "转包违法分包，情节严重")
-    page.fill("#valid_until", "2027-12-31")
-    page.fill("#removal_conditions", "期限届满或者信用修复完成")
+    # issue 16: the refused form keeps what was typed
+    assert page.input_value("#subject_key") == DEMO_LISTED
+    assert page.input_value("#reasons") == "转包违法分包，情节严重"
+    assert page.input_value("#valid_until") == "2027-12-31"
+    assert page.input_value("#removal_conditions") == "期限届满或者信用修复完成"
     page.fill("#remedies", "可以依法申请行政复议或者提起行政诉讼")
     page.click("#recognise-submit")
     page.wait_for_url("**/lists/entries/**")
@@ -66,7 +64,7 @@ def test_staff_publishes_a_measure(server: str, browser: Browser) -> None:
     page.goto(server + "/staff/lists")
     page.fill("#m-code", "UI-NO-AWARDS")
     page.select_option("#m-list", "punishment")
-    page.fill("#m-kind", "no_awards")
+    page.select_option("#m-kind", label="不得评优评先")  # a select of names (was a code box)
     page.fill("#m-name", "不得评优评先（页面测试）")
     page.fill("#m-basis", "《黑龙江省社会信用条例》第三十一条第二款")
     page.fill("#m-agency", "哈尔滨市人力资源和社会保障局（演示）")
@@ -74,14 +72,14 @@ def test_staff_publishes_a_measure(server: str, browser: Browser) -> None:
     page.check("input[name=conduct_categories][value=market_order]")
     page.click("#measure-submit")
     assert "期限" in page.locator("#error").inner_text()  # a punishment needs a term
-    page.fill("#m-code", "UI-NO-AWARDS")
-    page.select_option("#m-list", "punishment")
-    page.fill("#m-kind", "no_awards")
-    page.fill("#m-name", "不得评优评先（页面测试）")
-    page.fill("#m-basis", "《黑龙江省社会信用条例》第三十一条第二款")
-    page.fill("#m-agency", "哈尔滨市人力资源和社会保障局（演示）")
-    page.check("input[name=scenarios][value=awards]")
-    page.check("input[name=conduct_categories][value=market_order]")
+    assert "期限" in page.locator("#err-measure-term_amount").inner_text()  # by its field
+    # issue 16: the refused form keeps what was typed and chosen
+    assert page.input_value("#m-code") == "UI-NO-AWARDS"
+    assert page.input_value("#m-list") == "punishment"
+    assert page.input_value("#m-kind") == "no_awards"
+    assert page.input_value("#m-agency") == "哈尔滨市人力资源和社会保障局（演示）"
+    assert page.is_checked("input[name=scenarios][value=awards]")
+    assert page.is_checked("input[name=conduct_categories][value=market_order]")
     page.fill("#m-term", "2")
     page.select_option("#m-unit", "year")
     page.click("#measure-submit")

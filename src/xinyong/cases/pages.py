@@ -8,14 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from xinyong.cases import service
+from xinyong.cases.schemas import PAUSE_RULE, PauseIn
 from xinyong.common.errors import DomainError
 from xinyong.common.inputs import IntRowId, Key, Name, RowId, Text
 from xinyong.common.roles import Role
 from xinyong.sharing.service import profile
 from xinyong.visibility.engine import Viewer
 from xinyong.web.deps import ActorDep, ContextDep, Router
+from xinyong.web.errors import field_problems
 from xinyong.web.layout import templates
 
 router = Router(include_in_schema=False)
@@ -301,3 +304,81 @@ def attachment(number: Key, attachment_id: IntRowId, ctx: ContextDep, actor: Act
         media_type=row.content_type,
         headers={"Content-Disposition": f'attachment; filename="attachment-{row.id}.{ext}"'},
     )
+
+
+# -- the pause form (issue 16, links): the reason is a select of the law's names; a refused
+# -- form comes back as typed
+
+
+def _pause_page(
+    request: Request,
+    ctx: Any,
+    actor: Any,
+    number: str,
+    form: dict[str, str] | None = None,
+    error: DomainError | None = None,
+    fields: dict[str, str] | None = None,
+) -> Response:
+    rule = ctx.rules.get(PAUSE_RULE, ctx.today())
+    return templates.TemplateResponse(
+        request,
+        "cases/pause.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "number": number,
+            "reasons": rule.value,
+            "rule": rule,
+            "form": form or {},
+            "error": error,
+            "fields": fields or {},
+        },
+        status_code=(404 if error.status == 404 else 422) if error else 200,
+    )
+
+
+@router.get("/staff/cases/{number}/pause", response_class=HTMLResponse)
+def staff_pause_form(request: Request, number: Key, ctx: ContextDep, actor: ActorDep) -> Response:
+    if actor.role not in service.STAFF:
+        return RedirectResponse("/login", status_code=303)
+    return _pause_page(request, ctx, actor, number)
+
+
+@router.post("/staff/cases/{number}/pause", response_class=HTMLResponse)
+def staff_pause(
+    request: Request,
+    number: Key,
+    ctx: ContextDep,
+    actor: ActorDep,
+    start: Annotated[Key, Form()] = "",
+    end: Annotated[Key, Form()] = "",
+    reason: Annotated[Key, Form()] = "",
+) -> Response:
+    """An excluded interval (HLJ 39 ¶2) extends the decision clock."""
+    if actor.role not in service.STAFF:
+        return RedirectResponse("/login", status_code=303)
+    form = {"start": start, "end": end, "reason": reason}
+    blank = {k: "必填" for k, v in form.items() if not v.strip()}
+    if blank:
+        missing = DomainError(code="form.missing", message="请填写必填项")
+        return _pause_page(request, ctx, actor, number, form, missing, blank)
+    try:
+        body = PauseIn.model_validate(form)
+        with ctx.sessions() as session, session.begin():
+            service.pause_decision(
+                session,
+                ctx,
+                actor=actor,
+                number=number,
+                start=body.start,
+                end=body.end,
+                reason=body.reason,
+            )
+    except ValidationError as invalid:
+        refused = DomainError(code="form.invalid", message="表单填写有误，请按提示修改")
+        fields = field_problems(invalid.errors())
+        return _pause_page(request, ctx, actor, number, form, refused, fields)
+    except DomainError as refused:
+        fields = {"end": refused.message} if refused.code == "cases.pause_dates" else {}
+        return _pause_page(request, ctx, actor, number, form, refused, fields)
+    return RedirectResponse("/staff/cases", status_code=303)

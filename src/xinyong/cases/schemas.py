@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
+from xinyong.common.choices import choice
 from xinyong.common.inputs import CalendarDate, Key, Name, RowId, Text
 from xinyong.config import LIST_MAX_ITEMS
+from xinyong.law.rules import list_labels
+
+PAUSE_RULE = "objection.excluded_intervals"
+#: Why a decision clock pauses (HLJ 39 ¶2: 检验、检测、检疫、鉴定、专家评审), by code or name.
+PauseReason = Annotated[Key, choice(partial(list_labels, PAUSE_RULE))]
 
 
 class ObjectionIn(BaseModel):
@@ -47,7 +56,7 @@ class TransitionIn(BaseModel):
 class PauseIn(BaseModel):
     start: CalendarDate
     end: CalendarDate
-    reason: Key
+    reason: PauseReason
 
 
 class PaperIn(BaseModel):

@@ -32,7 +32,14 @@ from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.deadlines.models import StatutoryDeadline
-from xinyong.deadlines.service import clocks_of, load_calendar, settle, start_deadline
+from xinyong.deadlines.service import (
+    clocks_of,
+    load_calendar,
+    pause_clock,
+    settle,
+    start_deadline,
+)
+from xinyong.law.workdays import Pause
 from xinyong.lists import emergencies, recognition
 from xinyong.lists.models import ListEntry
 from xinyong.records import store
@@ -808,6 +815,34 @@ def notices_for(session: Session, ctx: Context, actor: Actor) -> list[dict[str, 
             }
         )
     return sorted(answer, key=lambda n: (n["acted_at"] is not None, n["due_on"] or "9999"))
+
+
+def pause_decision(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    number: str,
+    start: dt.date,
+    end: dt.date,
+    reason: str,
+) -> Case:
+    """An excluded interval (HLJ 39 ¶2: testing, inspection, ...) extends the case's decision
+    clocks; `reason` is a code of the pack's list (the schema maps its Chinese name)."""
+    rule = ctx.rules.get("objection.excluded_intervals", ctx.today())
+    if reason not in ctx.rules.codes("objection.excluded_intervals", ctx.today()):
+        raise DomainError(
+            code="cases.pause_reason",
+            message="只有" + "、".join(str(e["name"]) for e in rule.value) + "期间不计入处理时间",
+            citations=list(rule.citations),
+        )
+    if end < start:
+        raise DomainError(code="cases.pause_dates", message="中止期间的结束日期不得早于开始日期")
+    case = get_case(session, number)
+    for row in clocks_of(session, "case", case.number):
+        if row.state in ("running", "overdue") and "decide" in row.rule_key:
+            pause_clock(session, ctx, actor=actor, row=row, pause=Pause(start, end, reason))
+    return case
 
 
 # ---------------------------------------------------------------- the staff desk

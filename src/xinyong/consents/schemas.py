@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from xinyong.common.choices import choice
 from xinyong.common.inputs import CalendarDate, Key, Line
 from xinyong.config import LIST_MAX_ITEMS
+from xinyong.law.rules import list_aliases, list_labels
+
+CLASSES_RULE = "collection.restricted_personal_fields"
+#: A restricted class of personal information (HLJ 20 ¶2: 收入、存款、…), by code, name or alias.
+ConsentClass = Annotated[
+    Key, choice(partial(list_labels, CLASSES_RULE), aliases=partial(list_aliases, CLASSES_RULE))
+]
 
 
 class ConsentIn(BaseModel):
@@ -13,7 +24,7 @@ class ConsentIn(BaseModel):
 
     subject_key: Key
     item_code: Key
-    classes: list[Key] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
+    classes: list[ConsentClass] = Field(default_factory=list, max_length=LIST_MAX_ITEMS)
     purpose: Line = Field(min_length=2, max_length=300)
     informed: bool
     written: bool

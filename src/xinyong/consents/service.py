@@ -31,7 +31,8 @@ def record_consent(session: Session, ctx: Context, *, actor: Actor, body: Consen
     unknown = set(body.classes) - {e["code"] for e in restricted.value}
     if unknown:
         raise DomainError(
-            code="consents.unknown_class", message=f"未知的信息类别：{sorted(unknown)}"
+            code="consents.unknown_class",
+            message="信息类别应为：" + "、".join(str(e["name"]) for e in restricted.value),
         )
     if body.classes and not (body.written and body.adverse_consequences_told):
         raise DomainError(

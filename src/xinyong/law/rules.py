@@ -486,6 +486,33 @@ def default_library() -> LawLibrary:
     return load_library()
 
 
+def list_labels(*keys: str) -> dict[str, str]:
+    """Code -> Chinese name of the list-valued rules `keys`, over every pack and date (later
+    ones win): for request schemas that accept a name for its code (common/choices.py). Which
+    codes apply on a date, and where, is still the service's question (`RuleSet.codes`)."""
+    labels: dict[str, str] = {}
+    for pack in default_library().packs.values():
+        for key in keys:
+            leaf = pack.leaves.get(key)
+            for _since, value in leaf.values if leaf else ():
+                for element in value or ():
+                    labels[str(element["code"])] = str(element["name"])
+    return labels
+
+
+def list_aliases(*keys: str) -> dict[str, str]:
+    """The `aliases` the packs give list elements (工资 for 收入), alias -> code."""
+    aliases: dict[str, str] = {}
+    for pack in default_library().packs.values():
+        for key in keys:
+            leaf = pack.leaves.get(key)
+            for _since, value in leaf.values if leaf else ():
+                for element in value or ():
+                    for alias in element.get("aliases", ()) or ():
+                        aliases[str(alias)] = str(element["code"])
+    return aliases
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """The rules binding one platform, asked for as of a date. Answers are immutable and depend

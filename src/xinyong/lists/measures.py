@@ -16,14 +16,15 @@ from xinyong.common.roles import Actor
 from xinyong.context import Context
 from xinyong.lists.common import as_json, labels, refuse
 from xinyong.lists.models import Measure
-from xinyong.lists.schemas import MeasureIn, RecognitionIn
+from xinyong.lists.schemas import (
+    KIND_RULES,
+    MEASURE_LIST_LABELS,
+    TARGET_LABELS,
+    TERM_UNIT_LABELS,
+    MeasureIn,
+    RecognitionIn,
+)
 
-#: The pack lists that bound each kind of measure (HLJ 26, HLJ 31 ¶1, HLJ 31 ¶2).
-KIND_RULES = {
-    "incentive": ("incentives.kinds",),
-    "constraint": ("constraints.kinds",),
-    "punishment": ("punishments.national_base_list", "punishments.supplement_kinds"),
-}
 LIST_OF_MEASURE = {"incentive": "red", "constraint": "serious", "punishment": "serious"}
 TARGETS = ("subject", "related_person")
 
@@ -34,14 +35,15 @@ def define_measure(session: Session, ctx: Context, *, actor: Actor, body: Measur
     if body.list_kind not in KIND_RULES:
         raise DomainError(
             code="measures.list_kind",
-            message="措施清单只能是守信激励（incentive）、失信约束（constraint）或失信惩戒（punishment）",
+            message="措施清单只能是" + "、".join(MEASURE_LIST_LABELS.values()),
         )
     answers = [ctx.rules.get(key, today) for key in KIND_RULES[body.list_kind]]
-    kinds = {str(e["code"]) for a in answers for e in a.value}
+    kinds = {str(e["code"]): str(e["name"]) for a in answers for e in a.value}
     if body.kind not in kinds:
         raise DomainError(
             code="measures.outside_list",
-            message=f"措施类别“{body.kind}”不在法定清单范围内：" + "、".join(sorted(kinds)),
+            message=f"所选措施类别不在{MEASURE_LIST_LABELS[body.list_kind]}的法定清单范围内："
+            + "、".join(kinds.values()),
             citations=[c for a in answers for c in a.citations],
         )
     if not body.legal_basis or not body.legal_basis.strip():
@@ -53,7 +55,8 @@ def define_measure(session: Session, ctx: Context, *, actor: Actor, body: Measur
     if unknown:
         raise refuse(
             "measures.scenario",
-            "适用场景须从法定查询使用场景中选择：" + "、".join(sorted(known)),
+            "适用场景须从法定查询使用场景中选择："
+            + "、".join(str(e["name"]) for e in scenarios.value),
             scenarios,
             unknown=unknown,
         )
@@ -69,14 +72,15 @@ def define_measure(session: Session, ctx: Context, *, actor: Actor, body: Measur
             )
     if set(body.targets) - set(TARGETS) or not body.targets:
         raise DomainError(
-            code="measures.targets", message="适用对象只能是 subject 或 related_person"
+            code="measures.targets", message="适用对象只能是" + "、".join(TARGET_LABELS.values())
         )
     if body.list_kind == "punishment" and not (body.term_amount and body.term_unit):
         rule = ctx.rules.get("punishments.term_required", today)
         raise refuse("measures.term_required", "失信惩戒措施必须同时规定期限", rule)
     if body.term_unit not in (None, "month", "year", "calendar_day"):
         raise DomainError(
-            code="measures.term_unit", message="期限单位只能是 month、year 或 calendar_day"
+            code="measures.term_unit",
+            message="期限单位只能是" + "、".join(TERM_UNIT_LABELS.values()),
         )
     if session.scalar(select(Measure.id).where(Measure.code == body.code)) is not None:
         raise DomainError(

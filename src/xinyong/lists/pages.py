@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Annotated, Any
 
@@ -14,14 +13,23 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.common.errors import DomainError
-from xinyong.common.inputs import MULTI_LINE, CalendarDate, Key, Line, Name, Text
+from xinyong.common.inputs import MULTI_LINE, Key, Line, Name, Text
 from xinyong.common.roles import Role
 from xinyong.lists import emergencies, recognition
 from xinyong.lists import measures as measure_service
 from xinyong.lists.check import run_check
-from xinyong.lists.schemas import EmergencyIn, MeasureIn, RecognitionIn
+from xinyong.lists.schemas import (
+    ENTITY_TYPE_LABELS,
+    KIND_RULES,
+    MEASURE_LIST_LABELS,
+    TARGET_LABELS,
+    TERM_UNIT_LABELS,
+    EmergencyIn,
+    MeasureIn,
+    RecognitionIn,
+)
 from xinyong.web.deps import ActorDep, ContextDep, Router
-from xinyong.web.errors import validated
+from xinyong.web.errors import field_problems, validated
 from xinyong.web.layout import templates
 
 router = Router(include_in_schema=False)
@@ -59,8 +67,63 @@ def entry_page(request: Request, number: Key, ctx: ContextDep, actor: ActorDep) 
     )
 
 
+#: Where a refusal belongs on the staff forms: the field it names (else above the form).
+FIELD_OF_REFUSAL = {
+    "lists.subject_name": "subject_name",
+    "lists.conduct_category": "conduct_category",
+    "lists.basis_type": "basis_type",
+    "lists.term": "valid_until",
+    "lists.prudent_recognition": "reviewed_by",
+    "lists.reasons_required": "reasons",
+    "measures.list_kind": "list_kind",
+    "measures.outside_list": "kind",
+    "measures.basis_required": "legal_basis",
+    "measures.scenario": "scenarios",
+    "measures.conduct_categories": "conduct_categories",
+    "measures.targets": "targets",
+    "measures.term_required": "term_amount",
+    "measures.term_unit": "term_unit",
+    "measures.duplicate": "code",
+    "emergency.invalid": "ends_on",
+}
+
+
+class Refused:
+    """A staff form sent back: which form, what was typed, and why (by field where known)."""
+
+    def __init__(
+        self, which: str, form: dict[str, Any], error: DomainError | ValidationError
+    ) -> None:
+        self.which, self.form = which, form
+        if isinstance(error, ValidationError):
+            self.fields = field_problems(error.errors())
+            self.error = DomainError(code="form.invalid", message="表单填写有误，请按提示修改")
+        else:
+            self.error = error
+            field = FIELD_OF_REFUSAL.get(error.code)
+            if error.code.startswith("identifier."):
+                field = "subject_key"
+            self.fields = {field: error.message} if field else {}
+
+    @classmethod
+    def missing(cls, which: str, form: dict[str, Any], required: tuple[str, ...]) -> Refused | None:
+        """The required fields left blank, each marked 必填; None when all are there."""
+        blank = [k for k in required if not str(form.get(k) or "").strip()]
+        if not blank:
+            return None
+        refused = cls(which, form, DomainError(code="form.missing", message="请填写必填项"))
+        refused.fields = dict.fromkeys(blank, "必填")
+        return refused
+
+
 def _staff_page(
-    request: Request, ctx: Any, actor: Any, *, error: DomainError | None = None, done: str = ""
+    request: Request,
+    ctx: Any,
+    actor: Any,
+    *,
+    error: DomainError | None = None,
+    done: str = "",
+    refused: Refused | None = None,
 ) -> Response:
     today = ctx.today()
     with ctx.sessions() as session:
@@ -69,6 +132,11 @@ def _staff_page(
             for m in measure_service.list_measures(session, published_only=False, on=today)
         ]
     rules = ctx.rules
+    kinds = {
+        list_kind: [e for key in keys for e in rules.get(key, today).value]
+        for list_kind, keys in KIND_RULES.items()
+    }
+    error = refused.error if refused else error
     return templates.TemplateResponse(
         request,
         "lists/staff_lists.html",
@@ -82,6 +150,14 @@ def _staff_page(
             "bases": rules.get("serious_dishonesty.recognition_bases", today).value,
             "elements": rules.get("serious_dishonesty.decision_elements", today),
             "scenarios": rules.get("query.mandatory_scenarios", today).value,
+            "kinds": kinds,
+            "measure_lists": MEASURE_LIST_LABELS,
+            "targets": TARGET_LABELS,
+            "term_units": TERM_UNIT_LABELS,
+            "entity_types": ENTITY_TYPE_LABELS,
+            "which": refused.which if refused else "",
+            "form": refused.form if refused else {},
+            "fields": refused.fields if refused else {},
         },
         status_code=422 if error else 200,
     )
@@ -103,8 +179,8 @@ def staff_recognise(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    subject_key: Annotated[Key, Form()],
-    authority: Annotated[Name, Form()],
+    subject_key: Annotated[Key, Form()] = "",
+    authority: Annotated[Name, Form()] = "",
     subject_name: Annotated[Name, Form()] = "",
     entity_type: Annotated[Key, Form()] = "market",
     conduct_category: Annotated[Key, Form()] = "",
@@ -116,20 +192,38 @@ def staff_recognise(
     remedies: Annotated[Text, Form()] = "",
     reviewed_by: Annotated[Name, Form()] = "",
 ) -> Response:
-    """The recognition form: a decision missing any element of HLJ 28 ¶2 is refused."""
+    """The recognition form: a decision missing any element of HLJ 28 ¶2 is refused, and the
+    form comes back with what was typed and the reason next to its field."""
     if actor.role not in STAFF_ROLES:
         return RedirectResponse("/login", status_code=303)
+    form = {
+        "subject_key": subject_key,
+        "subject_name": subject_name,
+        "entity_type": entity_type,
+        "authority": authority,
+        "conduct_category": conduct_category,
+        "basis_type": basis_type,
+        "basis_document": basis_document,
+        "reasons": reasons,
+        "valid_until": valid_until,
+        "removal_conditions": removal_conditions,
+        "remedies": remedies,
+        "reviewed_by": reviewed_by,
+    }
+    blank = Refused.missing("recognise", form, ("subject_key", "authority"))
+    if blank:
+        return _staff_page(request, ctx, actor, refused=blank)
     try:
         body = RecognitionIn(
-            subject_key=subject_key,
+            subject_key=subject_key.strip(),
             subject_name=_blank(subject_name),
             entity_type=entity_type,
-            authority=authority,
+            authority=authority.strip(),
             conduct_category=_blank(conduct_category),
             basis_type=_blank(basis_type),
             basis_document=_blank(basis_document),
             reasons=_blank(reasons),
-            valid_until=dt.date.fromisoformat(valid_until) if valid_until else None,
+            valid_until=_blank(valid_until),
             removal_conditions=_blank(removal_conditions),
             remedies=_blank(remedies),
             reviewed_by=_blank(reviewed_by),
@@ -137,12 +231,8 @@ def staff_recognise(
         with ctx.sessions() as session, session.begin():
             entry = recognition.recognise(session, ctx, actor=actor, list_kind="serious", body=body)
             number = entry.number
-    except DomainError as refused:
-        return _staff_page(request, ctx, actor, error=refused)
-    except (ValidationError, ValueError):
-        return _staff_page(
-            request, ctx, actor, error=DomainError(code="form.invalid", message="表单填写有误")
-        )
+    except (DomainError, ValidationError) as error:
+        return _staff_page(request, ctx, actor, refused=Refused("recognise", form, error))
     return RedirectResponse(f"/lists/entries/{number}", status_code=303)
 
 
@@ -151,40 +241,56 @@ def staff_define_measure(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    code: Annotated[Key, Form()],
-    list_kind: Annotated[Key, Form()],
-    kind: Annotated[Key, Form()],
-    name: Annotated[Line, Form(max_length=300)],
-    implementing_agency: Annotated[Name, Form()],
+    code: Annotated[Key, Form()] = "",
+    list_kind: Annotated[Key, Form()] = "",
+    kind: Annotated[Key, Form()] = "",
+    name: Annotated[Line, Form(max_length=300)] = "",
+    implementing_agency: Annotated[Name, Form()] = "",
     legal_basis: Annotated[Line, Form(max_length=500)] = "",
     scenarios: Annotated[list[Key] | None, Form()] = None,
     conduct_categories: Annotated[list[Key] | None, Form()] = None,
+    targets: Annotated[list[Key] | None, Form()] = None,
     term_amount: Annotated[Key, Form()] = "",
     term_unit: Annotated[Key, Form()] = "",
 ) -> Response:
+    """Define a measure; refused, the form comes back as typed with the reason by its field."""
     if actor.role not in STAFF_ROLES:
         return RedirectResponse("/login", status_code=303)
+    form: dict[str, Any] = {
+        "code": code,
+        "list_kind": list_kind,
+        "kind": kind,
+        "name": name,
+        "implementing_agency": implementing_agency,
+        "legal_basis": legal_basis,
+        "scenarios": scenarios or [],
+        "conduct_categories": conduct_categories or [],
+        "targets": targets or ["subject"],
+        "term_amount": term_amount,
+        "term_unit": term_unit,
+    }
+    required = ("code", "list_kind", "kind", "name", "implementing_agency")
+    blank = Refused.missing("measure", form, required)
+    if blank:
+        return _staff_page(request, ctx, actor, refused=blank)
     try:
         body = MeasureIn(
-            code=code,
+            code=code.strip(),
             list_kind=list_kind,
             kind=kind,
-            name=name,
-            implementing_agency=implementing_agency,
+            name=name.strip(),
+            implementing_agency=implementing_agency.strip(),
             legal_basis=legal_basis,
-            scenarios=scenarios or [],
-            conduct_categories=conduct_categories or [],
-            term_amount=int(term_amount) if term_amount else None,
+            scenarios=form["scenarios"],
+            conduct_categories=form["conduct_categories"],
+            targets=form["targets"],
+            term_amount=term_amount or None,
             term_unit=term_unit or None,
         )
         with ctx.sessions() as session, session.begin():
             measure_service.define_measure(session, ctx, actor=actor, body=body)
-    except DomainError as refused:
-        return _staff_page(request, ctx, actor, error=refused)
-    except (ValidationError, ValueError):
-        return _staff_page(
-            request, ctx, actor, error=DomainError(code="form.invalid", message="表单填写有误")
-        )
+    except (DomainError, ValidationError) as error:
+        return _staff_page(request, ctx, actor, refused=Refused("measure", form, error))
     return _staff_page(request, ctx, actor, done=f"措施{code}已录入（未公布，公布前不得实施）")
 
 
@@ -205,21 +311,28 @@ def staff_emergency(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    region: Annotated[Line, Form(min_length=2, max_length=6)],  # as EmergencyIn's
-    name: Annotated[Line, Form(min_length=1, max_length=200)],
-    starts_on: Annotated[CalendarDate, Form()],
-    ends_on: Annotated[CalendarDate, Form()],
+    region: Annotated[Key, Form()] = "",
+    name: Annotated[Line, Form(max_length=200)] = "",
+    starts_on: Annotated[Key, Form()] = "",
+    ends_on: Annotated[Key, Form()] = "",
 ) -> Response:
     if actor.role not in STAFF_ROLES:
         return RedirectResponse("/login", status_code=303)
+    form = {"region": region, "name": name, "starts_on": starts_on, "ends_on": ends_on}
+    blank = Refused.missing("emergency", form, tuple(form))
+    if blank:
+        return _staff_page(request, ctx, actor, refused=blank)
     try:
-        body = EmergencyIn(region=region, name=name, starts_on=starts_on, ends_on=ends_on)
+        body = EmergencyIn.model_validate({k: v.strip() for k, v in form.items()})
         with ctx.sessions() as session, session.begin():
             emergencies.declare_emergency(session, ctx, actor=actor, body=body)
-    except DomainError as refused:
-        return _staff_page(request, ctx, actor, error=refused)
+    except (DomainError, ValidationError) as error:
+        return _staff_page(request, ctx, actor, refused=Refused("emergency", form, error))
     return _staff_page(
-        request, ctx, actor, done=f"已宣布{region}地区突发事件期间：{starts_on}至{ends_on}"
+        request,
+        ctx,
+        actor,
+        done=f"已宣布{region}地区突发事件期间：{body.starts_on}至{body.ends_on}",
     )
 
 

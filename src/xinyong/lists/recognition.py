@@ -30,6 +30,7 @@ from xinyong.records import store
 from xinyong.subjects.models import Subject, SubjectLink
 from xinyong.visibility.masking import mask_id_number, mask_name
 
+RELATED_RULE = "serious_dishonesty.related_persons"
 LIST_LABELS = {"red": "守信激励名单", "serious": "严重失信主体名单"}
 STATE_LABELS = {
     "notice_pending": "已事前告知，待列入",
@@ -305,8 +306,10 @@ def related_persons(
     session: Session, ctx: Context, actor: Actor, entry: ListEntry, body: RecognitionIn, on: dt.date
 ) -> list[ListEntry]:
     """HLJ 33: the listed market entity's legal representative, principal, actual controller and
-    directly responsible persons receive the corresponding measures, in their own records."""
-    rule = ctx.rules.get("serious_dishonesty.related_persons", on)
+    directly responsible persons receive the corresponding measures, in their own records: the
+    links registered by the day of the decision, and the persons the decision names. A link
+    registered later reaches its person through `extend_to_link`."""
+    rule = ctx.rules.get(RELATED_RULE, on)
     relations = {str(e["code"]): str(e["name"]) for e in rule.value}
     people: dict[tuple[str, str], str] = {}
     for link in session.scalars(
@@ -322,41 +325,115 @@ def related_persons(
         if person.relation not in relations:
             raise refuse(
                 "lists.relation",
-                "关联人员只能是法定代表人、主要负责人、实际控制人或直接责任人",
+                "关联人员只能是" + "、".join(relations.values()),
                 rule,
             )
         people[(person.person_key.strip().upper(), person.relation)] = person.person_name
-    notice = prior_notice(ctx, on)
+    return [
+        _derive(session, ctx, actor, entry, person_key, person_name, relation, on)
+        for (person_key, relation), person_name in sorted(people.items())
+    ]
+
+
+def extend_to_link(session: Session, ctx: Context, *, actor: Actor, link: SubjectLink) -> list[str]:
+    """HLJ 33 for a link registered after the listing: the person reaches the listing at once.
+
+    The article says that when a market entity is listed, measures are taken against its legal
+    representative (or principal), actual controller and directly responsible persons *and the
+    corresponding dishonest conduct is recorded in the natural person's public credit
+    information*. A record is a fact kept in the person's own file, not something a joint check
+    could work out on the fly: so the link extends the listing here, as a derived entry under the
+    organisation's (the same entry `related_persons` makes at recognition). It then shows on the
+    person's profile and the lists, is checked like every entry (lists/check.py reads derived
+    entries as `related_person` targets), and ends with its parent (removal, objection, repair).
+
+    Reached: every serious-list entry of the organisation as a market entity, active or awaiting
+    its prior notice and within its term today, when the link is in force today and its relation
+    is one HLJ 33 names. An entry the person already has under that parent and relation is not
+    made twice. Returns the numbers of the entries made."""
+    today = ctx.today()
+    relations = ctx.rules.codes(RELATED_RULE, today)
+    if link.relation not in relations:
+        return []
+    if link.valid_from > today or (link.valid_to is not None and link.valid_to < today):
+        return []
+    parents = session.scalars(
+        select(ListEntry)
+        .where(
+            ListEntry.subject_key == link.organisation_key,
+            ListEntry.list_kind == "serious",
+            ListEntry.parent_id.is_(None),
+            ListEntry.entity_type == "market",
+            ListEntry.state.in_(("active", "notice_pending")),
+            ListEntry.valid_until >= today,
+        )
+        .order_by(ListEntry.id)
+    ).all()
     made = []
-    for (person_key, relation), person_name in sorted(people.items()):
-        check = check_identifier(person_key, ctx.today())
-        check.raise_if_invalid()
-        derived = body.model_copy(
-            update={
-                "reasons": f"{entry.subject_name}被列入严重失信主体名单（{entry.number}），"
-                f"本人系其{relations[relation]}。原认定理由：{entry.reasons}",
-                "basis_document": f"{entry.basis_document}；认定决定{entry.number}",
-                "measures": [],  # the measures linked to related persons apply
-            }
+    for parent in parents:
+        already = select(ListEntry.id).where(
+            ListEntry.parent_id == parent.id,
+            ListEntry.subject_key == link.person_key,
+            ListEntry.relation == link.relation,
         )
-        made.append(
-            store_entry(
-                session,
-                ctx,
-                actor,
-                derived,
-                "serious",
-                check,
-                person_name,
-                on,
-                state="notice_pending" if notice else entry.state,
-                cites=[*rule.citations, *(notice.citations if notice else ())],
-                valid_from=None if notice else entry.valid_from,
-                parent=entry,
-                relation=relation,
+        if session.scalar(already) is None:
+            derived = _derive(
+                session, ctx, actor, parent, link.person_key, link.person_name, link.relation, today
             )
-        )
+            made.append(derived.number)
     return made
+
+
+def _derive(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    parent: ListEntry,
+    person_key: str,
+    person_name: str,
+    relation: str,
+    on: dt.date,
+) -> ListEntry:
+    """The entry HLJ 33 makes in a related person's record: the parent's decision, its term and
+    measures for related persons, effective from `on` at the earliest (after the prior notice
+    where HRB 31 ¶2 binds the platform)."""
+    rule = ctx.rules.get(RELATED_RULE, on)
+    relations = {str(e["code"]): str(e["name"]) for e in rule.value}
+    check = check_identifier(person_key, ctx.today())
+    check.raise_if_invalid()
+    notice = prior_notice(ctx, on)
+    derived = RecognitionIn(
+        subject_key=check.value,
+        entity_type="person",
+        authority=parent.authority,
+        conduct_category=parent.conduct_category,
+        criteria_code=parent.criteria_code,
+        basis_type=parent.basis_type,
+        basis_document=f"{parent.basis_document}；认定决定{parent.number}"[:300],
+        reasons=f"{parent.subject_name}被列入严重失信主体名单（{parent.number}），"
+        f"本人系其{relations[relation]}。原认定理由：{parent.reasons}",
+        valid_until=parent.valid_until,
+        removal_conditions=parent.removal_conditions,
+        remedies=parent.remedies,
+        reviewed_by=parent.reviewed_by,
+        measures=[],  # the measures linked to related persons apply
+    )
+    pending = notice is not None or parent.state == "notice_pending"
+    return store_entry(
+        session,
+        ctx,
+        actor,
+        derived,
+        "serious",
+        check,
+        person_name,
+        on,
+        state="notice_pending" if pending else parent.state,
+        cites=[*rule.citations, *(notice.citations if notice else ())],
+        valid_from=None if pending or parent.valid_from is None else max(parent.valid_from, on),
+        parent=parent,
+        relation=relation,
+    )
 
 
 def deliver_notice(
@@ -444,7 +521,7 @@ def entry_status(entry: ListEntry, on: dt.date) -> str:
 
 def _known_list(list_kind: str) -> None:
     if list_kind not in LIST_LABELS:
-        raise NotFound("lists.unknown_list", "名单只能是 red 或 serious")
+        raise NotFound("lists.unknown_list", "名单只能是" + "或".join(LIST_LABELS.values()))
 
 
 def public_list(session: Session, list_kind: str, on: dt.date, limit: int = 500) -> list[ListEntry]:

@@ -7,8 +7,9 @@ from typing import Any
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.inputs import Key
 from xinyong.common.roles import Role
+from xinyong.flows import register_link
 from xinyong.subjects.schemas import LinkIn
-from xinyong.subjects.service import add_link, shown_links
+from xinyong.subjects.service import shown_links
 from xinyong.web.deps import ActorDep, ContextDep, ProviderDep, Router, SessionDep
 
 # The tags are the routes' own: the identifier check is documented apart from the subjects.
@@ -24,8 +25,12 @@ def new_link(
     session: SessionDep,
     actor: ProviderDep,
 ) -> dict[str, Any]:
-    link = add_link(session, ctx, actor=actor, organisation_key=key, body=body)
-    return {"id": link.id, "relation": link.relation}
+    """Register who answers for an organisation (HLJ 33). The relation may be given by its code
+    or its Chinese name (法定代表人); a listing of the organisation in force reaches the person
+    at once (`listed`: the numbers of the entries made). The same person in the same relation,
+    still in force, is refused (409)."""
+    link, listed = register_link(session, ctx, actor=actor, organisation_key=key, body=body)
+    return {"id": link.id, "relation": link.relation, "listed": listed}
 
 
 @router.get("/api/subjects/{key}/links", tags=["信用主体"])

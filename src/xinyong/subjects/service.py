@@ -9,21 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
+from xinyong.common.choices import label_of
 from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id, check_uscc
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.subjects.models import SubjectLink
+from xinyong.subjects.relations import relation_labels
 from xinyong.subjects.schemas import LinkIn
 from xinyong.visibility.engine import sees_identity
 from xinyong.visibility.masking import mask_name
-
-RELATIONS = {
-    "legal_representative": "法定代表人",
-    "principal": "主要负责人",
-    "actual_controller": "实际控制人",
-    "directly_responsible": "直接责任人",
-}
 
 
 def add_link(
@@ -31,15 +26,18 @@ def add_link(
 ) -> SubjectLink:
     if actor.role not in (Role.PROVIDER, Role.STAFF, Role.ADMIN):
         raise Forbidden("subjects.role", "无权登记主体关联关系")
-    if body.relation not in RELATIONS:
+    relations = relation_labels()
+    if body.relation not in relations:  # the schema maps names and aliases to these codes
         raise DomainError(
-            code="subjects.relation", message=f"关系应为：{'、'.join(RELATIONS.values())}"
+            code="subjects.relation", message=f"关系应为：{'、'.join(relations.values())}"
         )
     check_uscc(organisation_key).raise_if_invalid()
     person = check_citizen_id(body.person_key, ctx.today())
     person.raise_if_invalid()
+    organisation = organisation_key.strip().upper()
+    _refuse_duplicate(session, organisation, person.value, body.relation, body.valid_from)
     link = SubjectLink(
-        organisation_key=organisation_key.strip().upper(),
+        organisation_key=organisation,
         person_key=person.value,
         person_name=body.person_name,
         relation=body.relation,
@@ -59,6 +57,26 @@ def add_link(
         detail={"relation": body.relation, "valid_from": body.valid_from.isoformat()},
     )
     return link
+
+
+def _refuse_duplicate(
+    session: Session, organisation: str, person_key: str, relation: str, valid_from: dt.date
+) -> None:
+    """The same person in the same relation to the same organisation, still in force on the
+    new link's first day (or starting later), is already registered: 409."""
+    same = session.scalars(
+        select(SubjectLink).where(
+            SubjectLink.organisation_key == organisation,
+            SubjectLink.person_key == person_key,
+            SubjectLink.relation == relation,
+        )
+    )
+    if any(r.valid_to is None or r.valid_to >= valid_from for r in same):
+        raise DomainError(
+            code="subjects.link_exists",
+            message=f"该人员作为{relation_labels()[relation]}的关联关系已登记且仍然有效，不能重复登记",
+            status=409,
+        )
 
 
 def links_of(session: Session, organisation_key: str, on: dt.date) -> list[dict[str, Any]]:
@@ -119,7 +137,7 @@ def _describe(r: SubjectLink) -> dict[str, Any]:
     return {
         "id": r.id,
         "relation": r.relation,
-        "relation_label": RELATIONS.get(r.relation, r.relation),
+        "relation_label": label_of(relation_labels(), r.relation),
         "person_name": r.person_name,
         "valid_from": r.valid_from.isoformat(),
         "valid_to": r.valid_to.isoformat() if r.valid_to else None,

@@ -41,6 +41,7 @@ from xinyong.search import pages as search_pages
 from xinyong.sharing import api as sharing_api
 from xinyong.sharing import pages as sharing_pages
 from xinyong.subjects import api as subjects_api
+from xinyong.subjects import pages as subjects_pages
 from xinyong.web import api, errors
 from xinyong.web.admission import AdmissionLimit
 from xinyong.web.deps import Router
@@ -107,6 +108,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         reports_pages,
         search_pages,
         sharing_pages,
+        subjects_pages,
     ):
         app.include_router(domain.router)
     _api_docs(app, ctx.platform.name)

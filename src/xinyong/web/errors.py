@@ -176,6 +176,17 @@ def validation_refusal(errors: Iterable[dict[str, Any]]) -> DomainError:
     )
 
 
+def field_problems(errors: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Pydantic's errors for a form page: the problem in Chinese by the form field's name (the
+    first part of its location), to show next to that field; the first problem of each."""
+    out: dict[str, str] = {}
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if loc:
+            out.setdefault(str(loc[0]), _problem(dict(error)))
+    return out
+
+
 def validated(adapter: TypeAdapter[T], value: Any, loc: tuple[str, ...]) -> T:
     """A parameter a route reads itself (the profile's DirectRoute), held to its declared type:
     the same refusal as FastAPI's validation gives (a short string costs about a microsecond)."""
