@@ -20,3 +20,19 @@ class ProviderUnit(Base):
     region: Mapped[str] = mapped_column(String(6))
     state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    uscc: Mapped[str | None] = mapped_column(
+        String(18), unique=True
+    )  # its own USCC, once registered
+
+
+class Agency(Base):
+    """A state organ that queries and checks in the performance of its duties (HLJ 23, 40):
+    agency accounts act for one (`users.agency_code`). Keyed by its USCC (GB 32100)."""
+
+    __tablename__ = "agencies"
+
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(6))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
