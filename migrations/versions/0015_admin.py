@@ -19,6 +19,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# provider_units and users are referenced by other tables' foreign keys: on SQLite they are not
+# rebuilt (batch mode drops and recreates a table, which fails once rows reference it), their
+# columns are added in place, the foreign key inline.
+
+
 def upgrade() -> None:
     op.create_table(
         "agencies",
@@ -29,31 +34,36 @@ def upgrade() -> None:
         sa.Column("created_at", xinyong.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("uscc", name=op.f("pk_agencies")),
     )
-    with op.batch_alter_table("provider_units", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("uscc", sa.String(length=18), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_provider_units_uscc"), ["uscc"])
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("agency_code", sa.String(length=18), nullable=True))
-        batch_op.add_column(
-            sa.Column("disabled_at", xinyong.db.UTCDateTime(timezone=True), nullable=True)
+    op.add_column("provider_units", sa.Column("uscc", sa.String(length=18), nullable=True))
+    op.create_index(op.f("ix_provider_units_uscc"), "provider_units", ["uscc"], unique=True)
+    op.add_column(
+        "users", sa.Column("disabled_at", xinyong.db.UTCDateTime(timezone=True), nullable=True)
+    )
+    op.add_column(
+        "users",
+        sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE users ADD COLUMN agency_code VARCHAR(18) "
+            "CONSTRAINT fk_users_agency_code_agencies REFERENCES agencies (uscc)"
         )
-        batch_op.add_column(
-            sa.Column(
-                "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_users_agency_code_agencies"), "agencies", ["agency_code"], ["uscc"]
+    else:
+        op.add_column("users", sa.Column("agency_code", sa.String(length=18), nullable=True))
+        op.create_foreign_key(
+            op.f("fk_users_agency_code_agencies"), "users", "agencies", ["agency_code"], ["uscc"]
         )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_users_agency_code_agencies"), type_="foreignkey")
-        batch_op.drop_column("must_change_password")
-        batch_op.drop_column("disabled_at")
-        batch_op.drop_column("agency_code")
-    with op.batch_alter_table("provider_units", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_provider_units_uscc"), type_="unique")
-        batch_op.drop_column("uscc")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("users", schema=None) as batch_op:
+            batch_op.drop_column("agency_code")
+    else:
+        op.drop_constraint(op.f("fk_users_agency_code_agencies"), "users", type_="foreignkey")
+        op.drop_column("users", "agency_code")
+    op.drop_column("users", "must_change_password")
+    op.drop_column("users", "disabled_at")
+    op.drop_index(op.f("ix_provider_units_uscc"), table_name="provider_units")
+    op.drop_column("provider_units", "uscc")
     op.drop_table("agencies")
