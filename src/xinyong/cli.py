@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from xinyong.audit.tags import AuditTag
-from xinyong.common.roles import SYSTEM, Role
+from xinyong.common.roles import ROLE_LABELS, SYSTEM, Role
 
 if TYPE_CHECKING:
     from xinyong.context import Context
@@ -34,6 +34,7 @@ catalog_app = typer.Typer(help="公共信用信息目录", no_args_is_help=True)
 quarantine_app = typer.Typer(help="被拒收记录（隔离区）", no_args_is_help=True)
 providers_app = typer.Typer(help="信息提供单位", no_args_is_help=True)
 lists_app = typer.Typer(help="守信激励与严重失信主体名单、联合奖惩核查", no_args_is_help=True)
+agencies_app = typer.Typer(help="国家机关（依法履职查询、联合奖惩核查）", no_args_is_help=True)
 keys_app = typer.Typer(help="API密钥：签发、列出、轮换、撤销", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
@@ -49,6 +50,7 @@ for sub, name in (
     (providers_app, "providers"),
     (lists_app, "lists"),
     (keys_app, "keys"),
+    (agencies_app, "agencies"),
 ):
     app.add_typer(sub, name=name)
 
@@ -430,24 +432,88 @@ def accounts_create(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
     subject_key: str | None = None,
     organisation: str | None = None,
+    provider_code: Annotated[
+        str | None, typer.Option(help="信息提供单位账户：所属提供单位编码")
+    ] = None,
+    agency_code: Annotated[
+        str | None, typer.Option(help="国家机关账户：所属机关的统一社会信用代码")
+    ] = None,
 ) -> None:
-    """创建账户。"""
+    """创建账户（信息提供单位账户须指明 --provider-code，国家机关账户可指明 --agency-code）。"""
     from xinyong.accounts.service import create_user
+    from xinyong.common.errors import DomainError
 
     ctx = _ctx()
-    with ctx.sessions() as session, session.begin():
-        user = create_user(
-            session,
-            ctx,
-            actor=SYSTEM,
-            username=username,
-            password=password,
-            role=role,
-            display_name=display_name,
-            subject_key=subject_key,
-            organisation=organisation,
-        )
-    typer.echo(f"已创建账户 {user.username}（{user.role}）")
+    try:
+        with ctx.sessions() as session, session.begin():
+            user = create_user(
+                session,
+                ctx,
+                actor=SYSTEM,
+                username=username,
+                password=password,
+                role=role,
+                display_name=display_name,
+                subject_key=subject_key,
+                organisation=organisation,
+                provider_code=provider_code,
+                agency_code=agency_code,
+            )
+            shown = f"已创建账户 {user.username}（{ROLE_LABELS[role]}"
+            shown += f"，{user.organisation}）" if user.organisation else "）"
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(shown)
+
+
+@accounts_app.command("disable")
+def accounts_disable(username: str) -> None:
+    """停用账户：不能登录，其会话、令牌和API密钥一律拒绝。"""
+    from xinyong.accounts.service import disable_user
+    from xinyong.common.errors import DomainError
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            disable_user(session, ctx, actor=SYSTEM, username=username)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(f"已停用账户 {username}")
+
+
+@accounts_app.command("enable")
+def accounts_enable(username: str) -> None:
+    """恢复已停用的账户。"""
+    from xinyong.accounts.service import enable_user
+    from xinyong.common.errors import DomainError
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            enable_user(session, ctx, actor=SYSTEM, username=username)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(f"已恢复账户 {username}")
+
+
+@accounts_app.command("reset-password")
+def accounts_reset_password(username: str) -> None:
+    """重置密码：显示一次临时密码，账户下次登录须先修改密码。"""
+    from xinyong.accounts.service import reset_password
+    from xinyong.common.errors import DomainError
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            temporary = reset_password(session, ctx, actor=SYSTEM, username=username)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(temporary)
+    typer.echo(f"（账户 {username} 的临时密码只显示这一次；下次登录须先修改密码）", err=True)
 
 
 @accounts_app.command("unlock")
@@ -711,6 +777,57 @@ def providers_timeliness(code: str, year: int | None = None) -> None:
         typer.echo(
             f"{r['item']}：{r['records']}条，迟报{r['late']}条，及时率{r['on_time_ratio']:.2%}"
         )
+
+
+@providers_app.command("add")
+def providers_add(
+    code: str,
+    name: str,
+    uscc: Annotated[str, typer.Option(help="单位的统一社会信用代码")],
+    region: Annotated[str, typer.Option(help="行政区划代码（6位）")],
+    level: Annotated[str, typer.Option(help="province/city/county/township")] = "city",
+) -> None:
+    """登记信息提供单位（已存在的编码则补登其统一社会信用代码等）。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.providers.service import register_unit
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            register_unit(
+                session,
+                ctx,
+                actor=SYSTEM,
+                code=code,
+                name=name,
+                uscc=uscc,
+                level=level,
+                region=region,
+            )
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(f"已登记信息提供单位 {code}（{name}）")
+
+
+@agencies_app.command("add")
+def agencies_add(
+    uscc: str,
+    name: str,
+    region: Annotated[str, typer.Option(help="行政区划代码（6位）")],
+) -> None:
+    """登记依法履职查询、核查的国家机关。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.providers.service import register_agency
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            register_agency(session, ctx, actor=SYSTEM, uscc=uscc, name=name, region=region)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(f"已登记国家机关 {name}")
 
 
 @app.command("search")

@@ -18,13 +18,14 @@ from xinyong.lists.models import (
     RedListCriteria,
     StateUnitNotice,
 )
-from xinyong.providers.models import ProviderUnit
+from xinyong.providers.models import Agency, ProviderUnit
 from xinyong.records.models import CreditRecord
 from xinyong.reports.models import CreditReport
 from xinyong.search.models import GramPosition, SearchState, SubjectNameGram
 from xinyong.subjects.models import Subject, SubjectLink
 
 __all__ = [
+    "Agency",
     "ApiKey",
     "AuditCheckpoint",
     "AuditEvent",

@@ -4,26 +4,62 @@ any account's."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Path, Query, Request
 
 from xinyong.accounts.models import User
-from xinyong.accounts.schemas import ApiKeyIn, NewKeyIn, RotateIn, TokenOut
+from xinyong.accounts.schemas import (
+    AccountCreatedOut,
+    AccountIn,
+    AccountOut,
+    AdminLogOut,
+    AgencyIn,
+    AgencyOut,
+    ApiKeyIn,
+    BindIn,
+    NewKeyIn,
+    PasswordChangeIn,
+    PasswordResetOut,
+    ProviderUnitIn,
+    ProviderUnitOut,
+    RotateIn,
+    TokenOut,
+)
 from xinyong.accounts.service import (
     KEY_MANAGERS,
     KEY_ROLES,
+    administrative_log,
     authenticate,
+    bind_user,
+    change_password,
+    create_account,
     create_api_key,
+    disable_user,
+    enable_user,
+    list_accounts,
     list_api_keys,
     open_session,
+    reset_password,
     revoke_api_key,
     rotate_api_key,
     user_named,
+    view_of,
 )
 from xinyong.common.inputs import IntRowId, Name
 from xinyong.common.roles import ROLE_LABELS, Actor, Role
-from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, allow
+from xinyong.providers.models import Agency, ProviderUnit
+from xinyong.providers.service import agencies, register_agency, register_unit, units
+from xinyong.web.deps import (
+    AccountDep,
+    ActorDep,
+    AdminDep,
+    ContextDep,
+    Router,
+    SessionDep,
+    allow,
+)
 from xinyong.web.errors import error_responses
 from xinyong.web.security import client_address
 
@@ -129,3 +165,186 @@ def issue_api_key(
     user = user_named(session, body.username)
     key = create_api_key(session, ctx, actor=actor, user=user, label=body.label, days=body.days)
     return {"api_key": key, "username": user.username}
+
+
+# -- the administrators' console: accounts, units, agencies, the administrative log --------------
+
+
+def _account_out(user: User) -> AccountOut:
+    view = view_of(user)
+    return AccountOut(
+        **dataclasses.asdict(view), role_label=view.role_label, status_label=view.status_label
+    )
+
+
+@router.get("/api/admin/accounts", summary="账户列表与查找", response_model=list[AccountOut])
+def accounts(
+    session: SessionDep,
+    actor: AdminDep,
+    q: Annotated[str, Query(max_length=120, description="用户名、姓名或单位名称的一部分")] = "",
+    role: Role | None = None,
+) -> list[AccountOut]:
+    return [
+        AccountOut(**dataclasses.asdict(v), role_label=v.role_label, status_label=v.status_label)
+        for v in list_accounts(session, query=q, role=role)
+    ]
+
+
+@router.post(
+    "/api/admin/accounts",
+    status_code=201,
+    summary="创建账户",
+    response_model=AccountCreatedOut,
+)
+def new_account(
+    body: AccountIn, ctx: ContextDep, session: SessionDep, actor: AdminDep
+) -> AccountCreatedOut:
+    """An account of any role; a provider account names its unit, an agency account its agency.
+    Without a password, a temporary one is answered once (changed at the first login)."""
+    user, temporary = create_account(
+        session,
+        ctx,
+        actor=actor,
+        **body.model_dump(exclude={"username", "role"}),
+        username=body.username,
+        role=body.role,
+    )
+    return AccountCreatedOut(account=_account_out(user), temporary_password=temporary)
+
+
+@router.post(
+    "/api/admin/accounts/{username}/disable", summary="停用账户", response_model=AccountOut
+)
+def disable_account(
+    username: Annotated[str, Path(max_length=120)],
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: AdminDep,
+) -> AccountOut:
+    """No login from now on; its sessions, tokens and API keys are refused."""
+    return _account_out(disable_user(session, ctx, actor=actor, username=username))
+
+
+@router.post("/api/admin/accounts/{username}/enable", summary="恢复账户", response_model=AccountOut)
+def enable_account(
+    username: Annotated[str, Path(max_length=120)],
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: AdminDep,
+) -> AccountOut:
+    return _account_out(enable_user(session, ctx, actor=actor, username=username))
+
+
+@router.post(
+    "/api/admin/accounts/{username}/bind", summary="关联所属单位", response_model=AccountOut
+)
+def bind_account(
+    username: Annotated[str, Path(max_length=120)],
+    body: BindIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: AdminDep,
+) -> AccountOut:
+    user = bind_user(
+        session,
+        ctx,
+        actor=actor,
+        username=username,
+        provider_code=body.provider_code,
+        agency_code=body.agency_code,
+    )
+    return _account_out(user)
+
+
+@router.post(
+    "/api/admin/accounts/{username}/reset-password",
+    summary="重置密码",
+    response_model=PasswordResetOut,
+)
+def reset_account_password(
+    username: Annotated[str, Path(max_length=120)],
+    ctx: ContextDep,
+    session: SessionDep,
+    actor: AdminDep,
+) -> PasswordResetOut:
+    """A temporary password, answered once; the account must change it at its next login."""
+    temporary = reset_password(session, ctx, actor=actor, username=username)
+    return PasswordResetOut(username=username, temporary_password=temporary)
+
+
+@router.post("/api/auth/password", summary="修改本人密码", response_model=AccountOut)
+def change_own_password(
+    body: PasswordChangeIn, ctx: ContextDep, session: SessionDep, actor: AccountDep
+) -> AccountOut:
+    user = change_password(
+        session, ctx, actor=actor, current=body.current_password, new=body.new_password
+    )
+    return _account_out(user)
+
+
+def _unit_out(unit: ProviderUnit) -> ProviderUnitOut:
+    return ProviderUnitOut(
+        code=unit.code,
+        name=unit.name,
+        uscc=unit.uscc,
+        level=unit.level,
+        region=unit.region,
+        state=unit.state,
+    )
+
+
+def _agency_out(agency: Agency) -> AgencyOut:
+    return AgencyOut(uscc=agency.uscc, name=agency.name, region=agency.region, state=agency.state)
+
+
+@router.get(
+    "/api/admin/provider-units", summary="信息提供单位列表", response_model=list[ProviderUnitOut]
+)
+def provider_units(session: SessionDep, actor: AdminDep) -> list[ProviderUnitOut]:
+    return [_unit_out(u) for u in units(session)]
+
+
+@router.post(
+    "/api/admin/provider-units",
+    status_code=201,
+    summary="登记信息提供单位",
+    response_model=ProviderUnitOut,
+)
+def new_provider_unit(
+    body: ProviderUnitIn, ctx: ContextDep, session: SessionDep, actor: AdminDep
+) -> ProviderUnitOut:
+    """A unit with its USCC (checked against GB 32100); an existing code gets its USCC."""
+    return _unit_out(register_unit(session, ctx, actor=actor, **body.model_dump()))
+
+
+@router.get("/api/admin/agencies", summary="国家机关列表", response_model=list[AgencyOut])
+def agency_list(session: SessionDep, actor: AdminDep) -> list[AgencyOut]:
+    return [_agency_out(a) for a in agencies(session)]
+
+
+@router.post(
+    "/api/admin/agencies", status_code=201, summary="登记国家机关", response_model=AgencyOut
+)
+def new_agency(body: AgencyIn, ctx: ContextDep, session: SessionDep, actor: AdminDep) -> AgencyOut:
+    return _agency_out(register_agency(session, ctx, actor=actor, **body.model_dump()))
+
+
+@router.get("/api/admin/log", summary="管理操作日志", response_model=list[AdminLogOut])
+def admin_log(
+    session: SessionDep,
+    actor: AdminDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AdminLogOut]:
+    return [
+        AdminLogOut(
+            id=e.id,
+            occurred_at=e.occurred_at,
+            action=e.action,
+            action_label=e.action_label,
+            actor=e.actor,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            detail=e.detail,
+        )
+        for e in administrative_log(session, limit=limit)
+    ]

@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, UTCDateTime
 
+# The tables users' foreign keys point to: registered with the metadata whenever User is, so a
+# process that imports only the accounts (the CLI) can flush a user (NoReferencedTableError).
+from xinyong.providers.models import Agency, ProviderUnit  # noqa: F401
+
 
 class User(Base):
     __tablename__ = "users"
@@ -19,7 +23,11 @@ class User(Base):
     subject_key: Mapped[str | None] = mapped_column(String(64), index=True)
     organisation: Mapped[str | None] = mapped_column(String(200))
     provider_code: Mapped[str | None] = mapped_column(ForeignKey("provider_units.code"))
+    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.uscc"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Set by a password reset: the account can do nothing but change it (accounts/pages.py).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 

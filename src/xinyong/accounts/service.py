@@ -4,25 +4,33 @@ Tokens and keys are random (secrets.token_urlsafe) and stored only as SHA-256 di
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import throttle
 from xinyong.accounts.models import ApiKey, AuthSession, User
+from xinyong.audit.labels import action_label
+from xinyong.audit.models import AuditEvent
 from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden, NotFound, Unauthenticated
-from xinyong.common.roles import Actor, Role
+from xinyong.common.roles import ROLE_LABELS, SYSTEM, Actor, Role
 from xinyong.context import Context
+from xinyong.providers.models import Agency, ProviderUnit
 
 API_KEY_PREFIX = "xyk_"
+BEIJING = ZoneInfo("Asia/Shanghai")
 _hasher = PasswordHasher()
 
 
@@ -39,6 +47,7 @@ def actor_of(user: User) -> Actor:
         subject_key=user.subject_key,
         organisation=user.organisation,
         provider_code=user.provider_code,
+        agency_code=user.agency_code,
     )
 
 
@@ -54,16 +63,21 @@ def create_user(
     subject_key: str | None = None,
     organisation: str | None = None,
     provider_code: str | None = None,
+    agency_code: str | None = None,
     synthetic: bool = False,
 ) -> User:
-    if len(password) < 8:
-        raise DomainError(code="accounts.weak_password", message="密码至少8位")
+    _check_password(password)
+    if not username.strip():
+        raise DomainError(code="accounts.username_required", message="用户名不能为空")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise DomainError(code="accounts.username_taken", message=f"用户名“{username}”已被使用")
     if role is Role.PROVIDER and not provider_code:
         raise DomainError(
             code="accounts.provider_code_required", message="信息提供单位账户须关联提供单位"
         )
+    provider_code = provider_code if role is Role.PROVIDER else None
+    agency_code = agency_code if role is Role.AGENCY else None
+    organisation = _bound_organisation(session, provider_code, agency_code) or organisation
     if role is Role.SUBJECT and not subject_key:
         raise DomainError(
             code="accounts.subject_key_required",
@@ -77,6 +91,7 @@ def create_user(
         subject_key=subject_key,
         organisation=organisation,
         provider_code=provider_code,
+        agency_code=agency_code,
         active=True,
         synthetic=synthetic,
         created_at=ctx.clock.now(),
@@ -90,9 +105,43 @@ def create_user(
         object_type="user",
         object_id=user.id,
         subject_key=subject_key,
-        detail={"username": username, "role": role.value, "synthetic": synthetic},
+        detail={
+            "username": username,
+            "role": role.value,
+            "synthetic": synthetic,
+            "provider_code": provider_code,
+            "agency_code": agency_code,
+        },
     )
     return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise DomainError(code="accounts.weak_password", message="密码至少8位")
+
+
+def _bound_organisation(
+    session: Session, provider_code: str | None, agency_code: str | None
+) -> str | None:
+    """The name of the unit an account is bound to; refused if no such unit is registered."""
+    if provider_code:
+        unit = session.get(ProviderUnit, provider_code)
+        if unit is None:
+            raise DomainError(
+                code="accounts.unknown_provider",
+                message=f"没有编码为“{provider_code}”的信息提供单位，请先登记该单位",
+            )
+        return unit.name
+    if agency_code:
+        agency = session.get(Agency, agency_code.strip().upper())
+        if agency is None:
+            raise DomainError(
+                code="accounts.unknown_agency",
+                message="没有该统一社会信用代码的国家机关，请先登记该机关",
+            )
+        return agency.name
+    return None
 
 
 @functools.cache
@@ -121,7 +170,19 @@ def authenticate(
         _verify(dummy_hash(), password)  # the same work as for a real account
         ok = False
     else:
-        ok = _verify(user.password_hash, password) and user.active
+        ok = _verify(user.password_hash, password)
+    if ok and user is not None and not user.active:
+        # The right password for a disabled account: say so (only its holder can learn it).
+        with ctx.sessions() as own, own.begin():
+            ctx.log(
+                own,
+                actor=Actor(role=Role.PUBLIC, username=username[:120]),
+                action=AuditTag.ACCOUNTS_USER_LOGIN_FAILED,
+                object_type="user",
+                object_id=user.id,
+                detail={"disabled": True},
+            )
+        raise Unauthenticated("该账户已被停用，不能登录；如有疑问请联系系统管理员")
     if not ok or user is None:
         with ctx.sessions() as own, own.begin():
             throttle.record_failure(own, ctx, username, address)
@@ -395,4 +456,335 @@ def resolve_token(session: Session, ctx: Context, token: str) -> Actor:
             user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthenticated("访问令牌无效或已过期")
-    return actor_of(user)
+    actor = actor_of(user)
+    if user.must_change_password and not token.startswith(API_KEY_PREFIX):
+        actor = dataclasses.replace(actor, must_change_password=True)
+    return actor
+
+
+# -- the administrators' console ------------------------------------------------------------
+
+ADMINS = (Role.ADMIN,)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """An account as the console lists it (never its password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organisation: str | None
+    provider_code: str | None
+    agency_code: str | None
+    active: bool
+    must_change_password: bool
+    created_at: dt.datetime
+    disabled_at: dt.datetime | None
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[Role(self.role)]
+
+    @property
+    def status_label(self) -> str:
+        if not self.active:
+            return "已停用"
+        return "待修改密码" if self.must_change_password else "正常"
+
+
+def view_of(user: User) -> AccountView:
+    return AccountView(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        organisation=user.organisation,
+        provider_code=user.provider_code,
+        agency_code=user.agency_code,
+        active=user.active,
+        must_change_password=user.must_change_password,
+        created_at=user.created_at,
+        disabled_at=user.disabled_at,
+    )
+
+
+def list_accounts(
+    session: Session, *, query: str = "", role: Role | None = None, limit: int = 200
+) -> list[AccountView]:
+    """Accounts by username, name or unit (a part of any), newest first."""
+    stmt = select(User).order_by(User.id.desc()).limit(limit)
+    text = query.strip()
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                User.username.like(like, escape="\\"),
+                User.display_name.like(like, escape="\\"),
+                User.organisation.like(like, escape="\\"),
+            )
+        )
+    if role is not None:
+        stmt = stmt.where(User.role == role.value)
+    return [view_of(u) for u in session.scalars(stmt)]
+
+
+def _managed_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username).with_for_update())
+    if user is None:
+        raise NotFound("accounts.unknown_user", f"没有用户名为“{username}”的账户")
+    return user
+
+
+def _revoke_sessions(session: Session, ctx: Context, user: User) -> int:
+    rows = session.scalars(
+        select(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+    ).all()
+    now = ctx.clock.now()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
+
+
+def disable_user(session: Session, ctx: Context, *, actor: Actor, username: str) -> User:
+    """Disabled: no login, and its sessions, tokens and API keys are refused from now on
+    (`resolve_token` checks `active` on every request; its open sessions are closed too)."""
+    user = _managed_user(session, username)
+    if actor.user_id is not None and user.id == actor.user_id:
+        raise DomainError(code="accounts.disable_self", message="不能停用自己正在使用的账户")
+    if user.active:
+        user.active = False
+        user.disabled_at = ctx.clock.now()
+        closed = _revoke_sessions(session, ctx, user)
+        ctx.log(
+            session,
+            actor=actor,
+            action=AuditTag.ACCOUNTS_USER_DISABLE,
+            object_type="user",
+            object_id=user.id,
+            detail={"username": user.username, "sessions_closed": closed},
+        )
+    return user
+
+
+def enable_user(session: Session, ctx: Context, *, actor: Actor, username: str) -> User:
+    user = _managed_user(session, username)
+    if not user.active:
+        user.active = True
+        user.disabled_at = None
+        ctx.log(
+            session,
+            actor=actor,
+            action=AuditTag.ACCOUNTS_USER_ENABLE,
+            object_type="user",
+            object_id=user.id,
+            detail={"username": user.username},
+        )
+    return user
+
+
+def bind_user(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    username: str,
+    provider_code: str | None = None,
+    agency_code: str | None = None,
+) -> User:
+    """Bind a provider account to its unit, or an agency account to its agency."""
+    user = _managed_user(session, username)
+    role = Role(user.role)
+    if role is Role.PROVIDER and provider_code:
+        user.organisation = _bound_organisation(session, provider_code, None)
+        user.provider_code = provider_code
+    elif role is Role.AGENCY and agency_code:
+        user.organisation = _bound_organisation(session, None, agency_code)
+        user.agency_code = agency_code.strip().upper()
+    else:
+        raise DomainError(
+            code="accounts.bind_role",
+            message="只有信息提供单位账户可关联提供单位，只有国家机关账户可关联国家机关",
+        )
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.ACCOUNTS_USER_BIND,
+        object_type="user",
+        object_id=user.id,
+        detail={
+            "username": user.username,
+            "provider_code": user.provider_code,
+            "agency_code": user.agency_code,
+        },
+    )
+    return user
+
+
+def create_account(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    username: str,
+    role: Role,
+    display_name: str,
+    password: str | None = None,
+    subject_key: str | None = None,
+    organisation: str | None = None,
+    provider_code: str | None = None,
+    agency_code: str | None = None,
+) -> tuple[User, str | None]:
+    """An account made by an administrator. Without a password, a temporary one is made,
+    returned once, and must be changed at the first login."""
+    temporary = None if password else secrets.token_urlsafe(9)
+    user = create_user(
+        session,
+        ctx,
+        actor=actor,
+        username=username.strip(),
+        password=password or temporary or "",
+        role=role,
+        display_name=display_name.strip(),
+        subject_key=subject_key or None,
+        organisation=organisation or None,
+        provider_code=provider_code or None,
+        agency_code=agency_code or None,
+    )
+    user.must_change_password = temporary is not None
+    return user, temporary
+
+
+def reset_password(session: Session, ctx: Context, *, actor: Actor, username: str) -> str:
+    """A temporary password, returned once; the account must change it at its next login (its
+    open sessions are closed)."""
+    user = _managed_user(session, username)
+    temporary = secrets.token_urlsafe(9)
+    user.password_hash = _hasher.hash(temporary)
+    user.must_change_password = True
+    closed = _revoke_sessions(session, ctx, user)
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.ACCOUNTS_PASSWORD_RESET,
+        object_type="user",
+        object_id=user.id,
+        detail={"username": user.username, "sessions_closed": closed},
+    )
+    return temporary
+
+
+def change_password(
+    session: Session, ctx: Context, *, actor: Actor, current: str, new: str
+) -> User:
+    """The account's own password change (after a reset, the only thing it may do)."""
+    user = session.get(User, actor.user_id, with_for_update=True) if actor.user_id else None
+    if user is None:
+        raise Unauthenticated()
+    if not _verify(user.password_hash, current):
+        raise DomainError(code="accounts.wrong_password", message="当前密码不正确")
+    _check_password(new)
+    if new == current:
+        raise DomainError(code="accounts.same_password", message="新密码不能与当前密码相同")
+    user.password_hash = _hasher.hash(new)
+    user.must_change_password = False
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.ACCOUNTS_PASSWORD_CHANGE,
+        object_type="user",
+        object_id=user.id,
+    )
+    return user
+
+
+#: What the administrative log shows: every administrative action.
+ADMIN_ACTIONS = (
+    AuditTag.ACCOUNTS_USER_CREATE,
+    AuditTag.ACCOUNTS_USER_DISABLE,
+    AuditTag.ACCOUNTS_USER_ENABLE,
+    AuditTag.ACCOUNTS_USER_BIND,
+    AuditTag.ACCOUNTS_USER_UNLOCK,
+    AuditTag.ACCOUNTS_PASSWORD_RESET,
+    AuditTag.ACCOUNTS_API_KEY_CREATE,
+    AuditTag.ACCOUNTS_API_KEY_ROTATE,
+    AuditTag.ACCOUNTS_API_KEY_REVOKE,
+    AuditTag.PROVIDERS_UNIT_REGISTER,
+    AuditTag.PROVIDERS_AGENCY_REGISTER,
+)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One administrative action as the administrative log shows it, in Chinese."""
+
+    id: int
+    occurred_at: dt.datetime
+    action: str
+    action_label: str
+    actor: str  # the administrator's name (the platform's own work: 系统任务)
+    object_type: str | None
+    object_id: str | None
+    summary: str
+    detail: dict[str, Any]
+
+    @property
+    def when(self) -> str:
+        """Beijing time, to the second."""
+        return self.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+_OBJECT_LABELS = {
+    "user": "账户",
+    "api_key": "API密钥",
+    "provider_unit": "信息提供单位",
+    "agency": "国家机关",
+}
+
+
+def _summary(event: AuditEvent, detail: dict[str, Any]) -> str:
+    kind = _OBJECT_LABELS.get(event.object_type or "", "对象")
+    if event.object_type == "user" and detail.get("username"):
+        return f"{kind} {detail['username']}"
+    if event.object_type == "api_key":
+        return f"{kind} {detail.get('prefix', '')}…（第{event.object_id}号）"
+    if detail.get("name"):
+        return f"{kind} {detail['name']}"
+    return f"{kind} {event.object_id or ''}".strip()
+
+
+def administrative_log(session: Session, *, limit: int = 200) -> list[LogEntry]:
+    """The latest administrative actions, newest first: who, when, what, on which object."""
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_([str(a) for a in ADMIN_ACTIONS]))
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+    names = {
+        u.username: u.display_name
+        for u in session.scalars(
+            select(User).where(User.username.in_({e.actor_username for e in events}))
+        )
+    }
+    names.setdefault(SYSTEM.username or "system", SYSTEM.display_name or "系统任务")
+    out = []
+    for e in events:
+        detail = json.loads(e.detail_json or "{}")
+        out.append(
+            LogEntry(
+                id=e.id,
+                occurred_at=e.occurred_at,
+                action=e.action,
+                action_label=action_label(e.action),
+                actor=names.get(e.actor_username or "", "系统任务"),
+                object_type=e.object_type,
+                object_id=e.object_id,
+                summary=_summary(e, detail),
+                detail=detail,
+            )
+        )
+    return out

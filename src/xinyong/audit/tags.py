@@ -22,6 +22,14 @@ class AuditTag(StrEnum):
     ACCOUNTS_API_KEY_CREATE = "accounts:api-key:create"
     ACCOUNTS_API_KEY_REVOKE = "accounts:api-key:revoke"
     ACCOUNTS_API_KEY_ROTATE = "accounts:api-key:rotate"
+    # the administrators' console (issue 16, part admin): accounts and the units they act for
+    ACCOUNTS_USER_DISABLE = "accounts:user:disable"
+    ACCOUNTS_USER_ENABLE = "accounts:user:enable"
+    ACCOUNTS_USER_BIND = "accounts:user:bind"
+    ACCOUNTS_PASSWORD_RESET = "accounts:password:reset"
+    ACCOUNTS_PASSWORD_CHANGE = "accounts:password:change"
+    PROVIDERS_UNIT_REGISTER = "providers:unit:register"
+    PROVIDERS_AGENCY_REGISTER = "providers:agency:register"
     # authorisations and publicity choices
     AUTHORISATIONS_AUTHORISATION_GRANT = "authorisations:authorisation:grant"
     AUTHORISATIONS_AUTHORISATION_REVOKE = "authorisations:authorisation:revoke"

@@ -36,6 +36,9 @@ class Actor:
     subject_key: str | None = None  # for a credit subject: its USCC or citizen ID number
     organisation: str | None = None
     provider_code: str | None = None  # for a provider unit's account: the unit it acts for
+    agency_code: str | None = None  # for an agency's account: the agency's USCC
+    #: A person signed in with a password an administrator reset: only changing it is allowed.
+    must_change_password: bool = False
 
     @property
     def label(self) -> str:

@@ -106,7 +106,23 @@ async def get_actor(request: Request, ctx: ContextDep) -> Actor:
     token = _token(request)
     if not token:
         return ANONYMOUS
-    return await run_in_threadpool(_resolve, request, ctx, token)
+    actor = await run_in_threadpool(_resolve, request, ctx, token)
+    if actor.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()  # a page answers with a redirect to the form
+    return actor
+
+
+#: All an account whose password was reset may reach until it has changed it.
+PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/api/auth/password", "/logout"})
+
+
+class PasswordChangeRequired(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            code="accounts.password_change_required",
+            message="管理员已重置您的密码，请先修改密码后再使用平台",
+            status=403,
+        )
 
 
 def _resolve(request: Request, ctx: Context, token: str) -> Actor:

@@ -23,7 +23,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import exc as sa
@@ -242,7 +242,10 @@ async def _answer(
             status_code=refusal.status, content={"error": refusal.as_dict()}, headers=headers
         )
     from xinyong.common.roles import ANONYMOUS
-    from xinyong.web.deps import get_actor
+    from xinyong.web.deps import PasswordChangeRequired, get_actor
+
+    if isinstance(refusal, PasswordChangeRequired):  # a reset password: the form, nothing else
+        return RedirectResponse("/account/password", status_code=303)
     from xinyong.web.layout import templates
 
     ctx = request.app.state.ctx
