@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Form, Request
 
 from xinyong.accounts.models import User
-from xinyong.accounts.schemas import ApiKeyIn, NewKeyIn, RotateIn, TokenOut
+from xinyong.accounts.schemas import ApiKeyIn, MeOut, NewKeyIn, RotateIn, TokenOut, UnitOut
 from xinyong.accounts.service import (
     KEY_MANAGERS,
     KEY_ROLES,
@@ -23,6 +23,7 @@ from xinyong.accounts.service import (
 )
 from xinyong.common.inputs import IntRowId, Name
 from xinyong.common.roles import ROLE_LABELS, Actor, Role
+from xinyong.providers.models import ProviderUnit
 from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep, allow
 from xinyong.web.errors import error_responses
 from xinyong.web.security import client_address
@@ -46,16 +47,18 @@ def token(
     return TokenOut(access_token=raw, expires_at=row.expires_at, role=user.role)
 
 
-@router.get("/api/me")
-def me(actor: ActorDep) -> dict[str, Any]:
-    return {
-        "role": actor.role.value,
-        "role_label": ROLE_LABELS[actor.role],
-        "username": actor.username,
-        "display_name": actor.display_name,
-        "subject_key": actor.subject_key,
-        "organisation": actor.organisation,
-    }
+@router.get("/api/me", response_model=MeOut)
+def me(actor: ActorDep, session: SessionDep) -> MeOut:
+    unit = session.get(ProviderUnit, actor.provider_code) if actor.provider_code else None
+    return MeOut(
+        role=actor.role.value,
+        role_label=ROLE_LABELS[actor.role],
+        username=actor.username,
+        display_name=actor.display_name,
+        subject_key=actor.subject_key,
+        organisation=actor.organisation,
+        provider=UnitOut(code=unit.code, name=unit.name) if unit else None,
+    )
 
 
 @router.post("/api/auth/api-keys")

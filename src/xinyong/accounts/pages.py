@@ -29,6 +29,8 @@ from xinyong.web.layout import templates
 from xinyong.web.security import client_address
 
 router = Router(include_in_schema=False)
+#: where each role lands after signing in (users.role); others go to the home page
+LANDING = {"provider": "/provider"}
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -60,7 +62,8 @@ def login(
             headers={"Retry-After": str(retry)} if retry else None,
         )
     token, _row = open_session(session, ctx, user, "cookie")
-    response = RedirectResponse("/", status_code=303)
+    # each role lands on its own door
+    response = RedirectResponse(LANDING.get(user.role, "/"), status_code=303)
     # Strict: no request another site starts carries it (web/security.py, deps._token);
     # `Secure` is added over TLS by the security middleware.
     response.set_cookie(

@@ -29,3 +29,20 @@ class NewKeyIn(BaseModel):
     username: str = Field(max_length=120)
     label: str = Field(max_length=200)
     days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class UnitOut(BaseModel):
+    """The provider unit an account acts for."""
+
+    code: str
+    name: str
+
+
+class MeOut(BaseModel):
+    role: str
+    role_label: str
+    username: str | None
+    display_name: str | None
+    subject_key: str | None
+    organisation: str | None
+    provider: UnitOut | None = Field(default=None, description="信息提供单位账户所代表的单位")
