@@ -69,7 +69,7 @@ def _page(
 ) -> Response:
     return templates.TemplateResponse(
         request,
-        f"ingest/{name}.html",
+        name,
         {"ctx": ctx, "actor": actor, "unit": unit, **values},
         status_code=status,
     )
@@ -116,7 +116,7 @@ def home(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
         ctx,
         actor,
         unit,
-        "home",
+        "ingest/home.html",
         items=[(i, _cycle(i)) for i in items],
         open_total=open_total,
         recent=[describe_batch(b) for b in recent],
@@ -133,7 +133,9 @@ def upload_form(
     if unit is None:
         return _login()
     items = _my_items(ctx, unit.code)
-    return _page(request, ctx, actor, unit, "upload", items=items, chosen=item, error=None)
+    return _page(
+        request, ctx, actor, unit, "ingest/upload.html", items=items, chosen=item, error=None
+    )
 
 
 @router.post("/provider/upload", response_class=HTMLResponse)
@@ -168,7 +170,17 @@ def upload(
         )
     except DomainError as exc:
         items = _my_items(ctx, unit.code)
-        return _page(request, ctx, actor, unit, "upload", 422, items=items, chosen=item, error=exc)
+        return _page(
+            request,
+            ctx,
+            actor,
+            unit,
+            "ingest/upload.html",
+            422,
+            items=items,
+            chosen=item,
+            error=exc,
+        )
     return RedirectResponse(f"/provider/batches/{receipt.batch_id}", status_code=303)
 
 
@@ -207,7 +219,7 @@ def batches(
         ctx,
         actor,
         unit,
-        "batches",
+        "ingest/batches.html",
         batches=[describe_batch(b) for b in rows],
         total=total,
         page=page,
@@ -241,7 +253,7 @@ def batch_page(request: Request, batch_id: RowId, ctx: ContextDep, actor: ActorD
         ctx,
         actor,
         unit,
-        "batch",
+        "ingest/batch.html",
         b=receipt,
         names=_item_names(ctx),
         when=_when,
@@ -326,7 +338,7 @@ def quarantine_page(
         ctx,
         actor,
         unit,
-        "quarantine",
+        "ingest/quarantine.html",
         rows=[_shown_row(ctx, r) for r in rows],
         total=total,
         page=page,
@@ -358,7 +370,7 @@ def _row_page(
         ctx,
         actor,
         unit,
-        "row",
+        "ingest/row.html",
         422 if error else 200,
         q=_shown_row(ctx, row),
         names=_item_names(ctx),
@@ -482,7 +494,7 @@ def timeliness_page(
         ctx,
         actor,
         unit,
-        "timeliness",
+        "ingest/timeliness.html",
         table=table,
         year=year,
         years=list(range(this_year, this_year - 5, -1)),
