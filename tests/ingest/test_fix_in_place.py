@@ -135,3 +135,47 @@ def test_repushing_the_same_bad_rows_keeps_one_open_row_each_with_attempts(
     assert third["rows_rejected"][0]["quarantine_id"] == ids[0]
     assert client.get(f"/api/quarantine/{ids[0]}", headers=headers).json()["attempts"] == 3
     assert open_rows(ctx) == before + 2
+
+
+def test_me_names_the_unit_and_batches_are_listed_newest_first(
+    client: TestClient, ctx: Context
+) -> None:
+    headers = token(client)
+    me = client.get("/api/me", headers=headers).json()
+    assert me["provider"]["code"] == "HRB-SCJG" and "市场监督管理局" in me["provider"]["name"]
+    assert client.get("/api/me", headers=token(client, "company")).json()["provider"] is None
+    row, _ = bad_row(710)
+    newest = push_bad(client, headers, [row])["batch_id"]
+    listed = client.get(f"/api/ingest/batches?item={ITEM}&limit=2", headers=headers).json()
+    assert listed["total"] >= 2 and listed["batches"][0]["batch_id"] == newest
+    assert listed["batches"][0]["state"] == "done" and listed["batches"][0]["rejected"] == 1
+    none = client.get(f"/api/ingest/batches?state=processing&item={ITEM}", headers=headers)
+    assert none.json() == {"total": 0, "batches": []}
+    other = client.get("/api/ingest/batches?provider=HRB-GS", headers=headers)
+    assert other.status_code == 403
+
+
+def test_the_upload_form_without_javascript_lands_on_the_receipt(
+    client: TestClient, ctx: Context
+) -> None:
+    form = client.get("/login").text
+    csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
+    login = client.post(
+        "/login",
+        data={"username": "provider", "password": DEMO_PASSWORD, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert login.status_code == 303 and login.headers["location"] == "/provider"
+    page = client.get("/provider/upload")
+    assert page.status_code == 200
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    row, _ = bad_row(720)
+    sent = client.post(
+        "/provider/upload",
+        data={"item": ITEM, "csrf_token": csrf},
+        files={"file": ("处罚.csv", io.BytesIO(csv_bytes([row])), "text/csv")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/provider/batches/")
+    receipt = client.get(sent.headers["location"])
+    assert '拒收 <strong id="r-rejected">1</strong>' in receipt.text

@@ -61,8 +61,12 @@ def upload(page: Page, server: str, path: Path) -> None:
         "/api/catalog/items/HLJ-CF-001/template.xlsx"
     )
     page.set_input_files("#file", str(path))
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(f"{r.method} {r.url.removeprefix(server)}"))
     page.click("#upload-button")
     page.wait_for_url(server + "/provider/batches/*")
+    # sent by the page's script (its own progress, then the batch's counts), not the plain form
+    assert "POST /api/ingest/HLJ-CF-001/files" in sent
 
 
 def test_a_provider_uploads_fixes_in_place_and_sees_attempts(

@@ -23,9 +23,10 @@ from pathlib import Path
 from queue import Empty
 from typing import Any, Protocol
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, literal_column, or_, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
 
 from xinyong.audit.tags import AuditTag
 from xinyong.catalog.models import CatalogItem
@@ -47,6 +48,8 @@ from xinyong.write_gate import patient_writes
 
 CHUNK = 2000
 _INSERT_QUARANTINE = insert(table_of(QuarantinedRow))
+#: written into the SQL, not bound, so that SQLite may use the partial index on open rows
+_OPEN: ColumnClause[str] = literal_column("'open'")
 
 
 def source_key(record_key: str | None, raw: dict[str, Any]) -> str:
@@ -398,7 +401,7 @@ class _Run:
         query = update(QuarantinedRow).where(
             QuarantinedRow.provider_code == self.batch.provider_code,
             QuarantinedRow.item_code == self.item.code,
-            QuarantinedRow.state == "open",
+            QuarantinedRow.state == _OPEN,
             QuarantinedRow.source_key.in_(keys),
         )
         if self.fixing is not None:  # the fix closes its own row, with its own words
@@ -440,7 +443,7 @@ class _Run:
         where = (
             QuarantinedRow.provider_code == self.batch.provider_code,
             QuarantinedRow.item_code == self.item.code,
-            QuarantinedRow.state == "open",
+            QuarantinedRow.state == _OPEN,
         )
         existing: dict[str, tuple[int, int]] = {
             key: (qid, attempts)

@@ -117,6 +117,8 @@ class SecurityMiddleware:
                 return "upload"
         if path == "/agency/check":  # a pasted or uploaded list of codes
             return "push"
+        if path == "/provider/upload":  # the portal's upload without JavaScript
+            return "upload"
         return "body"
 
     def is_tls(self, scope: Scope) -> bool:
