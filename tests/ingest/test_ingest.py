@@ -326,10 +326,12 @@ def test_quarantine_fix_resubmit_and_withdraw(seeded: Context) -> None:
             i: st for i, st in session.execute(select(QuarantinedRow.id, QuarantinedRow.state))
         }
         total_open, open_rows = list_quarantine(session, UNIT, PROVIDER)
-    assert states[by_row[3]] == "resubmitted" and states[by_row[5]] == "resubmitted"
+    assert states[by_row[3]] == "resubmitted"
+    # refused again: fixed in place, the same row stays open with its new reasons (issue 16)
+    assert states[by_row[5]] == "open" and again.rejected[0]["quarantine_id"] == by_row[5]
     assert states[by_row[6]] == "withdrawn"
-    assert total_open == 1 and open_rows[0].id == again.rejected[0]["quarantine_id"]
-    assert len(states) == 4  # nothing deleted
+    assert total_open == 1 and open_rows[0].id == by_row[5] and open_rows[0].attempts == 2
+    assert len(states) == 3  # nothing deleted, nothing opened twice
 
 
 def test_corrections_record_discovery_and_the_hlj38_deadline(seeded: Context) -> None:

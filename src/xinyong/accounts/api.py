@@ -19,6 +19,7 @@ from xinyong.accounts.schemas import (
     AgencyOut,
     ApiKeyIn,
     BindIn,
+    MeOut,
     NewKeyIn,
     PasswordChangeIn,
     PasswordResetOut,
@@ -26,6 +27,7 @@ from xinyong.accounts.schemas import (
     ProviderUnitOut,
     RotateIn,
     TokenOut,
+    UnitOut,
 )
 from xinyong.accounts.service import (
     KEY_MANAGERS,
@@ -82,16 +84,18 @@ def token(
     return TokenOut(access_token=raw, expires_at=row.expires_at, role=user.role)
 
 
-@router.get("/api/me")
-def me(actor: ActorDep) -> dict[str, Any]:
-    return {
-        "role": actor.role.value,
-        "role_label": ROLE_LABELS[actor.role],
-        "username": actor.username,
-        "display_name": actor.display_name,
-        "subject_key": actor.subject_key,
-        "organisation": actor.organisation,
-    }
+@router.get("/api/me", response_model=MeOut)
+def me(actor: ActorDep, session: SessionDep) -> MeOut:
+    unit = session.get(ProviderUnit, actor.provider_code) if actor.provider_code else None
+    return MeOut(
+        role=actor.role.value,
+        role_label=ROLE_LABELS[actor.role],
+        username=actor.username,
+        display_name=actor.display_name,
+        subject_key=actor.subject_key,
+        organisation=actor.organisation,
+        provider=UnitOut(code=unit.code, name=unit.name) if unit else None,
+    )
 
 
 @router.post("/api/auth/api-keys")

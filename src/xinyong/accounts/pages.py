@@ -54,6 +54,8 @@ from xinyong.web.layout import templates
 from xinyong.web.security import client_address
 
 router = Router(include_in_schema=False)
+#: where each role lands after signing in (users.role); others go to the home page
+LANDING = {"provider": "/provider"}
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -85,8 +87,9 @@ def login(
             headers={"Retry-After": str(retry)} if retry else None,
         )
     token, _row = open_session(session, ctx, user, "cookie")
-    # A password an administrator reset: the form to change it, and nothing else until then.
-    landing = "/account/password" if user.must_change_password else "/"
+    # A password an administrator reset: the form to change it, and nothing else until then;
+    # otherwise each role lands on its own door.
+    landing = "/account/password" if user.must_change_password else LANDING.get(user.role, "/")
     response = RedirectResponse(landing, status_code=303)
     # Strict: no request another site starts carries it (web/security.py, deps._token);
     # `Secure` is added over TLS by the security middleware.

@@ -125,3 +125,20 @@ class AdminLogOut(BaseModel):
     object_type: str | None
     object_id: str | None
     detail: dict[str, Any]
+
+
+class UnitOut(BaseModel):
+    """The provider unit an account acts for."""
+
+    code: str
+    name: str
+
+
+class MeOut(BaseModel):
+    role: str
+    role_label: str
+    username: str | None
+    display_name: str | None
+    subject_key: str | None
+    organisation: str | None
+    provider: UnitOut | None = Field(default=None, description="信息提供单位账户所代表的单位")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import shutil
 import uuid
 from typing import Annotated, Any
@@ -16,8 +16,8 @@ from xinyong.flows import AFTER_PUSH
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
-from xinyong.ingest.schemas import WithdrawIn
-from xinyong.ingest.service import ingest, ingest_file
+from xinyong.ingest.schemas import QuarantineFixIn, WithdrawIn
+from xinyong.ingest.service import describe_batch, ingest, ingest_file, list_batches
 from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep, acting_provider
 from xinyong.web.errors import error_responses
 
@@ -87,7 +87,33 @@ def push_file(
     return receipt.as_dict()
 
 
-@router.get("/api/ingest/batches/{batch_id}")
+@router.get("/api/ingest/batches", summary="本单位的推送批次（回执列表）")
+def batches(
+    session: SessionDep,
+    actor: ProviderDep,
+    provider: Key | None = None,
+    item: Key | None = None,
+    on: dt.date | None = None,
+    state: Key | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Newest first; by catalog item, by the day received (Beijing time) and by state
+    (processing while it runs, with its running counts; done, failed, interrupted)."""
+    total, rows = list_batches(
+        session,
+        actor,
+        acting_provider(actor, provider),
+        item=item,
+        on=on,
+        state=state,
+        limit=limit,
+        offset=offset,
+    )
+    return {"total": total, "batches": [describe_batch(r) for r in rows]}
+
+
+@router.get("/api/ingest/batches/{batch_id}", summary="一个批次的状态与回执")
 def batch(
     batch_id: RowId,
     session: SessionDep,
@@ -96,12 +122,7 @@ def batch(
     row = session.get(IngestBatch, batch_id)
     if row is None or (actor.role is Role.PROVIDER and row.provider_code != actor.provider_code):
         raise DomainError(code="ingest.unknown_batch", message=f"批次{batch_id}不存在", status=404)
-    return {
-        "state": row.state,
-        "source": row.source,
-        "filename": row.filename,
-        **json.loads(row.receipt_json),
-    }
+    return describe_batch(row)
 
 
 @router.get("/api/quarantine")
@@ -119,13 +140,46 @@ def quarantined(
     return {"total": total, "rows": [quarantine.describe(r) for r in rows]}
 
 
-@router.post("/api/quarantine/{quarantine_id}/resubmit", responses=error_responses(409))
+@router.get("/api/quarantine/{quarantine_id}", summary="一条被拒收记录")
+def quarantined_row(
+    quarantine_id: RowId,
+    session: SessionDep,
+    actor: ProviderDep,
+) -> dict[str, Any]:
+    return quarantine.describe(quarantine.get_row(session, actor, quarantine_id))
+
+
+@router.post(
+    "/api/quarantine/{quarantine_id}/fix",
+    responses=error_responses(409),
+    summary="就地更正被拒收记录（只报更正的字段）",
+)
+def fix(
+    quarantine_id: RowId,
+    body: QuarantineFixIn,
+    ctx: ContextDep,
+    actor: ProviderDep,
+) -> dict[str, Any]:
+    """Only the corrected fields: merged onto the kept row, which is validated again as a whole.
+    Accepted: the row is closed. Refused again: the same row stays open, with its new reasons
+    and one more attempt (the receipt names it)."""
+    return quarantine.fix(
+        ctx, actor=actor, quarantine_id=quarantine_id, fields=body.fields, after=AFTER_PUSH
+    ).as_dict()
+
+
+@router.post(
+    "/api/quarantine/{quarantine_id}/resubmit",
+    responses=error_responses(409),
+    summary="更正后重新提交被拒收记录",
+)
 def resubmit(
     quarantine_id: RowId,
     ctx: ContextDep,
     record: Annotated[dict[str, Any], Body()],
     actor: ProviderDep,
 ) -> dict[str, Any]:
+    """The corrected record, whole or only the corrected fields: a fix in place (see /fix)."""
     return quarantine.resubmit(
         ctx, actor=actor, quarantine_id=quarantine_id, record=record, after=AFTER_PUSH
     ).as_dict()

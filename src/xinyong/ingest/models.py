@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, BigId, UTCDateTime
@@ -40,7 +40,19 @@ class QuarantinedRow(Base):
     """A rejected row, kept with every reason until the provider fixes or withdraws it."""
 
     __tablename__ = "quarantined_rows"
-    __table_args__ = (Index("ix_quarantined_rows_provider_code_state", "provider_code", "state"),)
+    __table_args__ = (
+        Index("ix_quarantined_rows_provider_code_state", "provider_code", "state"),
+        # one open row per source row (quarantine.source_key): a re-push counts an attempt
+        Index(
+            "uq_quarantined_rows_open_source",
+            "provider_code",
+            "item_code",
+            "source_key",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     batch_id: Mapped[int] = mapped_column(BigId, index=True)
@@ -48,10 +60,13 @@ class QuarantinedRow(Base):
     item_code: Mapped[str] = mapped_column(String(40))
     row_number: Mapped[int] = mapped_column(Integer)
     record_key: Mapped[str | None] = mapped_column(String(300))
+    #: which source row this is: sha256 of its record key, or of its content when it has none
+    #: (None on rows quarantined before migration 0015)
+    source_key: Mapped[str | None] = mapped_column(String(64))
     payload_json: Mapped[str] = mapped_column(Text)  # the row exactly as received
     reasons_json: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | resubmitted | withdrawn
-    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)  # pushes of this source row
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(120))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import multiprocessing
 import os
@@ -22,9 +23,10 @@ from pathlib import Path
 from queue import Empty
 from typing import Any, Protocol
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, literal_column, or_, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
 
 from xinyong.audit.tags import AuditTag
 from xinyong.catalog.models import CatalogItem
@@ -46,6 +48,25 @@ from xinyong.write_gate import patient_writes
 
 CHUNK = 2000
 _INSERT_QUARANTINE = insert(table_of(QuarantinedRow))
+#: written into the SQL, not bound, so that SQLite may use the partial index on open rows
+_OPEN: ColumnClause[str] = literal_column("'open'")
+
+
+def source_key(record_key: str | None, raw: dict[str, Any]) -> str:
+    """Which source row a refused row is, so that a re-push of it counts an attempt on its open
+    quarantine row instead of opening a second one: its record key when it has one (the same
+    record with other mistakes is the same source row), else its content (every field, blank
+    ones dropped, values trimmed: the same line pushed again)."""
+    if record_key:
+        basis = "key:" + record_key
+    else:
+        content = {
+            str(k).strip(): str(v).strip()
+            for k, v in raw.items()
+            if v is not None and str(v).strip()
+        }
+        basis = "row:" + json.dumps(content, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()
 
 
 def ranges(numbers: list[int]) -> list[list[int]]:
@@ -154,8 +175,11 @@ class _Run:
         batch: IngestBatch,
         item: CatalogItem,
         calendar: WorkdayCalendar,
+        fixing: int | None = None,
     ) -> None:
         self.ctx = ctx
+        #: the quarantined row a fix in place is for: refused again, it is that row that is kept
+        self.fixing = fixing
         self.actor = actor
         self.batch = batch
         self.item = item
@@ -351,6 +375,7 @@ class _Run:
         elif subjects:
             _copy_subjects_pg(session, subjects.values())
         store.append_versions(session, new_rows)
+        closed = self._close_fixed_elsewhere(session, valid)
         if rejected:
             self._quarantine(session, rejected)
         self.ctx.log(
@@ -364,42 +389,116 @@ class _Run:
                 "rows": [results[0].row_number, results[-1].row_number],
                 "new_versions": len(new_rows),
                 "rejected": len(rejected),
+                "quarantine_closed": closed,
             },
         )
 
+    def _close_fixed_elsewhere(self, session: Session, valid: list[ValidRow]) -> int:
+        """An open quarantine row whose record has now been pushed without fault is closed."""
+        keys = [source_key(v.record_key, {}) for v in valid]
+        if not keys:
+            return 0
+        query = update(QuarantinedRow).where(
+            QuarantinedRow.provider_code == self.batch.provider_code,
+            QuarantinedRow.item_code == self.item.code,
+            QuarantinedRow.state == _OPEN,
+            QuarantinedRow.source_key.in_(keys),
+        )
+        if self.fixing is not None:  # the fix closes its own row, with its own words
+            query = query.where(QuarantinedRow.id != self.fixing)
+        done = session.execute(
+            query.values(
+                state="resubmitted",
+                resolution=f"同一记录已由批次{self.batch.id}推送入库",
+                resolved_at=self.now,
+                resolved_by=self.actor.username or self.actor.role.value,
+                resolved_batch_id=self.batch.id,
+            ).execution_options(synchronize_session=False)
+        )
+        return int(getattr(done, "rowcount", 0) or 0)
+
     def _quarantine(self, session: Session, rejected: list[Rejected]) -> None:
-        rows = []
+        """One open row per source row (`source_key`): a row refused again updates its open
+        row (the new payload and reasons, one more attempt); a fix in place updates the row it
+        fixes."""
+        latest: dict[str, dict[str, Any]] = {}
+        keys_of: list[str] = []
         for r in rejected:
-            reasons = [x.as_dict() for x in r.reasons]
-            rows.append(
-                {
-                    "batch_id": self.batch.id,
-                    "provider_code": self.batch.provider_code,
-                    "item_code": self.item.code,
-                    "row_number": r.row_number,
-                    "record_key": r.record_key,
-                    "payload_json": json.dumps(r.raw, ensure_ascii=False, default=str),
-                    "reasons_json": json.dumps(reasons, ensure_ascii=False),
-                    "state": "open",
-                    "attempts": 1,
-                    "received_at": self.now,
-                }
-            )
-        session.connection().execute(_INSERT_QUARANTINE, rows)
-        numbers = [r.row_number for r in rejected]
-        by_row: dict[int, int] = {
-            number: qid
-            for number, qid in session.execute(
-                select(QuarantinedRow.row_number, QuarantinedRow.id).where(
-                    QuarantinedRow.batch_id == self.batch.id, QuarantinedRow.row_number.in_(numbers)
+            key = source_key(r.record_key, r.raw)
+            keys_of.append(key)
+            seen = latest.get(key)
+            latest[key] = {
+                "batch_id": self.batch.id,
+                "provider_code": self.batch.provider_code,
+                "item_code": self.item.code,
+                "row_number": r.row_number,
+                "record_key": r.record_key,
+                "source_key": key,
+                "payload_json": json.dumps(r.raw, ensure_ascii=False, default=str),
+                "reasons_json": json.dumps([x.as_dict() for x in r.reasons], ensure_ascii=False),
+                "state": "open",
+                "attempts": (seen["attempts"] + 1) if seen else 1,
+                "received_at": self.now,
+            }
+        where = (
+            QuarantinedRow.provider_code == self.batch.provider_code,
+            QuarantinedRow.item_code == self.item.code,
+            QuarantinedRow.state == _OPEN,
+        )
+        existing: dict[str, tuple[int, int]] = {
+            key: (qid, attempts)
+            for qid, key, attempts in session.execute(
+                select(QuarantinedRow.id, QuarantinedRow.source_key, QuarantinedRow.attempts).where(
+                    *where, QuarantinedRow.source_key.in_(list(latest))
                 )
             )
+            if key is not None
         }
-        for r in rejected:
+        if self.fixing is not None and len(latest) == 1:
+            key = next(iter(latest))
+            other = existing.get(key)
+            if other is not None and other[0] != self.fixing:  # the fix made it another's twin
+                session.execute(
+                    update(QuarantinedRow)
+                    .where(QuarantinedRow.id == other[0])
+                    .values(
+                        state="withdrawn",
+                        resolution=f"与被拒收记录{self.fixing}为同一来源行，已并入该记录",
+                        resolved_at=self.now,
+                        resolved_by=self.actor.username or self.actor.role.value,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            attempts = session.scalar(
+                select(QuarantinedRow.attempts).where(QuarantinedRow.id == self.fixing)
+            )
+            existing[key] = (self.fixing, attempts or 1)
+        updates = []
+        inserts = []
+        for key, values in latest.items():
+            if key in existing:
+                qid, attempts = existing[key]
+                updates.append({**values, "id": qid, "attempts": attempts + values["attempts"]})
+            else:
+                inserts.append(values)
+        if updates:
+            session.execute(update(QuarantinedRow), updates)
+        if inserts:
+            session.connection().execute(_INSERT_QUARANTINE, inserts)
+        ids: dict[str, int] = {
+            key: qid
+            for qid, key in session.execute(
+                select(QuarantinedRow.id, QuarantinedRow.source_key).where(
+                    *where, QuarantinedRow.source_key.in_(list(latest))
+                )
+            )
+            if key is not None
+        }
+        for r, key in zip(rejected, keys_of, strict=True):
             self.receipt.rejected.append(
                 {
                     "row": r.row_number,
-                    "quarantine_id": by_row.get(r.row_number),
+                    "quarantine_id": ids.get(key),
                     "reasons": [
                         {
                             "code": x.code,
@@ -637,6 +736,7 @@ def _run_batch(
     results: ResultSource,
     progress: Progress | None,
     after: AfterBatch | None,
+    fixing: int | None = None,
 ) -> Receipt:
     with ctx.sessions() as session, session.begin():
         item = get_item(session, item_code)
@@ -673,7 +773,7 @@ def _run_batch(
     # it takes, so that a batch once accepted is finished and closed with its receipt, not
     # abandoned half done when the platform is busy (write_gate.patient_writes).
     with patient_writes():
-        return _fill_and_close(ctx, actor, batch, item, calendar, results, progress, after)
+        return _fill_and_close(ctx, actor, batch, item, calendar, results, progress, after, fixing)
 
 
 def _fill_and_close(
@@ -685,10 +785,11 @@ def _fill_and_close(
     results: ResultSource,
     progress: Progress | None,
     after: AfterBatch | None,
+    fixing: int | None = None,
 ) -> Receipt:
     run: _Run | None = None
     try:
-        run = _Run(ctx, actor, batch, item, calendar)
+        run = _Run(ctx, actor, batch, item, calendar, fixing)
         for chunk, position in results(run):
             if not chunk:
                 continue
@@ -744,11 +845,12 @@ def ingest(
     filename: str | None = None,
     chunk_size: int = CHUNK,
     progress: Progress | None = None,
+    fixing: int | None = None,
 ) -> Receipt:
     """Ingest rows from any reader, validating in this process; returns the receipt. Each chunk
     commits on its own, so a crash loses nothing committed, and re-running the input is harmless.
     `after` is what other domains do when the batch closes (`xinyong.flows.AFTER_PUSH`; None in
-    a test of ingestion alone)."""
+    a test of ingestion alone). `fixing`: the quarantined row a one-row fix in place is for."""
 
     def results(run: _Run) -> Iterator[tuple[Results, int | None]]:
         for chunk in _chunks(rows, chunk_size):
@@ -764,6 +866,7 @@ def ingest(
         results=results,
         progress=progress,
         after=after,
+        fixing=fixing,
     )
 
 
@@ -915,3 +1018,75 @@ def _validate_in_worker(
         queue.put(("error", exc.code, exc.message, exc.status))
     except Exception as exc:  # reported to the main process, which fails the batch
         queue.put(("error", None, repr(exc), 500))
+
+
+BATCH_STATE_LABELS = {
+    "processing": "处理中",
+    "done": "已完成",
+    "failed": "未完成",
+    "interrupted": "意外中止",
+}
+SOURCE_LABELS = {
+    "api": "接口推送",
+    "csv": "CSV文件",
+    "xlsx": "Excel文件",
+    "xls": "Excel文件（97-2003）",
+    "resubmit": "更正重交",
+}
+
+
+def list_batches(
+    session: Session,
+    actor: Actor,
+    provider_code: str,
+    *,
+    item: str | None = None,
+    on: dt.date | None = None,
+    state: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[int, list[IngestBatch]]:
+    """A unit's batches, newest first: by catalog item, by day received (Beijing time), by state."""
+    from sqlalchemy import func
+
+    from xinyong.common.clock import PLATFORM_TZ
+
+    if actor.role is Role.PROVIDER and actor.provider_code != provider_code:
+        raise Forbidden("ingest.other_provider", "只能查看本单位的推送批次")
+    query = select(IngestBatch).where(IngestBatch.provider_code == provider_code)
+    if item:
+        query = query.where(IngestBatch.item_code == item)
+    if state:
+        query = query.where(IngestBatch.state == state)
+    if on is not None:
+        start = dt.datetime.combine(on, dt.time(), PLATFORM_TZ)
+        query = query.where(
+            IngestBatch.received_at >= start,
+            IngestBatch.received_at < start + dt.timedelta(days=1),
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(IngestBatch.id.desc()).limit(limit).offset(offset))
+    return int(total), list(rows)
+
+
+def describe_batch(row: IngestBatch) -> dict[str, Any]:
+    """A batch as its receipt: the counts kept up to date per chunk while it runs."""
+    return {
+        **json.loads(row.receipt_json or "{}"),
+        "batch_id": row.id,
+        "provider": row.provider_code,
+        "item": row.item_code,
+        "item_version": row.item_version,
+        "state": row.state,
+        "state_label": BATCH_STATE_LABELS.get(row.state, row.state),
+        "source": row.source,
+        "source_label": SOURCE_LABELS.get(row.source, row.source),
+        "filename": row.filename,
+        "received_at": row.received_at.isoformat(),
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "rows": row.rows,
+        "accepted": row.accepted,
+        "updated": row.updated,
+        "unchanged": row.unchanged,
+        "rejected": row.rejected,
+    }

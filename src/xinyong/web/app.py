@@ -28,6 +28,7 @@ from xinyong.context import Context, build_context
 from xinyong.deadlines import api as deadlines_api
 from xinyong.fastpath import close_loop_connections
 from xinyong.ingest import api as ingest_api
+from xinyong.ingest import pages as ingest_pages
 from xinyong.ingest.service import close_crashed_batches
 from xinyong.law import api as law_api
 from xinyong.law import pages as law_pages
@@ -103,6 +104,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         accounts_pages,
         authorisations_pages,
         cases_pages,
+        ingest_pages,
         law_pages,
         lists_pages,
         reports_pages,

@@ -117,9 +117,10 @@ class SecurityMiddleware:
                 return "upload"
         if path == "/agency/check":  # a pasted or uploaded list of codes
             return "push"
-        if path in ("/me/cases", "/staff/cases/intake") or (
+        if path in ("/me/cases", "/staff/cases/intake", "/provider/upload") or (
             path.startswith("/api/cases/") and path.endswith("/attachments")
-        ):  # evidence attachments (each checked against XINYONG_ATTACHMENT_MAX_BYTES)
+        ):  # evidence attachments (each checked against XINYONG_ATTACHMENT_MAX_BYTES); the
+            # provider portal's upload without JavaScript
             return "upload"
         return "body"
 
