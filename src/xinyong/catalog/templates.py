@@ -191,8 +191,8 @@ def _instructions(sheet: Any, item: CatalogItemSpec, version: int, notice: str |
         sheet.cell(row=row, column=5, value=field_basis(item, spec, version))
         for column in (4, 5):
             sheet.cell(row=row, column=column).alignment = Alignment(wrap_text=True)
-    for column, width in zip("ABCDE", (6, 28, 10, 48, 70), strict=True):
-        sheet.column_dimensions[column].width = width
+    for letter, width in zip("ABCDE", (6, 28, 10, 48, 70), strict=True):
+        sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = sheet.cell(row=top + 1, column=1)
 
 
