@@ -276,6 +276,8 @@ def _header_at(
     if best is not None:
         return best
     first = [_cell_text(v) for v in head[filled[0]]]
+    while first and not first[-1].strip():  # a sheet's rows come padded to the columns read
+        first.pop()
     _header(first, limits)  # a header too wide is refused as such
     shown = "、".join(list(fields)[:4])
     raise DomainError(
