@@ -689,7 +689,7 @@ def ingest(
     item: Annotated[str, typer.Option(help="目录项代码")],
     receipt: Annotated[Path | None, typer.Option(help="把完整回执写入此JSON文件")] = None,
 ) -> None:
-    """导入CSV或Excel文件（表头为目录的中文字段名），流式处理并打印回执。"""
+    """导入CSV或Excel文件（.csv、.xlsx、.xls；表头为目录的中文字段名），流式处理并打印回执。"""
     from xinyong.common.errors import DomainError
     from xinyong.flows import AFTER_PUSH
     from xinyong.ingest.readers import reader_for
@@ -738,6 +738,8 @@ def ingest(
         typer.echo(f"  ……另有{len(result.rejected) - 20}行被拒收，见 xinyong quarantine list")
     if result.unverified:
         typer.echo(f"  注（未核实）：{result.unverified}")
+    for note in result.as_dict().get("notes", []):
+        typer.echo(f"  注：{note}")
     if receipt:
         receipt.write_text(
             json.dumps(result.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     ingest_xlsx_max_parts: int = Field(default=1_000, ge=1)
     #: Rows of the first worksheet (Excel's own limit).
     ingest_xlsx_max_rows: int = Field(default=1_048_576, ge=1)
+    #: Bytes of a legacy .xls (xlrd reads the whole file into memory; Excel 97-2003 sheets
+    #: hold 65,536 rows at most, which fit in far less).
+    ingest_xls_max_bytes: int = Field(default=32 * 1024**2, ge=1)
     #: A chunk that met a concurrent push of the same record is re-run this many times.
     ingest_conflict_retries: int = Field(default=5, ge=0)
     #: A batch still `processing` whose process runs on another host is taken as crashed when it

@@ -16,7 +16,7 @@ from xinyong.flows import AFTER_PUSH
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
-from xinyong.ingest.schemas import QuarantineFixIn, WithdrawIn
+from xinyong.ingest.schemas import BatchOut, QuarantineFixIn, Receipt, WithdrawIn, refusals_markdown
 from xinyong.ingest.service import describe_batch, ingest, ingest_file, list_batches
 from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep, acting_provider
 from xinyong.web.errors import error_responses
@@ -24,9 +24,21 @@ from xinyong.web.errors import error_responses
 router = Router(tags=["信息归集"])
 PUSHERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 MAX_JSON_ROWS = 10_000  # one request; larger pushes go as files
+#: What a push answers, and how the OpenAPI document describes its refusals.
+RECEIPT = {
+    "response_model": Receipt,
+    "response_model_exclude_unset": True,
+    "responses": error_responses(403, 404, 413),
+}
 
 
-@router.post("/api/ingest/{item_code}/records")
+@router.post(
+    "/api/ingest/{item_code}/records",
+    summary="推送记录（JSON）",
+    description='以目录项的中文字段名推送一条记录（对象）或一批（数组，或 {"records": [...]}，'
+    f"单次不超过{MAX_JSON_ROWS}条），答复批次回执。\n\n" + refusals_markdown(),
+    **RECEIPT,  # type: ignore[arg-type]
+)
 def push_records(
     item_code: Key,
     ctx: ContextDep,
@@ -57,7 +69,15 @@ def push_records(
     return receipt.as_dict()
 
 
-@router.post("/api/ingest/{item_code}/files")
+@router.post(
+    "/api/ingest/{item_code}/files",
+    summary="上传文件（CSV、Excel .xlsx/.xls）",
+    description="表头使用目录项的中文字段名（可在其上方保留一两行标题，列序不限；"
+    "目录项没有的列被忽略并在回执中列明；空行跳过）。日期可为Excel日期或2026-05-10、"
+    "2026/5/10、2026年5月10日、2026.5.10；金额可为数字或带千位分隔符、“元”的文字。"
+    "模板：GET /api/catalog/items/{code}/template.xlsx。\n\n" + refusals_markdown(),
+    **RECEIPT,  # type: ignore[arg-type]
+)
 def push_file(
     item_code: Key,
     ctx: ContextDep,
@@ -65,7 +85,7 @@ def push_file(
     actor: ProviderDep,
     provider: Key | None = None,
 ) -> dict[str, Any]:
-    """A CSV or Excel (.xlsx) file whose header row uses the catalog's Chinese field names.
+    """A CSV or Excel (.xlsx, .xls) file whose header row uses the catalog's Chinese field names.
     The file as received is kept in the data folder (uploads/), so the original is never lost."""
     kind = reader_for(file.filename or "")
     uploads = ctx.settings.data_dir / "uploads"
@@ -113,7 +133,12 @@ def batches(
     return {"total": total, "batches": [describe_batch(r) for r in rows]}
 
 
-@router.get("/api/ingest/batches/{batch_id}", summary="一个批次的状态与回执")
+@router.get(
+    "/api/ingest/batches/{batch_id}",
+    summary="查看批次及其回执",
+    response_model=BatchOut,
+    response_model_exclude_unset=True,
+)
 def batch(
     batch_id: RowId,
     session: SessionDep,
@@ -170,8 +195,10 @@ def fix(
 
 @router.post(
     "/api/quarantine/{quarantine_id}/resubmit",
+    summary="更正并重新提交待更正区的一行",
+    response_model=Receipt,
+    response_model_exclude_unset=True,
     responses=error_responses(409),
-    summary="更正后重新提交被拒收记录",
 )
 def resubmit(
     quarantine_id: RowId,

@@ -18,10 +18,12 @@ import contextlib
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, Literal
+from itertools import islice
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from xinyong.common.errors import DomainError
 
@@ -52,6 +54,7 @@ class ReadLimits:
     xlsx_max_shared_strings_bytes: int = 64 * 1024**2
     xlsx_max_parts: int = 1_000
     xlsx_max_rows: int = 1_048_576
+    xls_max_bytes: int = 32 * 1024**2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadLimits:
@@ -64,6 +67,7 @@ class ReadLimits:
             xlsx_max_shared_strings_bytes=settings.ingest_xlsx_max_shared_strings_bytes,
             xlsx_max_parts=settings.ingest_xlsx_max_parts,
             xlsx_max_rows=settings.ingest_xlsx_max_rows,
+            xls_max_bytes=settings.ingest_xls_max_bytes,
         )
 
 
@@ -219,6 +223,91 @@ def _header(names: Sequence[str] | None, limits: ReadLimits) -> list[str]:
     return header
 
 
+#: How many rows at the top of a file may hold a title above the header.
+HEADER_SEARCH_ROWS = 5
+_HEADER_NOISE = re.compile(r"[\s\u3000*＊]+")
+
+
+def header_key(name: str) -> str:
+    """A header cell as matched against the catalog's field names: full-width forms folded
+    (NFKC), spaces, line breaks and the asterisks that mark required columns removed."""
+    return _HEADER_NOISE.sub("", unicodedata.normalize("NFKC", name))
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _named(names: list[str], fields: Sequence[str] | None) -> list[str]:
+    """Header cells mapped onto the catalog's spelling where they match it loosely."""
+    if not fields:
+        return names
+    canonical = {header_key(f): f for f in fields}
+    return [canonical.get(header_key(n), n) for n in names]
+
+
+def _header_at(
+    head: Sequence[Sequence[Any]], fields: Sequence[str] | None, limits: ReadLimits
+) -> int | None:
+    """Which of the first rows is the header: the first whose cells are mostly the catalog
+    item's field names (a title row or two may stand above it); without field names, the
+    first row that is not blank. None when no row is; a DomainError when none looks like a
+    header of this item."""
+    filled = [i for i, values in enumerate(head) if any(_cell_text(v).strip() for v in values)]
+    if not filled:
+        return None
+    if not fields:
+        return filled[0]
+    keys = {header_key(f) for f in fields}
+    need = min(2, len(keys))
+    best, best_hits = None, 0
+    for i in filled:
+        cells = [header_key(_cell_text(v)) for v in head[i]]
+        cells = [c for c in cells if c]
+        hits = sum(1 for c in cells if c in keys)
+        if hits >= need and 2 * hits >= len(cells):
+            return i
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best is not None:
+        return best
+    first = [_cell_text(v) for v in head[filled[0]]]
+    while first and not first[-1].strip():  # a sheet's rows come padded to the columns read
+        first.pop()
+    _header(first, limits)  # a header too wide is refused as such
+    shown = "、".join(list(fields)[:4])
+    raise DomainError(
+        code="ingest.no_header",
+        message=f"文件前{HEADER_SEARCH_ROWS}行中找不到表头：表头应使用目录项的字段名"
+        f"（如{shown}），可下载本目录项的模板填写",
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _head(source: Iterator[_T]) -> tuple[list[_T], DomainError | None]:
+    """The first rows, where the header is looked for; a refusal met while reading them is
+    kept, to be raised once the rows before it are handed over."""
+    head: list[_T] = []
+    try:
+        head.extend(islice(source, HEADER_SEARCH_ROWS))
+    except DomainError as exc:
+        return head, exc
+    return head, None
+
+
+def _after_head(rest: list[_T], source: Iterator[_T], stopped: DomainError | None) -> Iterator[_T]:
+    yield from rest
+    if stopped is not None:
+        raise stopped
+    yield from source
+
+
 class _LineTooLong(Exception):
     pass
 
@@ -252,7 +341,11 @@ def _lines(text: io.TextIOWrapper, limit: int, record: list[int]) -> Iterator[st
         yield line
 
 
-def read_csv(stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[Row]:
+def read_csv(
+    stream: IO[bytes], limits: ReadLimits | None = None, fields: Sequence[str] | None = None
+) -> Iterator[Row]:
+    """Rows of a CSV file. With the catalog item's `fields`, the header is found among the
+    first rows (a title above it is skipped) and its cells are matched loosely."""
     limits = _limits(limits)
     buffered = io.BufferedReader(
         stream if isinstance(stream, io.RawIOBase) else CountingReader(stream)
@@ -263,39 +356,50 @@ def read_csv(stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[Ro
     # quarantined (the encoding is judged on the first 64 KB: a bad byte later is not a 500).
     text = io.TextIOWrapper(buffered, encoding=encoding, errors="xinyong-undecodable", newline="")
     record = [0, 0]  # characters in the record being read, NUL seen
-    undecodable = _UNDECODABLE[0]
-    suspect = False  # once bytes went undecodable (text is decoded ahead), every row is checked
     csv.field_size_limit(max(limits.max_line_chars, 1))  # _Lines bounds the record first
     reader = csv.reader(_lines(text, limits.max_line_chars, record))
-    number = 1
-    while True:
-        record[0] = record[1] = 0
-        try:
-            values = next(reader)
-        except StopIteration:
-            if number == 1:
-                _header(None, limits)
-            return
-        except _LineTooLong:
-            where = "表头" if number == 1 else f"第{number}行"
-            raise _too_large(
-                "ingest.line_too_long",
-                f"{where}超过平台上限{limits.max_line_chars}个字符"
-                "（XINYONG_INGEST_MAX_LINE_CHARS），无法确定下一行从何开始："
-                + ("整个文件不予读取" if number == 1 else "此行及以后未读取，此前各行已处理"),
-            ) from None
-        except csv.Error as exc:
-            raise DomainError(
-                code="ingest.bad_csv",
-                message=f"第{number}行不是有效的CSV（{exc}）：此行及以后未读取",
-            ) from None
-        if number == 1:
-            header = _header(values, limits)
-            width = len(header)
+
+    def records() -> Iterator[tuple[int, list[str], bool]]:
+        """(number, values, whether the values need checking) for every record."""
+        number = 0
+        undecodable = _UNDECODABLE[0]
+        suspect = False  # once bytes went undecodable (text is decoded ahead), every row
+        # is checked
+        while True:
             number += 1
-            continue
-        row_number = number
-        number += 1
+            record[0] = record[1] = 0
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except _LineTooLong:
+                where = "表头" if number == 1 else f"第{number}行"
+                raise _too_large(
+                    "ingest.line_too_long",
+                    f"{where}超过平台上限{limits.max_line_chars}个字符"
+                    "（XINYONG_INGEST_MAX_LINE_CHARS），无法确定下一行从何开始："
+                    + ("整个文件不予读取" if number == 1 else "此行及以后未读取，此前各行已处理"),
+                ) from None
+            except csv.Error as exc:
+                raise DomainError(
+                    code="ingest.bad_csv",
+                    message=f"第{number}行不是有效的CSV（{exc}）：此行及以后未读取",
+                ) from None
+            if not suspect and _UNDECODABLE[0] != undecodable:
+                suspect = True
+            yield number, values, bool(suspect or record[1] or record[0] > limits.max_field_chars)
+
+    source = records()
+    head, stopped = _head(source)
+    at = _header_at([values for _, values, _ in head], fields, limits)
+    if at is None:
+        if stopped is not None:
+            raise stopped
+        _header(None, limits)
+        return
+    header = _header(_named(head[at][1], fields), limits)
+    width = len(header)
+    for row_number, values, check in _after_head(head[at + 1 :], source, stopped):
         if not any(v.strip() for v in values):
             continue
         row: dict[str, Any] = dict(zip(header, values, strict=False))
@@ -305,9 +409,7 @@ def read_csv(stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[Ro
                 row[EXTRA_COLUMNS] = _too_many_columns(len(values), extra, limits)
             elif extra:
                 row[EXTRA_COLUMNS] = "、".join(extra)
-        if not suspect and _UNDECODABLE[0] != undecodable:
-            suspect = True
-        if suspect or record[1] or record[0] > limits.max_field_chars:
+        if check:
             for name, value in row.items():
                 if value.__class__ is str:
                     row[name] = check_value(name, value, limits, shown_encoding)
@@ -578,7 +680,9 @@ class _LazySheet:
 _Sheet = _LazySheet()
 
 
-def read_xlsx(stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[Row]:
+def read_xlsx(
+    stream: IO[bytes], limits: ReadLimits | None = None, fields: Sequence[str] | None = None
+) -> Iterator[Row]:
     limits = _limits(limits)
     archive = _open_zip(stream, limits)
     try:
@@ -589,7 +693,7 @@ def read_xlsx(stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[R
         except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
             raise DomainError(code="ingest.bad_xlsx", message=f"无法读取Excel文件：{exc}") from exc
         try:
-            yield from _sheet_rows(workbook, limits)
+            yield from _sheet_rows(workbook, limits, fields)
         except DomainError:
             raise
         except Exception as exc:  # broken XML or a bad CRC found while reading the sheet
@@ -608,7 +712,7 @@ def _rows_refused(rows: int, limits: ReadLimits) -> DomainError:
     )
 
 
-def _sheet_rows(workbook: Any, limits: ReadLimits) -> Iterator[Row]:
+def _sheet_rows(workbook: Any, limits: ReadLimits, fields: Sequence[str] | None) -> Iterator[Row]:
     if not workbook.worksheets:
         raise DomainError(code="ingest.empty_file", message="文件为空或缺少表头")
     sheet = workbook.worksheets[0]
@@ -619,13 +723,26 @@ def _sheet_rows(workbook: Any, limits: ReadLimits) -> Iterator[Row]:
     rows = sheet.iter_rows(
         max_row=limits.xlsx_max_rows + 1, max_col=limits.max_columns + 1, values_only=True
     )
-    first = next(rows, None)
-    names = [("" if v is None else str(v)) for v in first] if first else []
+    yield from _grid_rows(enumerate(rows, start=1), limits, fields)
+
+
+def _grid_rows(
+    rows: Iterator[tuple[int, Sequence[Any]]], limits: ReadLimits, fields: Sequence[str] | None
+) -> Iterator[Row]:
+    """Rows of a worksheet (numbered as the sheet numbers them) below its header."""
+    head, stopped = _head(rows)
+    at = _header_at([values for _, values in head], fields, limits)
+    if at is None:
+        if stopped is not None:
+            raise stopped
+        _header(None, limits)
+        return
+    names = [_cell_text(v) for v in head[at][1]]
     while names and not names[-1].strip():
         names.pop()
-    header = _header(names or None, limits)
+    header = _header(_named(names, fields) or None, limits)
     width = len(header)
-    for number, values in enumerate(rows, start=2):
+    for number, values in _after_head(head[at + 1 :], rows, stopped):
         if number > limits.xlsx_max_rows:
             raise _rows_refused(number, limits)
         if values.count(None) == len(values) or all(
@@ -644,6 +761,67 @@ def _sheet_rows(workbook: Any, limits: ReadLimits) -> Iterator[Row]:
                 EXTRA_COLUMNS, "、".join(str(v) for v in extra), limits
             )
         yield number, row
+
+
+def read_xls(
+    stream: IO[bytes], limits: ReadLimits | None = None, fields: Sequence[str] | None = None
+) -> Iterator[Row]:
+    """Rows of a legacy Excel 97-2003 workbook (.xls, BIFF) read with xlrd. xlrd reads the whole
+    file into memory, so the file is bounded first (XINYONG_INGEST_XLS_MAX_BYTES), then the
+    first sheet's rows and columns like an .xlsx. Dates arrive as dates."""
+    limits = _limits(limits)
+    data = stream.read(limits.xls_max_bytes + 1)
+    if len(data) > limits.xls_max_bytes:
+        raise _too_large(
+            "ingest.xls_too_large",
+            f"旧版Excel（.xls）文件超过平台上限{_size(limits.xls_max_bytes)}"
+            "（XINYONG_INGEST_XLS_MAX_BYTES），请另存为.xlsx或CSV后推送",
+        )
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
+    except Exception as exc:  # xlrd raises several kinds for a file that is not .xls
+        raise DomainError(
+            code="ingest.bad_xls",
+            message=f"无法读取旧版Excel（.xls）文件：{exc}；可另存为.xlsx或CSV后推送",
+        ) from exc
+    try:
+        if book.nsheets == 0:
+            raise DomainError(code="ingest.empty_file", message="文件为空或缺少表头")
+        try:
+            sheet = book.sheet_by_index(0)
+        except Exception as exc:  # a damaged sheet record
+            raise DomainError(
+                code="ingest.bad_xls", message=f"无法读取旧版Excel（.xls）工作表：{exc}"
+            ) from exc
+        if sheet.nrows > limits.xlsx_max_rows:
+            raise _rows_refused(sheet.nrows, limits)
+        columns = min(sheet.ncols, limits.max_columns + 1)
+        datemode = book.datemode
+
+        def value(cell: Any) -> Any:
+            kind = cell.ctype
+            if kind == xlrd.XL_CELL_DATE:
+                with contextlib.suppress(Exception):
+                    return xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+                return cell.value
+            if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                return None
+            if kind == xlrd.XL_CELL_BOOLEAN:
+                return bool(cell.value)
+            if kind == xlrd.XL_CELL_ERROR:
+                return None
+            return cell.value
+
+        def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+            for index in range(sheet.nrows):
+                cells = sheet.row_slice(index, 0, columns)
+                yield index + 1, tuple(value(c) for c in cells)
+
+        yield from _grid_rows(rows(), limits, fields)
+    finally:
+        book.release_resources()
 
 
 def read_json_records(
@@ -665,14 +843,31 @@ def read_json_records(
         yield number, row
 
 
+#: The file types a provider may push, by their ending.
+FILE_TYPES = {".csv": "csv", ".xlsx": "xlsx", ".xls": "xls"}
+
+
 def reader_for(filename: str) -> str:
     lower = filename.lower()
-    if lower.endswith(".csv"):
-        return "csv"
-    if lower.endswith(".xlsx"):
-        return "xlsx"
-    raise DomainError(code="ingest.file_type", message="只接受CSV（.csv）或Excel（.xlsx）文件")
+    for ending, kind in FILE_TYPES.items():
+        if lower.endswith(ending):
+            return kind
+    raise DomainError(
+        code="ingest.file_type",
+        message="只接受CSV（.csv）或Excel（.xlsx、.xls）文件",
+    )
 
 
-def read_file(kind: str, stream: IO[bytes], limits: ReadLimits | None = None) -> Iterator[Row]:
-    return read_csv(stream, limits) if kind == "csv" else read_xlsx(stream, limits)
+def read_file(
+    kind: str,
+    stream: IO[bytes],
+    limits: ReadLimits | None = None,
+    fields: Sequence[str] | None = None,
+) -> Iterator[Row]:
+    """Rows of a file of `kind`; with the catalog item's `fields`, its header is found below
+    any title rows and matched loosely (see `read_csv`)."""
+    if kind == "csv":
+        return read_csv(stream, limits, fields)
+    if kind == "xls":
+        return read_xls(stream, limits, fields)
+    return read_xlsx(stream, limits, fields)

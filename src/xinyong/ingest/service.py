@@ -93,6 +93,11 @@ class Receipt:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     unverified: str | None = None
     notes: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def ignore(self, columns: Iterable[str]) -> None:
+        """Columns of a file left out because the catalog item has no such field."""
+        self.ignored_columns.extend(c for c in columns if c not in self.ignored_columns)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -117,8 +122,15 @@ class Receipt:
         }
         if self.unverified:
             out["unverified"] = self.unverified
-        if self.notes:
-            out["notes"] = self.notes
+        notes = list(self.notes)
+        if self.ignored_columns:
+            out["ignored_columns"] = self.ignored_columns
+            notes.insert(
+                0,
+                f"已忽略列：{'、'.join(self.ignored_columns)}（目录项中没有这些字段，其内容未归集）",
+            )
+        if notes:
+            out["notes"] = notes
         return out
 
 
@@ -176,6 +188,7 @@ class _Run:
         item: CatalogItem,
         calendar: WorkdayCalendar,
         fixing: int | None = None,
+        ignore_extra: bool = False,
     ) -> None:
         self.ctx = ctx
         #: the quarantined row a fix in place is for: refused again, it is that row that is kept
@@ -186,7 +199,7 @@ class _Run:
         self.spec = spec_of(item)
         self.today = ctx.today()
         self.now = ctx.clock.now()
-        self.validator = RowValidator(self.spec, ctx.rules, self.today)
+        self.validator = RowValidator(self.spec, ctx.rules, self.today, ignore_extra=ignore_extra)
         self.calendar = calendar
         self.due_cache: dict[dt.date, dt.date] = {}
         self.receipt = Receipt(batch.id, batch.provider_code, item.code, item.version)
@@ -256,7 +269,9 @@ class _Run:
         return reasons
 
     def validate(self, chunk: list[Row]) -> list[ValidRow | Rejected]:
-        return [self.validator.validate(number, raw) for number, raw in chunk]
+        results = [self.validator.validate(number, raw) for number, raw in chunk]
+        self.receipt.ignore(self.validator.ignored)
+        return results
 
     def apply(self, session: Session, results: list[ValidRow | Rejected]) -> None:
         valid = [r for r in results if isinstance(r, ValidRow)]
@@ -737,6 +752,7 @@ def _run_batch(
     progress: Progress | None,
     after: AfterBatch | None,
     fixing: int | None = None,
+    ignore_extra: bool = False,
 ) -> Receipt:
     with ctx.sessions() as session, session.begin():
         item = get_item(session, item_code)
@@ -773,7 +789,9 @@ def _run_batch(
     # it takes, so that a batch once accepted is finished and closed with its receipt, not
     # abandoned half done when the platform is busy (write_gate.patient_writes).
     with patient_writes():
-        return _fill_and_close(ctx, actor, batch, item, calendar, results, progress, after, fixing)
+        return _fill_and_close(
+            ctx, actor, batch, item, calendar, results, progress, after, fixing, ignore_extra
+        )
 
 
 def _fill_and_close(
@@ -786,10 +804,11 @@ def _fill_and_close(
     progress: Progress | None,
     after: AfterBatch | None,
     fixing: int | None = None,
+    ignore_extra: bool = False,
 ) -> Receipt:
     run: _Run | None = None
     try:
-        run = _Run(ctx, actor, batch, item, calendar, fixing)
+        run = _Run(ctx, actor, batch, item, calendar, fixing, ignore_extra)
         for chunk, position in results(run):
             if not chunk:
                 continue
@@ -899,7 +918,8 @@ def ingest_file(
     def local(run: _Run) -> Iterator[tuple[Results, int | None]]:
         with path.open("rb") as raw:
             counting = CountingReader(raw)
-            for chunk in _chunks(read_file(kind, counting, limits), chunk_size):  # type: ignore[arg-type]
+            rows = read_file(kind, counting, limits, run.spec.field_names)  # type: ignore[arg-type]
+            for chunk in _chunks(rows, chunk_size):
                 yield run.validate(chunk), counting.position
 
     def worker(run: _Run) -> Iterator[tuple[Results, int | None]]:
@@ -931,6 +951,7 @@ def ingest_file(
                     continue
                 tag = message[0]
                 if tag == "chunk":
+                    run.receipt.ignore(message[3])
                     yield message[1], message[2]
                 elif tag == "done":
                     return
@@ -956,6 +977,7 @@ def ingest_file(
         results=worker if parallel else local,
         progress=progress,
         after=after,
+        ignore_extra=True,
     )
 
 
@@ -1003,16 +1025,19 @@ def _validate_in_worker(
     from xinyong.law.rules import default_library
 
     try:
+        spec = CatalogItemSpec.model_validate_json(spec_json)
         validator = RowValidator(
-            CatalogItemSpec.model_validate_json(spec_json),
+            spec,
             default_library().ruleset(platform),
             dt.date.fromisoformat(today),
+            ignore_extra=True,
         )
         with open(path, "rb") as raw:
             counting = CountingReader(raw)
-            for chunk in _chunks(read_file(kind, counting, limits), chunk_size):  # type: ignore[arg-type]
+            rows = read_file(kind, counting, limits, spec.field_names)  # type: ignore[arg-type]
+            for chunk in _chunks(rows, chunk_size):
                 results = [validator.validate(number, row) for number, row in chunk]
-                queue.put(("chunk", results, counting.position))
+                queue.put(("chunk", results, counting.position, list(validator.ignored)))
         queue.put(("done",))
     except DomainError as exc:
         queue.put(("error", exc.code, exc.message, exc.status))

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -20,11 +21,13 @@ from xinyong.catalog.schemas import CITIZEN_ID_TYPE, SUBJECT_KINDS, CatalogItemS
 from xinyong.catalog.service import CollectionRules
 from xinyong.common.errors import Citation
 from xinyong.common.identifiers import HLJ19, check_citizen_id, check_uscc
-from xinyong.ingest.readers import RefusedValue
+from xinyong.ingest.readers import EXTRA_COLUMNS, RefusedValue
 from xinyong.law.rules import RuleSet
 
 #: Columns a spreadsheet often carries that hold no information (row numbers).
 IGNORABLE_COLUMNS = frozenset({"序号", "行号"})
+#: How a column without a header is named in the receipt's note.
+BLANK_HEADER = "（无表头的列）"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 OTHER_ID_RE = re.compile(r"^[A-Za-z0-9()（）-]{5,40}$")
@@ -84,6 +87,11 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _folded(text: str) -> str:
+    """Full-width digits, letters and punctuation as their ASCII forms (１２，３ -> 12,3)."""
+    return unicodedata.normalize("NFKC", text) if not text.isascii() else text
+
+
 def parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -94,6 +102,10 @@ def parse_date(value: Any) -> dt.date:
             return EXCEL_EPOCH + dt.timedelta(days=int(value))
         raise FieldError("ingest.bad_date", f"“{value}”不是有效日期")
     text = value if value.__class__ is str else _text(value)
+    if not text.isascii():
+        text = _folded(text).replace(" ", "")
+    elif " " in text:  # a date with a time of day, as a spreadsheet may write it
+        text = text.split(" ", 1)[0]
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
         try:
             return dt.date.fromisoformat(text)
@@ -114,23 +126,39 @@ def parse_date(value: Any) -> dt.date:
     raise FieldError("ingest.bad_date", f"“{text}”不是存在的日期（格式如2026-11-23）")
 
 
-def parse_amount(value: Any) -> str:
+#: What may follow an amount typed as text: the currency, in the field's own unit only.
+_CURRENCY_PREFIXES = ("¥", "￥", "RMB", "人民币")
+
+
+def parse_amount(value: Any, unit: str = "元") -> str:
+    """An amount as a number or as text: thousands separators, full-width digits, a currency
+    sign and the field's unit (元, or 万元 for a field named in 万元) are accepted; another unit
+    is refused rather than silently scaled."""
     if isinstance(value, bool):
         raise FieldError("ingest.bad_amount", f"“{value}”不是金额")
+    if isinstance(value, int | float):
+        text = str(value)
+    else:
+        text = _folded(_text(value)).replace(",", "").replace(" ", "")
+        for prefix in _CURRENCY_PREFIXES:
+            text = text.removeprefix(prefix)
+        if text.endswith("元"):
+            written = "万元" if text.endswith("万元") else "元"
+            if written != unit:
+                raise FieldError(
+                    "ingest.bad_amount", f"金额“{value}”的单位与字段不符（本字段以{unit}计）"
+                )
+            text = text.removesuffix(written)
     try:
-        number = (
-            Decimal(str(value))
-            if isinstance(value, int | float)
-            else Decimal(_text(value).replace(",", ""))
-        )
+        number = Decimal(text)
     except InvalidOperation:
         raise FieldError("ingest.bad_amount", f"“{value}”不是金额") from None
     if not number.is_finite() or number < 0:
         raise FieldError("ingest.bad_amount", f"金额“{value}”应为非负数")
     if number.as_tuple().exponent < -6:  # type: ignore[operator]
         raise FieldError("ingest.bad_amount", f"金额“{value}”小数位过多")
-    text = format(number.normalize(), "f")
-    return text if "." not in text else text.rstrip("0").rstrip(".")
+    out = format(number.normalize(), "f")
+    return out if "." not in out else out.rstrip("0").rstrip(".")
 
 
 def _parser(spec: FieldSpec, today: dt.date) -> Callable[[Any], Any]:
@@ -146,11 +174,12 @@ def _parser(spec: FieldSpec, today: dt.date) -> Callable[[Any], Any]:
 
         return date_
     if spec.type == "amount":
-        return parse_amount
+        unit = "万元" if "万元" in name else "元"
+        return lambda value: parse_amount(value, unit)
     if spec.type == "integer":
 
         def integer(value: Any) -> str:
-            text = _text(value)
+            text = _folded(_text(value)).replace(",", "")
             if not text.lstrip("-").isdigit():
                 raise FieldError("ingest.bad_integer", f"{name}“{text}”不是整数")
             return str(int(text))
@@ -185,7 +214,21 @@ def _empty(value: Any) -> bool:
 class RowValidator:
     """Validates rows for one catalog item version, as of one day, under one rule set."""
 
-    def __init__(self, spec: CatalogItemSpec, rules: RuleSet, today: dt.date) -> None:
+    def __init__(
+        self,
+        spec: CatalogItemSpec,
+        rules: RuleSet,
+        today: dt.date,
+        *,
+        ignore_extra: bool = False,
+    ) -> None:
+        """`ignore_extra`: a file's columns the catalog item lacks (备注) are left out of the
+        record, and named in `ignored`, instead of refusing the row; a forbidden column
+        (HLJ 20 ¶3) still refuses it. A JSON push keeps refusing an unknown field: there a
+        misspelt name would silently lose a value."""
+        self.ignore_extra = ignore_extra
+        #: the columns left out so far, in the order met (a dict as an ordered set)
+        self.ignored: dict[str, None] = {}
         self.spec = spec
         self.today = today
         self.collection = CollectionRules.load(rules, today)
@@ -225,6 +268,7 @@ class RowValidator:
         reasons: list[Reason] = []
         payload: dict[str, Any] = {}
         known = self.known
+        dropped: list[str] = []
         for column, value in raw.items():
             if value.__class__ is RefusedValue:  # over a reader's limit: the reader says which
                 reasons.append(Reason(value.code, value.message, column))
@@ -234,10 +278,17 @@ class RowValidator:
             forbidden = self._forbidden(column)
             if forbidden is not None:
                 reasons.append(forbidden)
-            elif column not in IGNORABLE_COLUMNS:
+            elif column in IGNORABLE_COLUMNS:
+                continue
+            elif self.ignore_extra and column != EXTRA_COLUMNS:
+                dropped.append(column)
+                self.ignored[column or BLANK_HEADER] = None
+            else:
                 reasons.append(
                     Reason("ingest.unknown_field", f"目录项中没有字段“{column}”", column)
                 )
+        if dropped:  # kept out of the quarantined row too: a fix resubmits the catalog's fields
+            raw = {k: v for k, v in raw.items() if k not in dropped}
         for name, required, parse in self.fields:  # in name order: the JSON is canonical as built
             value = raw.get(name)
             if value.__class__ is str:
