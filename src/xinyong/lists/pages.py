@@ -18,7 +18,7 @@ from xinyong.common.inputs import MULTI_LINE, CalendarDate, Key, Line, Name, Tex
 from xinyong.common.roles import Role
 from xinyong.lists import emergencies, recognition
 from xinyong.lists import measures as measure_service
-from xinyong.lists.check import run_check
+from xinyong.lists.check import STATUS_LABELS, run_check
 from xinyong.lists.schemas import EmergencyIn, MeasureIn, RecognitionIn
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.errors import validated
@@ -228,7 +228,13 @@ def _agency_page(request: Request, ctx: Any, actor: Any, **extra: Any) -> Respon
     return templates.TemplateResponse(
         request,
         "lists/agency_check.html",
-        {"ctx": ctx, "actor": actor, "scenarios": scenarios, **extra},
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "scenarios": scenarios,
+            "status_labels": STATUS_LABELS,
+            **extra,
+        },
         status_code=422 if extra.get("error") else 200,
     )
 
@@ -285,6 +291,8 @@ async def agency_check(
     try:
         validated(_KEYS, keys, ("body", "codes"))  # an uploaded file's too (NUL, 128 KB lines)
         answer = await run_in_threadpool(work)
-    except DomainError as refused:
-        return _agency_page(request, ctx, actor, error=refused)
-    return _agency_page(request, ctx, actor, answer=answer)
+    except DomainError as refused:  # what was typed is kept
+        return _agency_page(
+            request, ctx, actor, error=refused, scenario=scenario, matter=matter, codes=codes
+        )
+    return _agency_page(request, ctx, actor, answer=answer, scenario=scenario, matter=matter)
