@@ -76,7 +76,9 @@ def test_court_debtor_entries_have_a_complete_basis_name_and_authority(
 ) -> None:
     """Issue 16: the court sync wrote "（）纳入失信被执行人名单；执行依据", the code as the name
     and the provider's code as the authority when the court record lacked those fields."""
-    court = [e for e in client.get("/api/lists/serious").json() if e["basis_type"] == "court_debtor"]
+    court = [
+        e for e in client.get("/api/lists/serious").json() if e["basis_type"] == "court_debtor"
+    ]
     assert court
     for e in court:
         basis = e["basis_document"]

@@ -6,15 +6,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from urllib.parse import urlencode
 from typing import Annotated, Any
 
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.common.errors import DomainError
-from xinyong.common.inputs import MULTI_LINE, CalendarDate, Key, Line, Name, Text
+from xinyong.common.inputs import (
+    MULTI_LINE,
+    CalendarDate,
+    FormDate,
+    FormName,
+    Key,
+    Line,
+    Name,
+    PageNumber,
+    Text,
+)
 from xinyong.common.roles import Role
 from xinyong.lists import emergencies, recognition
 from xinyong.lists import measures as measure_service
@@ -29,12 +40,50 @@ STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
 @router.get("/lists/{list_kind}", response_class=HTMLResponse)
-def list_page(request: Request, list_kind: Key, ctx: ContextDep, actor: ActorDep) -> Response:
+def list_page(
+    request: Request,
+    list_kind: Key,
+    ctx: ContextDep,
+    actor: ActorDep,
+    q: FormName = None,
+    authority: FormName = None,
+    category: Annotated[Key | None, BeforeValidator(lambda v: v or None)] = None,
+    since: FormDate = None,
+    until: FormDate = None,
+    page: PageNumber = 1,
+) -> Response:
+    """A public list: search by an organisation's name or code, filters, pages with a total."""
     today = ctx.today()
     with ctx.sessions() as session:
-        listed = recognition.public_list(session, list_kind, today)
-        entries = [recognition.describe_entry(e, today, full=False) for e in listed]
+        listed, total = recognition.list_page(
+            session,
+            list_kind,
+            today,
+            q=q,
+            authority=authority,
+            category=category,
+            since=since,
+            until=until,
+            page=page,
+        )
+        entries = recognition.public_rows(session, listed, today)
     recognition.audit_persons_shown(ctx, actor, listed)
+    categories = {
+        str(c["code"]): str(c["name"])
+        for c in ctx.rules.get("serious_dishonesty.conduct_categories", today).value
+    }
+    pages = max(1, -(-total // recognition.PAGE_SIZE))
+    filters = {
+        k: str(v)
+        for k, v in {
+            "q": q,
+            "authority": authority,
+            "category": category,
+            "since": since,
+            "until": until,
+        }.items()
+        if v
+    }
     return templates.TemplateResponse(
         request,
         "lists/lists.html",
@@ -44,6 +93,12 @@ def list_page(request: Request, list_kind: Key, ctx: ContextDep, actor: ActorDep
             "title": recognition.LIST_LABELS[list_kind],
             "list_kind": list_kind,
             "entries": entries,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "filters": filters,
+            "query": urlencode(filters),
+            "categories": categories if list_kind == "serious" else {},
         },
     )
 

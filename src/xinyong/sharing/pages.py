@@ -5,6 +5,7 @@ publicity lists, and an agency's query with its statutory purpose."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +18,7 @@ from xinyong.common.inputs import FormDate, FormName, Key, Name, PageNumber, Rec
 from xinyong.common.roles import Role
 from xinyong.context import Context
 from xinyong.providers.models import ProviderUnit
+from xinyong.sharing.lists import PAGE as PUBLICITY_PAGE
 from xinyong.sharing.lists import PUBLICITY_LISTS, publicity_list
 from xinyong.sharing.service import access_log, profile, record_history
 from xinyong.visibility.engine import Viewer
@@ -116,7 +118,7 @@ def publicity_page(
         raise NotFound("publicity.unknown_list", "没有这个公示栏目")
     item, title = PUBLICITY_LISTS[which]
     with ctx.sessions() as session:
-        rows = publicity_list(
+        found = publicity_list(
             session,
             ctx,
             item,
@@ -133,7 +135,13 @@ def publicity_page(
             "ctx": ctx,
             "actor": actor,
             "title": title,
-            "rows": rows,
+            "rows": found["rows"],
+            "total": found["total"],
+            "page": page,
+            "pages": max(1, -(-found["total"] // PUBLICITY_PAGE)),
+            "query": urlencode(
+                {k: str(v) for k, v in {"name": name, "since": since, "until": until}.items() if v}
+            ),
             "name": name,
             "since": since,
             "until": until,
