@@ -216,6 +216,12 @@ def run_check(
                 )
             )
         }
+        for key, name in session.execute(  # a list entry of any state: the platform holds it
+            select(ListEntry.subject_key, ListEntry.subject_name).where(
+                key_filter(session, ListEntry.subject_key, chunk)
+            )
+        ):
+            known.setdefault(key, name)
         by_subject: dict[str, list[ListEntry]] = defaultdict(list)
         for entry in session.scalars(
             select(ListEntry).where(
