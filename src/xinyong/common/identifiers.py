@@ -267,3 +267,12 @@ def explain(check: IdentifierCheck) -> str:
         else:
             parts.append(f"{label}{f.message}")
     return "；".join(parts)
+
+
+_PERSON_ID = re.compile(r"\d{17}[\dXx]")
+
+
+def looks_like_citizen_id(value: str | None) -> bool:
+    """A value typed into a search box that has a citizen ID number's shape: a page does not
+    echo it back (HLJ 23 ¶4)."""
+    return bool(value) and _PERSON_ID.fullmatch((value or "").replace(" ", "")) is not None

@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.common.errors import DomainError
+from xinyong.common.identifiers import looks_like_citizen_id
 from xinyong.common.inputs import (
     MULTI_LINE,
     CalendarDate,
@@ -73,6 +74,8 @@ def list_page(
         for c in ctx.rules.get("serious_dishonesty.conduct_categories", today).value
     }
     pages = max(1, -(-total // recognition.PAGE_SIZE))
+    if looks_like_citizen_id(q):
+        q = None  # searched, found nothing (persons are not searchable), and not echoed back
     filters = {
         k: str(v)
         for k, v in {

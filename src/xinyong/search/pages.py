@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from xinyong.common.errors import DomainError
+from xinyong.common.identifiers import looks_like_citizen_id
 from xinyong.common.inputs import FormName, PageNumber
 from xinyong.common.roles import ROLE_LABELS
 from xinyong.search.service import search_page as search_subjects
@@ -16,7 +16,6 @@ from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.layout import templates
 
 router = Router(include_in_schema=False)
-_PERSON_ID = re.compile(r"\d{17}[\dXx]")
 KIND_LABELS = {
     "natural_person": "自然人",
     "legal_person": "法人",
@@ -52,7 +51,7 @@ def search_page(
         {
             "ctx": ctx,
             "actor": actor,
-            "q": None if q and _PERSON_ID.fullmatch(q.replace(" ", "")) else q,  # not echoed
+            "q": None if looks_like_citizen_id(q) else q,  # a person's ID number is not echoed
             "found": found,
             "results": found["results"] if found else None,
             "error": error or (found or {}).get("problem"),

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from xinyong.authorisations.service import describe, hides_good_information, of_subject
 from xinyong.catalog.service import list_items
 from xinyong.common.errors import NotFound
+from xinyong.common.identifiers import looks_like_citizen_id
 from xinyong.common.inputs import FormDate, FormName, Key, Name, PageNumber, RecordKey, Text
 from xinyong.common.roles import Role
 from xinyong.context import Context
@@ -140,9 +141,13 @@ def publicity_page(
             "page": page,
             "pages": max(1, -(-found["total"] // PUBLICITY_PAGE)),
             "query": urlencode(
-                {k: str(v) for k, v in {"name": name, "since": since, "until": until}.items() if v}
+                {
+                    k: str(v)
+                    for k, v in {"name": name, "since": since, "until": until}.items()
+                    if v and not looks_like_citizen_id(str(v))
+                }
             ),
-            "name": name,
+            "name": None if looks_like_citizen_id(name) else name,  # not echoed
             "since": since,
             "until": until,
         },
