@@ -238,7 +238,7 @@ def run_check(
             for entry in by_subject.get(key, ()):
                 for item in _applicable(entry, measures, on):
                     (incentives if item["kind"] == "incentive" else restrictions).append(item)
-            entries = by_subject.get(key, ())
+            entries = by_subject.get(key, [])
             found = key in known or bool(entries)
             answer: dict[str, Any] = {
                 "subject_key": key,

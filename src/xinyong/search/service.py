@@ -71,7 +71,8 @@ MAX_PAGES = 50
 
 def search(session: Session, ctx: Context, actor: Actor, query: str) -> list[dict[str, Any]]:
     """The first page of subjects for `query` (the API's answer)."""
-    return search_page(session, ctx, actor, query)["results"]
+    results: list[dict[str, Any]] = search_page(session, ctx, actor, query)["results"]
+    return results
 
 
 def search_page(
