@@ -21,7 +21,7 @@ def test_public_serious_list_and_its_written_decision(server: str, browser: Brow
     page.goto(server + "/lists/serious")
     row = page.locator("#entries tbody tr", has_text="哈尔滨演示围标建材有限公司")
     assert row.count() == 1
-    row.locator("a").click()
+    row.locator("a.decision").click()
     page.wait_for_url("**/lists/entries/**")
     assert "串通投标" in page.locator("#reasons").inner_text()
     assert "哈市监罚〔2026〕88号" in page.locator("#basis").inner_text()
