@@ -884,8 +884,12 @@ def lists_check(
             subject_keys=[k for k in keys if k],
             matter=matter,
         )
-    for row in as_csv_rows(answer):
-        typer.echo(",".join(row))
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(as_csv_rows(answer))
+    typer.echo(buffer.getvalue(), nl=False)
     typer.echo(f"核查编号{answer.check.id}，摘要{answer.check.digest}", err=True)
 
 

@@ -19,7 +19,7 @@ from xinyong.lists.check import load_check, run_check
 from xinyong.lists.measures import define_measure, publish_measure
 from xinyong.lists.models import CreditCheckResult, ListEntry
 from xinyong.sharing.service import access_log
-from xinyong.subjects.models import SubjectLink
+from xinyong.subjects.models import Subject, SubjectLink
 
 from ..ingest.conftest import push_as_system
 from .conftest import AGENCY, BOSS, COMPANY, OTHER_COMPANY, STAFF, TODAY, decision
@@ -194,3 +194,50 @@ def test_the_digest_is_over_each_answers_canonical_json(measures: Context) -> No
     for result in answer.results:
         digest.update(json.dumps(result, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     assert answer.check.digest == digest.hexdigest()
+
+
+def test_every_line_gets_one_answer_and_an_invalid_code_says_which_rule(
+    measures: Context,
+) -> None:
+    """Issue 16: `abc` and a code with a wrong check character were answered 平台有记录：否."""
+    from xinyong.common.identifiers import uscc_check_character
+    from xinyong.demo.generate import synthetic_uscc
+
+    ctx = measures
+    _list(ctx)
+    wrong = COMPANY[:17] + ("0" if COMPANY[17] != "0" else "1")
+    not_held = synthetic_uscc(999, "230103")
+    with ctx.sessions() as session, session.begin():
+        session.add(
+            Subject(
+                subject_key=OTHER_COMPANY,
+                kind="legal_person",
+                name="哈尔滨无措施有限公司",
+                created_at=dt.datetime(2026, 1, 1, tzinfo=PLATFORM_TZ),
+            )
+        )
+    results = _check(ctx, ["abc", wrong, not_held, OTHER_COMPANY, COMPANY])
+    by_key = {r["subject_key"]: r for r in results}
+    assert [r["status"] for r in results] == [
+        "invalid",
+        "invalid",
+        "not_held",
+        "no_measures",
+        "measures",
+    ]
+    assert "18位" in str(by_key["ABC"]["problem"])
+    assert f"校验码应为{uscc_check_character(COMPANY[:17])}" in str(by_key[wrong]["problem"])
+    assert by_key[OTHER_COMPANY]["name"] == "哈尔滨无措施有限公司"
+    assert by_key[COMPANY]["name"]
+    with ctx.sessions() as session:  # the same answers when the stored check is read back
+        check_id = session.scalar(select(func.max(CreditCheckResult.check_id)))
+        assert check_id is not None
+        stored = load_check(session, AGENCY, check_id, ctx)
+    assert stored.results == results
+    assert stored.as_dict()["counts"] == {
+        "invalid": 2,
+        "not_held": 1,
+        "no_measures": 1,
+        "measures": 1,
+    }
+    assert stored.as_dict()["scenario_name"].startswith("政府采购")

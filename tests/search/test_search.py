@@ -159,3 +159,54 @@ def test_posting_counts_follow_each_batch_and_pick_the_rarest_bigram(named: Cont
     assert names(named, "有限责") == sorted((n for n in every if "有限责" in n), key=len)[:20]
     assert names(named, "限责任公") == names(named, "有限责")
     assert names(named, "龙腾江") == []  # no name holds 腾江: answered from the counts alone
+
+
+def test_totals_and_pages(named: Context) -> None:
+    from xinyong.search.service import LIMIT, search_page
+
+    push_as_system(
+        named,
+        [
+            penalty_row(100 + i, TODAY) | {"行政相对人名称": f"松北{i:02d}号贸易有限公司"}
+            for i in range(45)
+        ],
+    )
+    with named.sessions() as session, session.begin():
+        first = search_page(session, named, ANONYMOUS, "松北")
+        third = search_page(session, named, ANONYMOUS, "号贸易有", page=3)
+        seen = [
+            r["name"]
+            for p in (1, 2, 3)
+            for r in search_page(session, named, ANONYMOUS, "号贸易有", page=p)["results"]
+        ]
+    assert first["total"] == 45 and first["pages"] == 3 and len(first["results"]) == LIMIT
+    assert third["total"] == 45 and len(third["results"]) == 5
+    assert len(set(seen)) == 45  # every name once across the pages
+
+
+def test_a_code_with_a_wrong_check_character_says_so(named: Context) -> None:
+    """Issue 16: a mistyped code was searched as a name and answered 未找到."""
+    from xinyong.common.identifiers import ric_check_character, uscc_check_character
+    from xinyong.search.service import search_page
+
+    company = penalty_row(0, TODAY)["统一社会信用代码"]
+    wrong = company[:17] + ("0" if company[17] != "0" else "1")
+    person = penalty_row(9, TODAY, person=True)["证件号码"]
+    bad_person = person[:17] + ("0" if person[17] != "0" else "1")
+    unknown = "230103199001011230"
+    unknown = unknown[:17] + ("0" if ric_check_character(unknown[:17]) != "0" else "1")
+    with named.sessions() as session, session.begin():
+        answer = search_page(session, named, ANONYMOUS, wrong)
+        assert answer["results"] == []
+        assert (
+            f"统一社会信用代码校验码应为{uscc_check_character(company[:17])}" in answer["problem"]
+        )
+        held = search_page(session, named, ANONYMOUS, bad_person)["problem"]
+        not_held = search_page(session, named, ANONYMOUS, unknown)["problem"]
+    assert held.startswith("公民身份号码校验码应为")
+    assert not_held.startswith("公民身份号码校验码应为")  # the same words: nothing told
+    client = TestClient(create_app(named))
+    page = client.get("/search", params={"q": wrong}).text
+    assert "校验码应为" in page
+    page = client.get("/search", params={"q": person}).text
+    assert person not in page  # refused, and the number typed is not echoed back

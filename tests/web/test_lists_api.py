@@ -69,3 +69,35 @@ def test_checks_are_for_agencies_and_stored(client: TestClient) -> None:
     company_session = login(client, "company")
     log = client.get("/api/me/accesses", headers=company_session).json()
     assert any(e["action"] == AuditTag.LISTS_CHECK_RUN and e["who"] == "agency" for e in log)
+
+
+def test_court_debtor_entries_have_a_complete_basis_name_and_authority(
+    client: TestClient,
+) -> None:
+    """Issue 16: the court sync wrote "（）纳入失信被执行人名单；执行依据", the code as the name
+    and the provider's code as the authority when the court record lacked those fields."""
+    court = [
+        e for e in client.get("/api/lists/serious").json() if e["basis_type"] == "court_debtor"
+    ]
+    assert court
+    for e in court:
+        basis = e["basis_document"]
+        assert "（）" not in basis and not basis.endswith("执行依据") and basis[0] != "（"
+        assert "失信被执行人名单" in basis
+        assert not e["authority"].startswith("HLJ-")
+        assert e["subject_name"] != e["subject_key"] and not e["subject_name"][0].isdigit()
+
+
+def test_court_basis_from_the_records_fields() -> None:
+    from xinyong.lists.court_debtors import court_basis
+
+    full = {"案号": "（2026）黑01执1号", "执行依据文号": "（2025）黑01民初2号"}
+    assert (
+        court_basis("哈尔滨市中级人民法院", full, "K")
+        == "哈尔滨市中级人民法院（（2026）黑01执1号）纳入失信被执行人名单；"
+        "执行依据（2025）黑01民初2号"
+    )
+    assert court_basis("某法院", {"文书号": "演示〔2026〕1号"}, "DEMO-1") == (
+        "某法院（DEMO-1）纳入失信被执行人名单；执行依据演示〔2026〕1号"
+    )
+    assert court_basis("某法院", {}, "") == "某法院纳入失信被执行人名单"

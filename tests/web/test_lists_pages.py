@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.web.conftest import login_as
+from xinyong.common.identifiers import uscc_check_character
 from xinyong.demo.seed import DEMO_COMPANY
 from xinyong.lists.demo import DEMO_LISTED
 
@@ -20,7 +21,7 @@ def test_public_serious_list_and_its_written_decision(server: str, browser: Brow
     page.goto(server + "/lists/serious")
     row = page.locator("#entries tbody tr", has_text="哈尔滨演示围标建材有限公司")
     assert row.count() == 1
-    row.locator("a").click()
+    row.locator("a.decision").click()
     page.wait_for_url("**/lists/entries/**")
     assert "串通投标" in page.locator("#reasons").inner_text()
     assert "哈市监罚〔2026〕88号" in page.locator("#basis").inner_text()
@@ -89,6 +90,10 @@ def test_staff_publishes_a_measure(server: str, browser: Browser) -> None:
     context.close()
 
 
+def _valid(body: str) -> str:
+    return body + uscc_check_character(body)
+
+
 def test_agency_batch_check_with_upload_and_download(
     server: str,
     browser: Browser,
@@ -101,7 +106,7 @@ def test_agency_batch_check_with_upload_and_download(
     listing.write_text(
         "统一社会信用代码,名称\n"
         + f"{DEMO_LISTED},投标人甲\n{DEMO_COMPANY},投标人乙\n"
-        + "".join(f"91230100MA{i:07d}X,其他\n" for i in range(50)),
+        + "".join(f"{_valid(f'91230100MA{i:07d}')},其他\n" for i in range(50)),
         encoding="utf-8-sig",
     )
     page.select_option("#scenario", "procurement")
@@ -109,7 +114,8 @@ def test_agency_batch_check_with_upload_and_download(
     page.set_input_files("#upload", str(listing))
     page.click("#check-submit")
     summary = page.locator("#summary").inner_text()
-    assert "共52个主体" in summary and "其中2个" in summary
+    assert "共52个主体" in summary and "适用奖惩措施2个" in summary
+    assert "平台无信息50个" in summary and "代码无效0个" in summary
     listed = page.locator("#results tbody tr", has_text=DEMO_LISTED).inner_text()
     assert "限制参加政府采购" in listed and "哈市监罚〔2026〕88号" in listed
     rewarded = page.locator("#results tbody tr", has_text=DEMO_COMPANY).inner_text()

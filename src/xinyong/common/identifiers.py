@@ -227,7 +227,8 @@ def check_citizen_id(value: str, today: dt.date) -> IdentifierCheck:
 
 def check_identifier(value: str, today: dt.date) -> IdentifierCheck:
     """Either kind: a value that is valid as one kind is that kind. An invalid all-digit value
-    is reported as a citizen ID number, anything else as a USCC."""
+    is reported as the kind with fewer failed rules (a citizen ID number on a tie), anything
+    else as a USCC."""
     code = normalise(value)
     digits = len(code) == 18 and code[:17].isdigit() and code[17] in "0123456789X"
     if digits:
@@ -235,5 +236,43 @@ def check_identifier(value: str, today: dt.date) -> IdentifierCheck:
         if as_ric.valid:
             return as_ric
         as_uscc = check_uscc(code)
-        return as_uscc if as_uscc.valid else as_ric
+        # the kind it is closer to: a USCC with only its check character wrong is a USCC
+        return as_uscc if len(as_uscc.failures) < len(as_ric.failures) else as_ric
     return check_uscc(code)
+
+
+KIND_LABELS = {"uscc": "统一社会信用代码", "citizen_id": "公民身份号码"}
+
+
+def explain(check: IdentifierCheck) -> str:
+    """The rule that failed, for a reader: "统一社会信用代码校验码应为J（输入为K）", or, for
+    a value that is neither kind's length or characters, what an identifier looks like."""
+    if check.valid:
+        return ""
+    rules = {f.rule for f in check.failures}
+    code = check.value
+    if "length" in rules:
+        return f"应为18位的统一社会信用代码或公民身份号码，实为{len(code)}位"
+    if "charset" in rules:
+        return f"不是有效的统一社会信用代码或公民身份号码：{check.failures[0].message}"
+    label = KIND_LABELS[check.kind]
+    parts = []
+    for f in check.failures:
+        if f.rule == "check_character":
+            body = code[:17]
+            expected = (
+                uscc_check_character(body) if check.kind == "uscc" else ric_check_character(body)
+            )
+            parts.append(f"{label}校验码应为{expected}（输入为{code[17]}）")
+        else:
+            parts.append(f"{label}{f.message}")
+    return "；".join(parts)
+
+
+_PERSON_ID = re.compile(r"\d{17}[\dXx]")
+
+
+def looks_like_citizen_id(value: str | None) -> bool:
+    """A value typed into a search box that has a citizen ID number's shape: a page does not
+    echo it back (HLJ 23 ¶4)."""
+    return bool(value) and _PERSON_ID.fullmatch((value or "").replace(" ", "")) is not None

@@ -256,18 +256,22 @@ def check(
 def stored_check(
     check_id: RowId,
     session: SessionDep,
+    ctx: ContextDep,
     actor: AgencyDep,
 ) -> dict[str, Any]:
-    return load_check(session, actor, check_id).as_dict()
+    return load_check(session, actor, check_id, ctx).as_dict()
 
 
 @router.get("/api/checks/{check_id}/csv")
 def stored_check_csv(
     check_id: RowId,
     session: SessionDep,
+    ctx: ContextDep,
     actor: AgencyDep,
 ) -> Response:
-    answer = load_check(session, actor, check_id)
+    """The check as a procurement file keeps it: UTF-8 with a BOM (Excel opens it), Chinese
+    headers, a header block, one row per subject and measure."""
+    answer = load_check(session, actor, check_id, ctx)
     buffer = io.StringIO()
     csv.writer(buffer).writerows(as_csv_rows(answer))
     return Response(

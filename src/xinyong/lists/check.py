@@ -20,8 +20,11 @@ from sqlalchemy import String, any_, bindparam, cast, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.models import User
 from xinyong.audit.tags import AuditTag
+from xinyong.common.clock import PLATFORM_TZ
 from xinyong.common.errors import DomainError, Forbidden, NotFound
+from xinyong.common.identifiers import check_identifier, explain
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.db import table_of
@@ -36,6 +39,13 @@ PG_CHUNK = 10_000  # keys per = ANY(array) query on PostgreSQL
 MAX_SUBJECTS = 100_000
 CHECKERS = (Role.AGENCY, Role.STAFF, Role.ADMIN)
 _RESULTS = table_of(CreditCheckResult)
+# Every input line gets exactly one of these answers.
+STATUS_LABELS = {
+    "invalid": "代码无效",
+    "not_held": "平台无该主体信息",
+    "no_measures": "平台有该主体信息，无适用的奖惩措施",
+    "measures": "适用奖惩措施",
+}
 
 
 @dataclass(frozen=True)
@@ -44,16 +54,40 @@ class _Applicable:
     label: dict[str, Any]
 
 
+def beijing_time(moment: dt.datetime) -> str:
+    """2026-12-07 16:55:01: Beijing time, to the second."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(PLATFORM_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def scenario_name(ctx: Context, code: str, on: dt.date) -> str:
+    """The scenario's Chinese name from the law packs (the code itself if no longer listed)."""
+    for e in ctx.rules.get("query.mandatory_scenarios", on).value:
+        if str(e["code"]) == code:
+            return str(e["name"])
+    return code
+
+
 @dataclass
 class CheckAnswer:
     check: CreditCheck
     results: list[dict[str, Any]]
+    scenario_name: str = ""
+    agency: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        counts = dict.fromkeys(STATUS_LABELS, 0)
+        for r in self.results:
+            counts[r["status"]] += 1
         return {
             "check_id": self.check.id,
             "scenario": self.check.scenario,
+            "scenario_name": self.scenario_name or self.check.scenario,
             "matter": self.check.matter,
+            "agency": self.agency or self.check.asked_by,
+            "asked_at": beijing_time(self.check.asked_at),
+            "counts": counts,
             "on": self.check.on_date.isoformat(),
             "asked_by": self.check.asked_by,
             "subjects": self.check.subjects,
@@ -174,11 +208,20 @@ def run_check(
     answers: dict[str, dict[str, Any]] = {}
     # Look keys up in sorted order (neighbouring index pages), answer in the asker's order.
     for chunk in _chunks(sorted(keys), chunk_size(session)):
-        known = set(
-            session.scalars(
-                select(Subject.subject_key).where(key_filter(session, Subject.subject_key, chunk))
+        known: dict[str, str] = {
+            key: name
+            for key, name in session.execute(
+                select(Subject.subject_key, Subject.name).where(
+                    key_filter(session, Subject.subject_key, chunk)
+                )
             )
-        )
+        }
+        for key, name in session.execute(  # a list entry of any state: the platform holds it
+            select(ListEntry.subject_key, ListEntry.subject_name).where(
+                key_filter(session, ListEntry.subject_key, chunk)
+            )
+        ):
+            known.setdefault(key, name)
         by_subject: dict[str, list[ListEntry]] = defaultdict(list)
         for entry in session.scalars(
             select(ListEntry).where(
@@ -195,12 +238,20 @@ def run_check(
             for entry in by_subject.get(key, ()):
                 for item in _applicable(entry, measures, on):
                     (incentives if item["kind"] == "incentive" else restrictions).append(item)
-            answers[key] = {
+            entries = by_subject.get(key, [])
+            found = key in known or bool(entries)
+            answer: dict[str, Any] = {
                 "subject_key": key,
-                "found": key in known or key in by_subject,
+                "found": found,
                 "incentives": incentives,
                 "restrictions": restrictions,
             }
+            if found:  # agencies and staff see a natural person's name in full (HLJ 44)
+                answer["name"] = known.get(key) or entries[0].subject_name
+                answer["status"] = "measures" if incentives or restrictions else "no_measures"
+            else:
+                answer.update(_unknown(key, on))
+            answers[key] = answer
     results = [answers[key] for key in keys]
     digest = hashlib.sha256()
     for chunk in _chunks(keys):
@@ -208,11 +259,12 @@ def run_check(
         for key in chunk:
             result = answers[key]
             hits = bool(result["incentives"] or result["restrictions"])
+            plain = result["status"] == "not_held"
             text = (
                 json.dumps(result, ensure_ascii=False, sort_keys=True)
-                if hits  # the same canonical JSON, built directly for the common empty answer
-                else f'{{"found": {"true" if result["found"] else "false"}, "incentives": [], '
-                f'"restrictions": [], "subject_key": {json.dumps(key, ensure_ascii=False)}}}'
+                if not plain  # the same canonical JSON, built directly for the common empty answer
+                else '{"found": false, "incentives": [], "restrictions": [], '
+                f'"status": "not_held", "subject_key": {json.dumps(key, ensure_ascii=False)}}}'
             )
             digest.update(text.encode("utf-8"))
             check.with_measures += hits
@@ -223,7 +275,7 @@ def run_check(
                     "incentives": len(result["incentives"]),
                     "restrictions": len(result["restrictions"]),
                     "found": result["found"],
-                    "answer_json": text if hits else "",  # an empty answer is rebuilt on load
+                    "answer_json": "" if plain else text,  # a plain answer is rebuilt on load
                 }
             )
         session.execute(insert(_RESULTS), rows)
@@ -244,10 +296,34 @@ def run_check(
         },
         then=lambda number: setattr(check, "audit_id", number),  # the receipt, at commit
     )
-    return CheckAnswer(check=check, results=results)
+    return CheckAnswer(
+        check=check,
+        results=results,
+        scenario_name=scenario_name(ctx, scenario, on),
+        agency=_agency(session, actor.username) or actor.label,
+    )
 
 
-def load_check(session: Session, actor: Actor, check_id: int) -> CheckAnswer:
+def _unknown(key: str, on: dt.date) -> dict[str, Any]:
+    """A line the platform holds nothing about: an invalid code says which rule failed."""
+    checked = check_identifier(key, on)
+    if checked.valid:
+        return {"status": "not_held"}
+    return {"status": "invalid", "problem": explain(checked)}
+
+
+def _agency(session: Session, username: str | None) -> str:
+    if not username:
+        return ""
+    row = session.execute(
+        select(User.organisation, User.display_name).where(User.username == username)
+    ).first()
+    return (row.organisation or row.display_name) if row else ""
+
+
+def load_check(
+    session: Session, actor: Actor, check_id: int, ctx: Context | None = None
+) -> CheckAnswer:
     check = session.get(CreditCheck, check_id)
     if check is None:
         raise NotFound("checks.unknown", "未找到该核查记录")
@@ -260,14 +336,29 @@ def load_check(session: Session, actor: Actor, check_id: int) -> CheckAnswer:
         .where(CreditCheckResult.check_id == check_id)
         .order_by(CreditCheckResult.id)
     )
-    return CheckAnswer(check=check, results=[_stored(*row) for row in rows])
+    on = check.on_date
+    return CheckAnswer(
+        check=check,
+        results=[_stored(*row, on=on) for row in rows],
+        scenario_name=scenario_name(ctx, check.scenario, on) if ctx else check.scenario,
+        agency=_agency(session, check.asked_by),
+    )
 
 
-def _stored(subject_key: str, found: bool, answer_json: str) -> dict[str, Any]:
-    if answer_json:
-        loaded: dict[str, Any] = json.loads(answer_json)
-        return loaded
-    return {"subject_key": subject_key, "found": found, "incentives": [], "restrictions": []}
+def _stored(subject_key: str, found: bool, answer_json: str, on: dt.date) -> dict[str, Any]:
+    loaded: dict[str, Any] = (
+        json.loads(answer_json)
+        if answer_json
+        else {"subject_key": subject_key, "found": found, "incentives": [], "restrictions": []}
+    )
+    if "status" not in loaded:  # stored before every line had its answer
+        if loaded["incentives"] or loaded["restrictions"]:
+            loaded["status"] = "measures"
+        elif found:
+            loaded["status"] = "no_measures"
+        else:
+            loaded.update(_unknown(subject_key, on))
+    return loaded
 
 
 def checks_of_subject(session: Session, subject_key: str, limit: int = 200) -> list[dict[str, Any]]:
@@ -295,25 +386,70 @@ def checks_of_subject(session: Session, subject_key: str, limit: int = 200) -> l
             "detail": {
                 "check_id": check.id,
                 "matter": check.matter,
-                "answer": _stored(subject_key, found, answer),
+                "answer": _stored(subject_key, found, answer, check.on_date),
             },
         }
         for check, subject_key, found, answer in rows
     ]
 
 
+CSV_COLUMNS = [
+    "序号",
+    "输入的代码",
+    "核查结论",
+    "说明",
+    "主体名称",
+    "奖惩类别",
+    "措施名称",
+    "实施部门",
+    "措施依据",
+    "所在名单",
+    "认定决定书编号",
+    "认定依据",
+    "适用至",
+    "法律依据",
+]
+
+
 def as_csv_rows(answer: CheckAnswer) -> list[list[str]]:
-    header = ["主体代码", "平台有记录", "激励措施", "约束和惩戒措施", "名单与依据"]
-    rows = [header]
-    for r in answer.results:
-        items = r["incentives"] + r["restrictions"]
-        rows.append(
-            [
-                r["subject_key"],
-                "是" if r["found"] else "否",
-                "；".join(f"{i['name']}（至{i['until']}）" for i in r["incentives"]),
-                "；".join(f"{i['name']}（至{i['until']}）" for i in r["restrictions"]),
-                "；".join(sorted({f"{i['list']}{i['entry']}：{i['basis']}" for i in items})),
-            ]
-        )
+    """What a procurement file needs: a header block naming the check, then one row per
+    subject and measure (a subject without measures: one row with its conclusion)."""
+    c = answer.as_dict()
+    rows: list[list[str]] = [
+        ["联合奖惩核查结果"],
+        ["核查编号", str(c["check_id"])],
+        ["核查时间（北京时间）", c["asked_at"]],
+        ["核查机关", c["agency"]],
+        ["核查场景", c["scenario_name"]],
+        ["事项", c["matter"] or ""],
+        ["核查主体数", str(c["subjects"])],
+        ["审计回执", str(c["audit_receipt"] or "")],
+        ["结果摘要（SHA-256）", c["digest"]],
+        [],
+        CSV_COLUMNS,
+    ]
+    for n, r in enumerate(answer.results, 1):
+        head = [str(n), r["subject_key"], STATUS_LABELS[r["status"]], r.get("problem", "")]
+        name = r.get("name", "")
+        items = [("激励措施", i) for i in r["incentives"]] + [
+            ("约束和惩戒措施", i) for i in r["restrictions"]
+        ]
+        if not items:
+            rows.append([*head, name, *[""] * 9])
+        for kind, i in items:
+            rows.append(
+                [
+                    *head,
+                    name,
+                    kind,
+                    i["name"],
+                    i["implementing_agency"],
+                    i["legal_basis"] or "",
+                    i["list"],
+                    i["entry"],
+                    i["basis"] or "",
+                    i["until"],
+                    "；".join(i["citations"]),
+                ]
+            )
     return rows

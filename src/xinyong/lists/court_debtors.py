@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,9 @@ from xinyong.law.workdays import add_period
 from xinyong.lists.models import ListEntry
 from xinyong.lists.recognition import prior_notice, related_persons, remove_entry, store_entry
 from xinyong.lists.schemas import RecognitionIn
+from xinyong.providers.models import ProviderUnit
 from xinyong.records import store
+from xinyong.subjects.models import Subject
 
 COURT_DEBTOR_ITEM = "HLJ-SX-001"  # the catalog item the provincial high court pushes (seed)
 
@@ -48,15 +51,21 @@ def sync_court_debtors(session: Session, ctx: Context, *, actor: Actor) -> dict[
         payload = json.loads(record.payload_json)
         decided = record.decided_on or today
         window_until = _court_term(ctx, decided)
+        court = str(payload.get("执行法院") or _unit_name(session, record.provider_code))
         body = RecognitionIn(
             subject_key=record.subject_key,
-            subject_name=str(payload.get("被执行人名称") or record.subject_key),
+            subject_name=str(
+                payload.get("被执行人名称")
+                or session.scalar(
+                    select(Subject.name).where(Subject.subject_key == record.subject_key)
+                )
+                or record.subject_key
+            ),
             entity_type="market" if len(record.subject_key) == 18 else "person",
-            authority=str(payload.get("执行法院") or record.provider_code),
+            authority=court,
             conduct_category="refusal_to_perform",
             basis_type="court_debtor",
-            basis_document=f"{payload.get('执行法院', '')}（{payload.get('案号', '')}）"
-            f"纳入失信被执行人名单；执行依据{payload.get('执行依据文号', '')}",
+            basis_document=court_basis(court, payload, record.record_key),
             reasons=str(payload.get("失信情形") or "被人民法院纳入失信被执行人名单"),
             valid_until=window_until,
             removal_conditions="人民法院将其从失信被执行人名单中删除；或者依法完成信用修复",
@@ -97,6 +106,20 @@ def sync_court_debtors(session: Session, ctx: Context, *, actor: Actor) -> dict[
             )
             removed += 1
     return {"added": added, "removed": removed}
+
+
+def court_basis(court: str, payload: dict[str, Any], record_key: str) -> str:
+    """ "某法院（案号）纳入失信被执行人名单；执行依据某文书": from the record's fields; a part
+    the record lacks is left out rather than shown empty."""
+    case = str(payload.get("案号") or record_key or "").strip()
+    text = f"{court}（{case}）" if case else court
+    text += "纳入失信被执行人名单"
+    basis = str(payload.get("执行依据文号") or payload.get("文书号") or "").strip()
+    return f"{text}；执行依据{basis}" if basis else text
+
+
+def _unit_name(session: Session, code: str) -> str:
+    return session.scalar(select(ProviderUnit.name).where(ProviderUnit.code == code)) or "人民法院"
 
 
 def _court_term(ctx: Context, decided: dt.date) -> dt.date:

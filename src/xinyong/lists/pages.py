@@ -6,18 +6,29 @@ from __future__ import annotations
 import csv
 import io
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.common.errors import DomainError
-from xinyong.common.inputs import MULTI_LINE, Key, Line, Name, Text
+from xinyong.common.identifiers import looks_like_citizen_id
+from xinyong.common.inputs import (
+    MULTI_LINE,
+    FormDate,
+    FormName,
+    Key,
+    Line,
+    Name,
+    PageNumber,
+    Text,
+)
 from xinyong.common.roles import Role
 from xinyong.lists import emergencies, recognition
 from xinyong.lists import measures as measure_service
-from xinyong.lists.check import run_check
+from xinyong.lists.check import STATUS_LABELS, run_check
 from xinyong.lists.schemas import (
     ENTITY_TYPE_LABELS,
     KIND_RULES,
@@ -37,12 +48,52 @@ STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
 @router.get("/lists/{list_kind}", response_class=HTMLResponse)
-def list_page(request: Request, list_kind: Key, ctx: ContextDep, actor: ActorDep) -> Response:
+def list_page(
+    request: Request,
+    list_kind: Key,
+    ctx: ContextDep,
+    actor: ActorDep,
+    q: FormName = None,
+    authority: FormName = None,
+    category: Annotated[Key | None, BeforeValidator(lambda v: v or None)] = None,
+    since: FormDate = None,
+    until: FormDate = None,
+    page: PageNumber = 1,
+) -> Response:
+    """A public list: search by an organisation's name or code, filters, pages with a total."""
     today = ctx.today()
     with ctx.sessions() as session:
-        listed = recognition.public_list(session, list_kind, today)
-        entries = [recognition.describe_entry(e, today, full=False) for e in listed]
+        listed, total = recognition.list_page(
+            session,
+            list_kind,
+            today,
+            q=q,
+            authority=authority,
+            category=category,
+            since=since,
+            until=until,
+            page=page,
+        )
+        entries = recognition.public_rows(session, listed, today)
     recognition.audit_persons_shown(ctx, actor, listed)
+    categories = {
+        str(c["code"]): str(c["name"])
+        for c in ctx.rules.get("serious_dishonesty.conduct_categories", today).value
+    }
+    pages = max(1, -(-total // recognition.PAGE_SIZE))
+    if looks_like_citizen_id(q):
+        q = None  # searched, found nothing (persons are not searchable), and not echoed back
+    filters = {
+        k: str(v)
+        for k, v in {
+            "q": q,
+            "authority": authority,
+            "category": category,
+            "since": since,
+            "until": until,
+        }.items()
+        if v
+    }
     return templates.TemplateResponse(
         request,
         "lists/lists.html",
@@ -52,6 +103,12 @@ def list_page(request: Request, list_kind: Key, ctx: ContextDep, actor: ActorDep
             "title": recognition.LIST_LABELS[list_kind],
             "list_kind": list_kind,
             "entries": entries,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "filters": filters,
+            "query": urlencode(filters),
+            "categories": categories if list_kind == "serious" else {},
         },
     )
 
@@ -341,7 +398,13 @@ def _agency_page(request: Request, ctx: Any, actor: Any, **extra: Any) -> Respon
     return templates.TemplateResponse(
         request,
         "lists/agency_check.html",
-        {"ctx": ctx, "actor": actor, "scenarios": scenarios, **extra},
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "scenarios": scenarios,
+            "status_labels": STATUS_LABELS,
+            **extra,
+        },
         status_code=422 if extra.get("error") else 200,
     )
 
@@ -398,6 +461,8 @@ async def agency_check(
     try:
         validated(_KEYS, keys, ("body", "codes"))  # an uploaded file's too (NUL, 128 KB lines)
         answer = await run_in_threadpool(work)
-    except DomainError as refused:
-        return _agency_page(request, ctx, actor, error=refused)
-    return _agency_page(request, ctx, actor, answer=answer)
+    except DomainError as refused:  # what was typed is kept
+        return _agency_page(
+            request, ctx, actor, error=refused, scenario=scenario, matter=matter, codes=codes
+        )
+    return _agency_page(request, ctx, actor, answer=answer, scenario=scenario, matter=matter)

@@ -11,7 +11,7 @@ import json
 import secrets
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag, list_tag
@@ -540,6 +540,115 @@ def public_list(session: Session, list_kind: str, on: dt.date, limit: int = 500)
             .limit(limit)
         )
     )
+
+
+PAGE_SIZE = 20
+
+
+def _escape_like(q: str) -> str:
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_page(
+    session: Session,
+    list_kind: str,
+    on: dt.date,
+    *,
+    q: str | None = None,
+    authority: str | None = None,
+    category: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> tuple[list[ListEntry], int]:
+    """A page of a public list and how many entries match. `q` finds organisations by name
+    (a part of it) or by their code; natural persons are never found by name or ID number."""
+    _known_list(list_kind)
+    where: list[Any] = [
+        ListEntry.list_kind == list_kind,
+        ListEntry.state == "active",
+        ListEntry.valid_from <= on,
+        ListEntry.valid_until >= on,
+    ]
+    if q and q.strip():
+        text = q.strip()
+        where.append(ListEntry.subject_kind != "natural_person")
+        pattern = f"%{_escape_like(text)}%"
+        named = select(Subject.subject_key).where(  # entries stored under the code as name
+            Subject.subject_key == ListEntry.subject_key, Subject.name.like(pattern, escape="\\")
+        )
+        where.append(
+            or_(
+                ListEntry.subject_name.like(pattern, escape="\\"),
+                ListEntry.subject_key == text.upper(),
+                named.exists(),
+            )
+        )
+    if authority and authority.strip():
+        where.append(ListEntry.authority.like(f"%{_escape_like(authority.strip())}%", escape="\\"))
+    if category:
+        where.append(ListEntry.conduct_category == category)
+    if since:
+        where.append(ListEntry.decided_on >= since)
+    if until:
+        where.append(ListEntry.decided_on <= until)
+    total = session.scalar(select(func.count()).select_from(ListEntry).where(*where)) or 0
+    rows = list(
+        session.scalars(
+            select(ListEntry)
+            .where(*where)
+            .order_by(ListEntry.decided_on.desc(), ListEntry.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+    )
+    return rows, total
+
+
+def public_rows(session: Session, entries: list[ListEntry], on: dt.date) -> list[dict[str, Any]]:
+    """A list page's rows for the public: names, not codes (an entry stored with its code as
+    its name is named from the subject register), natural persons by masked name only, the
+    deciding unit by its name; `subject_page` only for organisations (a person's page address
+    would carry the ID number)."""
+    from xinyong.providers.models import ProviderUnit
+
+    keys = {e.subject_key for e in entries}
+    names = (
+        dict(
+            session.execute(
+                select(Subject.subject_key, Subject.name).where(Subject.subject_key.in_(keys))
+            ).all()
+        )
+        if keys
+        else {}
+    )
+    codes = {e.authority for e in entries}
+    units = (
+        dict(
+            session.execute(
+                select(ProviderUnit.code, ProviderUnit.name).where(ProviderUnit.code.in_(codes))
+            ).all()
+        )
+        if codes
+        else {}
+    )
+    out = []
+    for e in entries:
+        row = describe_entry(e, on, full=False)
+        natural = e.subject_kind == "natural_person"
+        name = e.subject_name
+        if not name or name == e.subject_key:
+            name = str(names.get(e.subject_key) or "")
+        if natural:
+            row["subject_name"] = mask_name(name) if name and name != e.subject_key else "自然人"
+            row["subject_page"] = None
+        else:
+            row["subject_name"] = name or e.subject_key
+            row["subject_page"] = f"/subjects/{e.subject_key}"
+        row["authority"] = str(units.get(e.authority) or e.authority)
+        out.append(row)
+    return out
 
 
 def shown_entry(

@@ -121,13 +121,43 @@ def public_rows(
         )
         .order_by(CreditRecord.decided_on.desc(), CreditRecord.id.desc())
     )
+    return list(
+        session.scalars(
+            _public_filters(query, since, until, subject_keys).offset(offset).limit(limit)
+        )
+    )
+
+
+def _public_filters(
+    query: Select[Any],
+    since: dt.date | None,
+    until: dt.date | None,
+    subject_keys: Select[str] | None,
+) -> Select[Any]:
     if since:
         query = query.where(CreditRecord.decided_on >= since)
     if until:
         query = query.where(CreditRecord.decided_on <= until)
     if subject_keys is not None:
         query = query.where(CreditRecord.subject_key.in_(subject_keys))
-    return list(session.scalars(query.offset(offset).limit(limit)))
+    return query
+
+
+def count_public_rows(
+    session: Session,
+    item_code: str,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    subject_keys: Select[str] | None = None,
+) -> int:
+    """How many candidates `public_rows` pages through (a list page's total)."""
+    query = select(func.count()).where(
+        CreditRecord.item_code == item_code,
+        CreditRecord.is_current.is_(True),
+        CreditRecord.state == "active",
+    )
+    return int(session.scalar(_public_filters(query, since, until, subject_keys)) or 0)
 
 
 def arrivals_by_item(

@@ -9,6 +9,7 @@ the same thing in one statement, misjudged how many names would match and sorted
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, func, select, text, tuple_
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from xinyong.audit.tags import AuditTag
 from xinyong.common.errors import DomainError, Forbidden
-from xinyong.common.identifiers import check_identifier
+from xinyong.common.identifiers import check_identifier, explain
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.search.models import SearchState, SubjectNameGram, SubjectNameGramCount
@@ -64,13 +65,39 @@ def _escape_like(q: str) -> str:
     return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+_CODE_LIKE = re.compile(r"^[0-9A-Za-z]{15,20}$")
+MAX_PAGES = 50
+
+
 def search(session: Session, ctx: Context, actor: Actor, query: str) -> list[dict[str, Any]]:
+    """The first page of subjects for `query` (the API's answer)."""
+    results: list[dict[str, Any]] = search_page(session, ctx, actor, query)["results"]
+    return results
+
+
+def search_page(
+    session: Session, ctx: Context, actor: Actor, query: str, page: int = 1
+) -> dict[str, Any]:
+    """`results` (one page of LIMIT), `total` and `pages`; a value that looks like a code but
+    is not a valid one is answered with the rule it breaks (`problem`), computed from the value
+    alone, so it never tells whether a person is on file."""
     q = query.strip()
     if len(q) < MIN_QUERY:
         raise DomainError(code="search.too_short", message=f"请至少输入{MIN_QUERY}个字")
-    check = check_identifier(q, ctx.today()) if len(q) == 18 else None
-    if check is not None and check.valid:
-        return _by_identifier(session, ctx, actor, check.value, check.kind)
+    page = max(1, min(page, MAX_PAGES))
+    compact = q.replace(" ", "")
+    if _CODE_LIKE.match(compact) and any(c.isdigit() for c in compact):
+        check = check_identifier(compact, ctx.today())
+        if not check.valid:
+            return {"results": [], "total": 0, "page": 1, "pages": 1, "problem": explain(check)}
+        found = _by_identifier(session, ctx, actor, check.value, check.kind)
+        return {"results": found, "total": len(found), "page": 1, "pages": 1, "problem": None}
+    rows, total = _by_name(session, q, page)
+    pages = min(MAX_PAGES, max(1, -(-total // LIMIT)))
+    return {"results": rows, "total": total, "page": page, "pages": pages, "problem": None}
+
+
+def _by_name(session: Session, q: str, page: int) -> tuple[list[dict[str, Any]], int]:
     grams = {q[i : i + 2] for i in range(len(q) - 1)}
     postings = dict(
         session.execute(
@@ -80,11 +107,31 @@ def search(session: Session, ctx: Context, actor: Actor, query: str) -> list[dic
         ).all()
     )
     if len(postings) < len(grams):  # a bigram no name holds: nothing can match
-        return []
+        return [], 0
     driver = min(sorted(grams), key=postings.__getitem__)
     contains = Subject.name.like(f"%{_escape_like(q)}%", escape="\\") if len(q) > 2 else None
     others = sorted(grams - {driver}, key=postings.__getitem__)
-    return [_row(s, masked=False) for s in _walk(session, driver, others, contains)]
+    found = _walk(session, driver, others, contains, want=page * LIMIT)
+    rows = [_row(s, masked=False) for s in found[(page - 1) * LIMIT : page * LIMIT]]
+    return rows, _count(session, driver, others, contains)
+
+
+def _count(
+    session: Session, gram: str, others: list[str], contains: ColumnElement[bool] | None
+) -> int:
+    """How many organisations' names hold the query (the total a results page shows)."""
+    query = (
+        select(func.count())
+        .select_from(_POSTINGS)
+        .join(Subject, Subject.id == _POSTINGS.subject_id)
+        .where(
+            _POSTINGS.gram == gram,
+            Subject.kind != "natural_person",
+            *[_probe(other) for other in others],
+            *([contains] if contains is not None else []),
+        )
+    )
+    return int(session.scalar(query) or 0)
 
 
 FIRST_SLICE, LARGEST_SLICE = 64, 4096
@@ -109,15 +156,19 @@ def _probe(gram: str) -> ColumnElement[bool]:
 
 
 def _walk(
-    session: Session, gram: str, others: list[str], contains: ColumnElement[bool] | None
+    session: Session,
+    gram: str,
+    others: list[str],
+    contains: ColumnElement[bool] | None,
+    want: int = LIMIT,
 ) -> list[Any]:
     """The first page of names holding `gram`, the `others` and, for longer queries, the query
     itself, in rank order. A two-character query is its bigram: one slice of the page's size."""
     page: list[Any] = []
     after: tuple[int, int] | None = None
-    size = LIMIT if contains is None else FIRST_SLICE
+    size = want if contains is None else FIRST_SLICE
     probes = [_probe(other) for other in others]
-    while len(page) < LIMIT:
+    while len(page) < want:
         slice_ = select(_POSTINGS.name_len, _POSTINGS.subject_id).where(
             _POSTINGS.gram == gram, *probes
         )
@@ -146,7 +197,7 @@ def _walk(
             break
         after = (postings[-1].name_len, postings[-1].subject_id)
         size = min(size * 4, LARGEST_SLICE)
-    return page[:LIMIT]
+    return page[:want]
 
 
 class _SubjectRow(Protocol):

@@ -23,9 +23,11 @@ from xinyong.catalog.service import get_item, spec_of
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ANONYMOUS, Actor
 from xinyong.context import Context
+from xinyong.providers.models import ProviderUnit
 from xinyong.records import store
 from xinyong.subjects.models import Subject
 from xinyong.visibility.engine import RecordView, Viewer, view_record
+from xinyong.visibility.masking import mask_name
 
 PUBLICITY_LISTS = {
     "licences": ("HLJ-XK-001", "行政许可公示"),
@@ -49,9 +51,11 @@ def publicity_list(
     since: dt.date | None = None,
     until: dt.date | None = None,
     page: int = 1,
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
     """One page of the list as the public sees it (whoever `actor` is: these are the public's
-    lists), its read audited as `actor`'s (committed before this returns)."""
+    lists), its read audited as `actor`'s (committed before this returns): `rows`, each with
+    the subject's name (an organisation's in full with its page, a natural person's masked)
+    and the deciding unit's name, and `total`, how many records match."""
     item = get_item(session, item_code)
     spec = spec_of(item)
     today = ctx.today()
@@ -86,7 +90,48 @@ def publicity_list(
         if len(shown) == PAGE:
             break
     _audit(ctx, actor, item_code, spec.roles.subject_name, shown)
-    return [view.as_dict() for _, view in shown]
+    total = store.count_public_rows(
+        session, item_code, since=since, until=until, subject_keys=organisations
+    )
+    return {"rows": _named(session, shown, spec.roles.subject_name), "total": total}
+
+
+def _named(
+    session: Session, shown: list[tuple[str, RecordView]], name_field: str
+) -> list[dict[str, Any]]:
+    keys = {key for key, _ in shown}
+    subjects = {
+        row.subject_key: row
+        for row in session.execute(
+            select(Subject.subject_key, Subject.name, Subject.kind).where(
+                Subject.subject_key.in_(keys)
+            )
+        )
+    }
+    units = dict(
+        session.execute(
+            select(ProviderUnit.code, ProviderUnit.name).where(
+                ProviderUnit.code.in_({v.provider_code for _, v in shown})
+            )
+        ).all()
+    )
+    out = []
+    for key, view in shown:
+        row = view.as_dict()
+        subject = subjects.get(key)
+        natural = (
+            subject.kind == "natural_person" if subject else len(key) == 18 and key[:17].isdigit()
+        )
+        name = str(row["fields"].get(name_field) or (subject.name if subject else "") or "")
+        if natural:  # a person: the masked name only, never the ID number, no page address
+            row["subject_name"] = mask_name(subject.name) if subject else (name or "自然人")
+            row["subject_page"] = None
+        else:
+            row["subject_name"] = (subject.name if subject else name) or key
+            row["subject_page"] = f"/subjects/{key}"
+        row["unit"] = str(units.get(view.provider_code) or view.provider_code)
+        out.append(row)
+    return out
 
 
 def _audit(

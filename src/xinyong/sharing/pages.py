@@ -5,6 +5,7 @@ publicity lists, and an agency's query with its statutory purpose."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,10 +14,12 @@ from sqlalchemy import select
 from xinyong.authorisations.service import describe, hides_good_information, of_subject
 from xinyong.catalog.service import list_items
 from xinyong.common.errors import NotFound
+from xinyong.common.identifiers import looks_like_citizen_id
 from xinyong.common.inputs import FormDate, FormName, Key, Name, PageNumber, RecordKey, Text
 from xinyong.common.roles import Role
 from xinyong.context import Context
 from xinyong.providers.models import ProviderUnit
+from xinyong.sharing.lists import PAGE as PUBLICITY_PAGE
 from xinyong.sharing.lists import PUBLICITY_LISTS, publicity_list
 from xinyong.sharing.service import access_log, profile, record_history
 from xinyong.visibility.engine import Viewer
@@ -116,7 +119,7 @@ def publicity_page(
         raise NotFound("publicity.unknown_list", "没有这个公示栏目")
     item, title = PUBLICITY_LISTS[which]
     with ctx.sessions() as session:
-        rows = publicity_list(
+        found = publicity_list(
             session,
             ctx,
             item,
@@ -133,8 +136,18 @@ def publicity_page(
             "ctx": ctx,
             "actor": actor,
             "title": title,
-            "rows": rows,
-            "name": name,
+            "rows": found["rows"],
+            "total": found["total"],
+            "page": page,
+            "pages": max(1, -(-found["total"] // PUBLICITY_PAGE)),
+            "query": urlencode(
+                {
+                    k: str(v)
+                    for k, v in {"name": name, "since": since, "until": until}.items()
+                    if v and not looks_like_citizen_id(str(v))
+                }
+            ),
+            "name": None if looks_like_citizen_id(name) else name,  # not echoed
             "since": since,
             "until": until,
         },
