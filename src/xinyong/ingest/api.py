@@ -26,7 +26,7 @@ PUSHERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 MAX_JSON_ROWS = 10_000  # one request; larger pushes go as files
 
 
-@router.post("/api/ingest/{item_code}/records")
+@router.post("/api/ingest/{item_code}/records", summary="报送信用信息（JSON）")
 def push_records(
     item_code: Key,
     ctx: ContextDep,
@@ -57,7 +57,7 @@ def push_records(
     return receipt.as_dict()
 
 
-@router.post("/api/ingest/{item_code}/files")
+@router.post("/api/ingest/{item_code}/files", summary="上传文件报送信用信息（CSV或Excel）")
 def push_file(
     item_code: Key,
     ctx: ContextDep,
@@ -87,7 +87,7 @@ def push_file(
     return receipt.as_dict()
 
 
-@router.get("/api/ingest/batches/{batch_id}")
+@router.get("/api/ingest/batches/{batch_id}", summary="查看报送批次回执")
 def batch(
     batch_id: RowId,
     session: SessionDep,
@@ -104,7 +104,7 @@ def batch(
     }
 
 
-@router.get("/api/quarantine")
+@router.get("/api/quarantine", summary="查看待更正的数据")
 def quarantined(
     session: SessionDep,
     actor: ProviderDep,
@@ -119,7 +119,11 @@ def quarantined(
     return {"total": total, "rows": [quarantine.describe(r) for r in rows]}
 
 
-@router.post("/api/quarantine/{quarantine_id}/resubmit", responses=error_responses(409))
+@router.post(
+    "/api/quarantine/{quarantine_id}/resubmit",
+    summary="更正后重新提交",
+    responses=error_responses(409),
+)
 def resubmit(
     quarantine_id: RowId,
     ctx: ContextDep,
@@ -131,7 +135,11 @@ def resubmit(
     ).as_dict()
 
 
-@router.post("/api/quarantine/{quarantine_id}/withdraw", responses=error_responses(409))
+@router.post(
+    "/api/quarantine/{quarantine_id}/withdraw",
+    summary="撤回待更正的数据",
+    responses=error_responses(409),
+)
 def withdraw(
     quarantine_id: RowId,
     body: WithdrawIn,
