@@ -70,7 +70,12 @@ KeyHolderDep = Annotated[Actor, Depends(allow(*KEY_ROLES, Role.ADMIN))]
 KeyManagerDep = Annotated[Actor, Depends(allow(*KEY_MANAGERS))]
 
 
-@router.post("/api/auth/token", response_model=TokenOut, responses=error_responses(401, 429))
+@router.post(
+    "/api/auth/token",
+    summary="以用户名和密码换取访问令牌",
+    response_model=TokenOut,
+    responses=error_responses(401, 429),
+)
 def token(
     request: Request,
     ctx: ContextDep,
@@ -84,7 +89,7 @@ def token(
     return TokenOut(access_token=raw, expires_at=row.expires_at, role=user.role)
 
 
-@router.get("/api/me", response_model=MeOut)
+@router.get("/api/me", response_model=MeOut, summary="当前账户信息")
 def me(actor: ActorDep, session: SessionDep) -> MeOut:
     unit = session.get(ProviderUnit, actor.provider_code) if actor.provider_code else None
     return MeOut(
@@ -98,7 +103,7 @@ def me(actor: ActorDep, session: SessionDep) -> MeOut:
     )
 
 
-@router.post("/api/auth/api-keys")
+@router.post("/api/auth/api-keys", summary="为本账户签发API密钥")
 def new_api_key(
     body: ApiKeyIn,
     ctx: ContextDep,
@@ -110,7 +115,7 @@ def new_api_key(
     return {"api_key": create_api_key(session, ctx, actor=actor, user=user, label=body.label)}
 
 
-@router.get("/api/auth/api-keys")
+@router.get("/api/auth/api-keys", summary="查看API密钥")
 def my_api_keys(
     ctx: ContextDep,
     session: SessionDep,
@@ -120,7 +125,7 @@ def my_api_keys(
     return [k.as_dict() for k in list_api_keys(session, ctx, actor=actor)]
 
 
-@router.post("/api/auth/api-keys/{key_id}/rotate")
+@router.post("/api/auth/api-keys/{key_id}/rotate", summary="轮换API密钥")
 def rotate_key(
     key_id: IntRowId,
     ctx: ContextDep,
@@ -136,7 +141,7 @@ def rotate_key(
     return {"api_key": key, "replaces": key_id}
 
 
-@router.post("/api/auth/api-keys/{key_id}/revoke")
+@router.post("/api/auth/api-keys/{key_id}/revoke", summary="吊销API密钥")
 def revoke_key(
     key_id: IntRowId,
     ctx: ContextDep,
@@ -148,7 +153,9 @@ def revoke_key(
     return {"revoked": key_id}
 
 
-@router.get("/api/admin/api-keys", responses=error_responses(404))
+@router.get(
+    "/api/admin/api-keys", summary="查看全部账户的API密钥（管理员）", responses=error_responses(404)
+)
 def all_api_keys(
     ctx: ContextDep,
     session: SessionDep,
@@ -158,7 +165,12 @@ def all_api_keys(
     return [k.as_dict() for k in list_api_keys(session, ctx, actor=actor, username=username)]
 
 
-@router.post("/api/admin/api-keys", status_code=201, responses=error_responses(404))
+@router.post(
+    "/api/admin/api-keys",
+    summary="为指定账户签发API密钥（管理员）",
+    status_code=201,
+    responses=error_responses(404),
+)
 def issue_api_key(
     body: NewKeyIn,
     ctx: ContextDep,

@@ -9,7 +9,7 @@ from xinyong.web.deps import ContextDep, Router, StaffDep
 router = Router(tags=["审计"])
 
 
-@router.get("/api/audit/verify")
+@router.get("/api/audit/verify", summary="核验审计日志的完整性")
 def audit_verify(
     ctx: ContextDep,
     actor: StaffDep,

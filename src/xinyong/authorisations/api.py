@@ -20,7 +20,12 @@ from xinyong.web.errors import error_responses
 router = Router(tags=["信用信息查询"])
 
 
-@router.post("/api/me/authorisations", status_code=201, responses=error_responses(404))
+@router.post(
+    "/api/me/authorisations",
+    summary="授权他人查询本人信息",
+    status_code=201,
+    responses=error_responses(404),
+)
 def grant_authorisation(
     body: GrantIn,
     ctx: ContextDep,
@@ -31,7 +36,7 @@ def grant_authorisation(
     return describe(grant(session, ctx, actor=actor, body=body), ctx.today())
 
 
-@router.get("/api/me/authorisations")
+@router.get("/api/me/authorisations", summary="查看我的授权")
 def my_authorisations(
     ctx: ContextDep,
     session: SessionDep,
@@ -41,7 +46,7 @@ def my_authorisations(
     return [describe(a, ctx.today()) for a in of_subject(session, actor.subject_key)]
 
 
-@router.post("/api/me/authorisations/{authorisation_id}/revoke")
+@router.post("/api/me/authorisations/{authorisation_id}/revoke", summary="撤销授权")
 def revoke_authorisation(
     authorisation_id: IntRowId,
     ctx: ContextDep,
@@ -54,7 +59,7 @@ def revoke_authorisation(
     )
 
 
-@router.put("/api/me/preferences")
+@router.put("/api/me/preferences", summary="设置守信信息是否公示")
 def my_preferences(
     body: PreferencesIn,
     ctx: ContextDep,

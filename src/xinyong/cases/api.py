@@ -41,7 +41,12 @@ CaseReaderDep = Annotated[
 ]
 
 
-@router.post("/api/me/objections", status_code=201, responses=error_responses(404))
+@router.post(
+    "/api/me/objections",
+    summary="对本人信息提出异议",
+    status_code=201,
+    responses=error_responses(404),
+)
 def objection(
     body: ObjectionIn,
     ctx: ContextDep,
@@ -60,7 +65,12 @@ def objection(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/me/list-objections", status_code=201, responses=error_responses(404))
+@router.post(
+    "/api/me/list-objections",
+    summary="对列入严重失信主体名单提出异议",
+    status_code=201,
+    responses=error_responses(404),
+)
 def list_objection(
     body: ListObjectionIn,
     ctx: ContextDep,
@@ -74,7 +84,9 @@ def list_objection(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/me/repairs", status_code=201, responses=error_responses(404))
+@router.post(
+    "/api/me/repairs", summary="申请信用修复", status_code=201, responses=error_responses(404)
+)
 def repair(
     body: RepairIn,
     ctx: ContextDep,
@@ -95,7 +107,7 @@ def repair(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/me/complaints", status_code=201)
+@router.post("/api/me/complaints", summary="提出投诉", status_code=201)
 def complaint(
     body: ComplaintIn,
     ctx: ContextDep,
@@ -108,7 +120,12 @@ def complaint(
     )
 
 
-@router.post("/api/basis-changes", status_code=201, responses=error_responses(404))
+@router.post(
+    "/api/basis-changes",
+    summary="报告信息所依据的文书被撤销或变更",
+    status_code=201,
+    responses=error_responses(404),
+)
 def basis_change(
     body: BasisChangeIn,
     ctx: ContextDep,
@@ -127,7 +144,7 @@ def basis_change(
     return service.describe(session, ctx, case)
 
 
-@router.get("/api/me/cases")
+@router.get("/api/me/cases", summary="查看我的异议、修复和投诉")
 def my_cases(
     ctx: ContextDep,
     session: SessionDep,
@@ -136,7 +153,7 @@ def my_cases(
     return [service.describe(session, ctx, c) for c in service.my_cases(session, actor)]
 
 
-@router.get("/api/cases")
+@router.get("/api/cases", summary="待办案件队列（工作人员）")
 def staff_queue(
     ctx: ContextDep,
     session: SessionDep,
@@ -146,7 +163,7 @@ def staff_queue(
     return service.queue(session, ctx)
 
 
-@router.get("/api/cases/{number}")
+@router.get("/api/cases/{number}", summary="查看案件详情")
 def case_detail(
     number: Key,
     ctx: ContextDep,
@@ -160,7 +177,11 @@ def case_detail(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/cases/{number}/transition", responses=error_responses(409))
+@router.post(
+    "/api/cases/{number}/transition",
+    summary="办理案件（受理、决定等）",
+    responses=error_responses(409),
+)
 def case_transition(
     number: Key,
     body: TransitionIn,
@@ -251,7 +272,7 @@ def service_download(row: Any, data: bytes) -> Response:
     )
 
 
-@router.post("/api/cases/{number}/pauses")
+@router.post("/api/cases/{number}/pauses", summary="登记不计入时限的期间")
 def case_pause(
     number: Key,
     body: PauseIn,
@@ -273,7 +294,7 @@ def case_pause(
     return service.describe(session, ctx, case)
 
 
-@router.get("/api/case-notices")
+@router.get("/api/case-notices", summary="案件决定后的待办通知")
 def case_notices(
     ctx: ContextDep,
     session: SessionDep,
@@ -283,7 +304,7 @@ def case_notices(
     return service.notices_for(session, ctx, actor)
 
 
-@router.post("/api/case-notices/{notice_id}/acted")
+@router.post("/api/case-notices/{notice_id}/acted", summary="登记通知已办理")
 def notice_acted(
     notice_id: IntRowId,
     ctx: ContextDep,

@@ -16,17 +16,17 @@ from xinyong.web.deps import ContextDep, Router, SessionDep, StaffDep
 router = Router(prefix="/api/catalog", tags=["公共信用信息目录"])
 
 
-@router.get("")
+@router.get("", summary="查看公共信用信息目录")
 def catalog(session: SessionDep) -> list[dict[str, Any]]:
     return [describe(i) for i in list_items(session)]
 
 
-@router.get("/{code}")
+@router.get("/{code}", summary="查看目录项")
 def catalog_item(code: Key, session: SessionDep, version: IntRowId | None = None) -> dict[str, Any]:
     return describe(get_item(session, code, version))
 
 
-@router.post("", status_code=201)
+@router.post("", summary="新增目录项或其新版本", status_code=201)
 def define(
     spec: CatalogItemSpec,
     ctx: ContextDep,

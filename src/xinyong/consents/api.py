@@ -12,7 +12,9 @@ from xinyong.web.errors import error_responses
 router = Router(tags=["信用主体"])
 
 
-@router.post("/api/consents", status_code=201, responses=error_responses(404))
+@router.post(
+    "/api/consents", summary="登记自然人的同意", status_code=201, responses=error_responses(404)
+)
 def new_consent(
     body: ConsentIn,
     ctx: ContextDep,

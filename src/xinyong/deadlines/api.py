@@ -14,7 +14,7 @@ from xinyong.web.deps import Router, SessionDep
 router = Router(tags=["工作日历"])
 
 
-@router.get("/api/workdays/add")
+@router.get("/api/workdays/add", summary="按工作日推算日期")
 def workdays_add(
     session: SessionDep,
     start: CalendarDate,
@@ -27,7 +27,7 @@ def workdays_add(
     return load_calendar(session).add_working_days(start, days, pauses).as_dict()
 
 
-@router.get("/api/calendar/{year}")
+@router.get("/api/calendar/{year}", summary="查看某年的工作日历")
 def calendar_year(year: CalendarYear, session: SessionDep) -> dict[str, Any]:
     cal = load_calendar(session)
     y = cal.year(year)

@@ -150,7 +150,7 @@ def batch(
     return describe_batch(row)
 
 
-@router.get("/api/quarantine")
+@router.get("/api/quarantine", summary="查看待更正的数据")
 def quarantined(
     session: SessionDep,
     actor: ProviderDep,
@@ -212,7 +212,11 @@ def resubmit(
     ).as_dict()
 
 
-@router.post("/api/quarantine/{quarantine_id}/withdraw", responses=error_responses(409))
+@router.post(
+    "/api/quarantine/{quarantine_id}/withdraw",
+    summary="撤回待更正的数据",
+    responses=error_responses(409),
+)
 def withdraw(
     quarantine_id: RowId,
     body: WithdrawIn,

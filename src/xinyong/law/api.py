@@ -11,13 +11,13 @@ from xinyong.web.errors import error_responses
 router = Router(tags=["法规数据"])
 
 
-@router.get("/api/law", responses=error_responses(404))
+@router.get("/api/law", summary="法定规则一览", responses=error_responses(404))
 def law_keys(ctx: ContextDep, platform: Key | None = None) -> dict[str, Any]:
     rules = ctx.library.ruleset(platform or ctx.platform.code)
     return {"platform": rules.platform.code, "keys": rules.rule_keys()}
 
 
-@router.get("/api/law/{key}")
+@router.get("/api/law/{key}", summary="查看一项法定规则及其条文依据")
 def law_show(
     key: Key,
     ctx: ContextDep,

@@ -33,7 +33,7 @@ from xinyong.web.errors import error_responses
 router = Router(tags=["守信激励与失信惩戒"])
 
 
-@router.get("/api/measures")
+@router.get("/api/measures", summary="查看奖惩措施清单")
 def measures(ctx: ContextDep, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
     """The published measure lists (HLJ 26, 31); staff also see unpublished drafts."""
     staff = actor.role in (Role.STAFF, Role.ADMIN)
@@ -41,7 +41,9 @@ def measures(ctx: ContextDep, session: SessionDep, actor: ActorDep) -> list[dict
     return [measure_service.describe_measure(m) for m in found]
 
 
-@router.post("/api/measures", status_code=201, responses=error_responses(409))
+@router.post(
+    "/api/measures", summary="新增奖惩措施", status_code=201, responses=error_responses(409)
+)
 def define_measure(
     body: MeasureIn,
     ctx: ContextDep,
@@ -53,7 +55,7 @@ def define_measure(
     )
 
 
-@router.post("/api/measures/{code}/publish", responses=error_responses(409))
+@router.post("/api/measures/{code}/publish", summary="公布奖惩措施", responses=error_responses(409))
 def publish_measure(
     code: Key,
     ctx: ContextDep,
@@ -67,7 +69,7 @@ def publish_measure(
     )
 
 
-@router.post("/api/measures/{code}/withdraw")
+@router.post("/api/measures/{code}/withdraw", summary="撤回奖惩措施")
 def withdraw_measure(
     code: Key,
     ctx: ContextDep,
@@ -79,7 +81,7 @@ def withdraw_measure(
     )
 
 
-@router.get("/api/red-list-criteria")
+@router.get("/api/red-list-criteria", summary="查看守信激励名单认定标准")
 def criteria(session: SessionDep) -> list[dict[str, Any]]:
     """Published red-list criteria (HLJ 25 ¶1)."""
     return [
@@ -96,7 +98,12 @@ def criteria(session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/api/red-list-criteria", status_code=201, responses=error_responses(409))
+@router.post(
+    "/api/red-list-criteria",
+    summary="新增守信激励名单认定标准",
+    status_code=201,
+    responses=error_responses(409),
+)
 def define_criteria(
     body: CriteriaIn,
     ctx: ContextDep,
@@ -107,7 +114,7 @@ def define_criteria(
     return {"code": made.code, "published_on": made.published_on.isoformat()}
 
 
-@router.get("/api/lists/{list_kind}")
+@router.get("/api/lists/{list_kind}", summary="查看守信激励名单或严重失信主体名单")
 def public_list(
     list_kind: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
@@ -119,7 +126,12 @@ def public_list(
     return [recognition.describe_entry(e, today, full=False) for e in listed]
 
 
-@router.post("/api/lists/{list_kind}", status_code=201, responses=error_responses(409))
+@router.post(
+    "/api/lists/{list_kind}",
+    summary="认定列入名单",
+    status_code=201,
+    responses=error_responses(409),
+)
 def recognise(
     list_kind: Key,
     body: RecognitionIn,
@@ -133,13 +145,17 @@ def recognise(
     return recognition.describe_entry(entry, ctx.today(), full=True)
 
 
-@router.get("/api/list-entries/{number}")
+@router.get("/api/list-entries/{number}", summary="查看认定决定书")
 def entry(number: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A written decision: public while in force; always to the subject and to staff."""
     return recognition.shown_entry(session, number, actor, ctx.today(), ctx)
 
 
-@router.post("/api/list-entries/{number}/notice-delivered", responses=error_responses(409))
+@router.post(
+    "/api/list-entries/{number}/notice-delivered",
+    summary="登记认定决定已送达",
+    responses=error_responses(409),
+)
 def notice_delivered(
     number: Key,
     body: NoticeIn,
@@ -154,7 +170,9 @@ def notice_delivered(
     return recognition.describe_entry(done, ctx.today(), full=True)
 
 
-@router.post("/api/list-entries/{number}/remove", responses=error_responses(409))
+@router.post(
+    "/api/list-entries/{number}/remove", summary="移出名单", responses=error_responses(409)
+)
 def remove(
     number: Key,
     body: RemovalIn,
@@ -168,7 +186,7 @@ def remove(
     return recognition.describe_entry(done, ctx.today(), full=True)
 
 
-@router.post("/api/lists/court-debtors/sync")
+@router.post("/api/lists/court-debtors/sync", summary="同步失信被执行人名单")
 def sync_court(
     ctx: ContextDep,
     session: SessionDep,
@@ -179,7 +197,7 @@ def sync_court(
     return court_debtors.sync_court_debtors(session, ctx, actor=actor)
 
 
-@router.get("/api/state-unit-notices")
+@router.get("/api/state-unit-notices", summary="查看对国家机关和事业单位的通报")
 def state_unit_notices(
     session: SessionDep,
     actor: StaffDep,
@@ -201,7 +219,7 @@ def state_unit_notices(
     ]
 
 
-@router.post("/api/state-unit-notices/{notice_id}/answer")
+@router.post("/api/state-unit-notices/{notice_id}/answer", summary="登记通报的处理情况")
 def answer_notice(
     notice_id: IntRowId,
     body: HandlingIn,
@@ -215,7 +233,7 @@ def answer_notice(
     return {"id": n.id, "answered_at": n.answered_at.isoformat() if n.answered_at else None}
 
 
-@router.post("/api/emergencies", status_code=201)
+@router.post("/api/emergencies", summary="宣布突发事件应对期间", status_code=201)
 def declare(
     body: EmergencyIn,
     ctx: ContextDep,
@@ -232,7 +250,7 @@ def declare(
     }
 
 
-@router.post("/api/checks", status_code=201)
+@router.post("/api/checks", summary="联合奖惩核查", status_code=201)
 def check(
     body: CheckIn,
     ctx: ContextDep,
@@ -252,7 +270,7 @@ def check(
     return answer.as_dict()  # committed: the audit receipt is numbered at commit
 
 
-@router.get("/api/checks/{check_id}")
+@router.get("/api/checks/{check_id}", summary="查看核查结果")
 def stored_check(
     check_id: RowId,
     session: SessionDep,
@@ -262,7 +280,7 @@ def stored_check(
     return load_check(session, actor, check_id, ctx).as_dict()
 
 
-@router.get("/api/checks/{check_id}/csv")
+@router.get("/api/checks/{check_id}/csv", summary="下载核查结果（CSV）")
 def stored_check_csv(
     check_id: RowId,
     session: SessionDep,

@@ -15,7 +15,7 @@ router = Router(tags=["信息更正与提供单位"])
 STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 
-@router.post("/api/records/{item_code}/{record_key}/correction")
+@router.post("/api/records/{item_code}/{record_key}/correction", summary="更正信用信息")
 def correct(
     item_code: Key,
     record_key: RecordKey,
@@ -44,7 +44,7 @@ def correct(
     }
 
 
-@router.get("/api/records/{item_code}/{record_key}/history")
+@router.get("/api/records/{item_code}/{record_key}/history", summary="查看信息的变动记录")
 def history(
     item_code: Key,
     record_key: RecordKey,
@@ -63,7 +63,7 @@ def history(
     return versions
 
 
-@router.get("/api/providers")
+@router.get("/api/providers", summary="信息提供单位一览")
 def providers(session: SessionDep) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
@@ -73,7 +73,7 @@ def providers(session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/api/providers/{code}/timeliness")
+@router.get("/api/providers/{code}/timeliness", summary="信息提供单位的报送及时性")
 def timeliness(
     code: Key,
     session: SessionDep,

@@ -17,7 +17,9 @@ from xinyong.web.errors import error_responses
 router = Router(tags=["信用报告"])
 
 
-@router.post("/api/reports", status_code=201, responses=error_responses(403, 404))
+@router.post(
+    "/api/reports", summary="出具信用报告", status_code=201, responses=error_responses(403, 404)
+)
 def issue(body: ReportIn, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """A report of what the caller may see now; keep the number and code to verify it later."""
     report = service.generate(
@@ -32,7 +34,7 @@ def issue(body: ReportIn, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     }
 
 
-@router.get("/api/reports/{number}/pdf")
+@router.get("/api/reports/{number}/pdf", summary="下载信用报告（PDF）")
 def report_pdf(number: Key, code: Key, ctx: ContextDep) -> Response:
     row = service.load(ctx, number, code)
     body = pdf.render(json.loads(row.content_json), row.number, code.strip().upper(), row.digest)
@@ -43,12 +45,12 @@ def report_pdf(number: Key, code: Key, ctx: ContextDep) -> Response:
     )
 
 
-@router.get("/api/reports/verify")
+@router.get("/api/reports/verify", summary="核验信用报告（编号和验证码）")
 def verify_get(number: Key, code: Key, ctx: ContextDep) -> dict[str, Any]:
     return service.verify(ctx, number, code)
 
 
-@router.post("/api/reports/verify")
+@router.post("/api/reports/verify", summary="核验信用报告及其内容")
 def verify_post(body: VerifyIn, ctx: ContextDep) -> dict[str, Any]:
     """With the report's content: whether it is exactly what was issued."""
     return service.verify(ctx, body.number, body.code, body.content)

@@ -1,9 +1,10 @@
-"""Chinese pages of credit reports: verify one, show one by number and code, issue my own."""
+"""Chinese pages of credit reports: verify one, show one by number and code, issue my own
+(a POST with a button: nothing is issued by following a link), and "my reports"."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,6 +41,14 @@ def verify_submit(
     )
 
 
+def _readable(content: dict[str, Any]) -> dict[str, Any]:
+    """The stored content with each record's fields as (name, value) rows in catalog order."""
+    for section in content.get("sections", []):
+        for record in section.get("records", []):
+            record["rows"] = service.ordered_fields(record)
+    return content
+
+
 @router.get("/reports/{number}", response_class=HTMLResponse)
 def report_page(
     request: Request, number: Key, code: Key, ctx: ContextDep, actor: ActorDep
@@ -52,18 +61,53 @@ def report_page(
         {
             "ctx": ctx,
             "actor": actor,
-            "report": json.loads(row.content_json),
+            "report": _readable(json.loads(row.content_json)),
             "number": row.number,
             "digest": row.digest,
             "code": code,
+            "issued": False,
+        },
+    )
+
+
+@router.get("/me/reports", response_class=HTMLResponse)
+def my_reports(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    """The reports I asked for, newest first; reading this page issues nothing."""
+    if actor.role is not Role.SUBJECT or not actor.subject_key:
+        return RedirectResponse("/login", status_code=303)
+    return templates.TemplateResponse(
+        request,
+        "reports/mine.html",
+        {"ctx": ctx, "actor": actor, "reports": service.issued_to(ctx, actor)},
+    )
+
+
+@router.get("/me/reports/{number}", response_class=HTMLResponse)
+def my_report_page(request: Request, number: Key, ctx: ContextDep, actor: ActorDep) -> Response:
+    """One of my reports, by number (its code was shown once, when it was issued)."""
+    if actor.role is not Role.SUBJECT or not actor.subject_key:
+        return RedirectResponse("/login", status_code=303)
+    row = service.own_report(ctx, actor, number)
+    return templates.TemplateResponse(
+        request,
+        "reports/report.html",
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "report": _readable(json.loads(row.content_json)),
+            "number": row.number,
+            "digest": row.digest,
+            "code": None,
+            "issued": False,
         },
     )
 
 
 @router.post("/me/report")
 def my_report(ctx: ContextDep, actor: ActorDep) -> Response:
-    """Issue my own report and show its PDF (a POST with the form's CSRF token: issuing is a
-    write, which no link another site shows may trigger)."""
+    """Issue my own report and show its PDF, which carries its verification code (a POST with
+    the form's CSRF token: issuing is a write, which no link may trigger). Issued reports are
+    listed on /me/reports and open again from there without issuing another."""
     if actor.role is not Role.SUBJECT or not actor.subject_key:
         return RedirectResponse("/login", status_code=303)
     report = service.generate(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key)

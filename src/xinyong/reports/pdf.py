@@ -17,6 +17,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from xinyong.common.errors import DomainError
+from xinyong.reports.service import ordered_fields
 
 FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 FONT = "WQYZenHei"
@@ -73,7 +74,7 @@ def render(content: dict[str, Any], number: str, code: str, digest: str) -> byte
             rows = [[Paragraph("信息类别", body), Paragraph(_escape(record["item_name"]), body)]]
             rows += [
                 [Paragraph(_escape(name), body), Paragraph(_escape(value), body)]
-                for name, value in record["fields"].items()
+                for name, value in ordered_fields(record)
             ]
             if record.get("publicity_ends_on"):
                 rows.append(

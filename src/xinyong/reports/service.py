@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -13,8 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from xinyong.audit.tags import AuditTag
+from xinyong.common.clock import PLATFORM_TZ
 from xinyong.common.errors import DomainError, Forbidden, NotFound
-from xinyong.common.roles import Role
+from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.reports.models import CreditReport
 from xinyong.sharing.service import profile
@@ -49,6 +51,30 @@ def section_of(view: RecordView) -> str:
     return "other"
 
 
+def beijing_time(moment: dt.datetime) -> str:
+    """A moment as a reader reads it: Beijing time, to the second (2026-11-23 10:00:00)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(PLATFORM_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ordered_fields(record: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A stored record's fields in the catalog's order (the stored JSON sorts its keys; the
+    order is kept beside them as `field_order`; older reports fall back to the stored order)."""
+    fields: dict[str, Any] = record.get("fields") or {}
+    order = [n for n in record.get("field_order") or [] if n in fields]
+    order += [n for n in fields if n not in order]
+    return [(n, fields[n]) for n in order]
+
+
+def unverified_notice(item_names: list[str]) -> str:
+    """The notice for catalog items whose legal sources are not yet confirmed, for a reader."""
+    return (
+        f"{'、'.join(item_names)}所依据的部分国家规定条款或国家标准字段尚待本平台核实；"
+        "所列内容以信息提供单位报送的为准，如有疑问可以向本平台提出异议。"
+    )
+
+
 def canonical(content: dict[str, Any]) -> str:
     return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -80,8 +106,10 @@ def generate(ctx: Context, *, viewer: Viewer, subject_key: str) -> IssuedReport:
         raise Forbidden("reports.natural_person", "自然人的信用报告只向本人提供")
     sections: dict[str, list[dict[str, Any]]] = {code: [] for code, _ in SECTIONS}
     for view in result.records:
-        sections[section_of(view)].append(view.as_dict())
-    unverified = sorted({r["item"] for rs in sections.values() for r in rs if r["unverified"]})
+        shown = view.as_dict()
+        shown["field_order"] = list(view.fields)  # the catalog's order (the JSON sorts keys)
+        sections[section_of(view)].append(shown)
+    unverified = sorted({r["item_name"] for rs in sections.values() for r in rs if r["unverified"]})
     now = ctx.clock.now()
     content: dict[str, Any] = {
         "title": "公共信用信息报告",
@@ -89,16 +117,12 @@ def generate(ctx: Context, *, viewer: Viewer, subject_key: str) -> IssuedReport:
         "subject": result.subject,
         "requested_by": actor.label,
         "purpose": viewer.purpose,
-        "generated_at": now.isoformat(),
+        "generated_at": beijing_time(now),
         "as_of": ctx.today().isoformat(),
         "sections": [
             {"code": code, "name": name, "records": sections[code]} for code, name in SECTIONS
         ],
-        "notes": (
-            [f"目录项{'、'.join(unverified)}的部分出处（国家规定条款或国家标准字段）未经核实"]
-            if unverified
-            else []
-        ),
+        "notes": [unverified_notice(unverified)] if unverified else [],
     }
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     digest = digest_of(content)
@@ -154,7 +178,7 @@ def verify(
     answer: dict[str, Any] = {
         "authentic": True,
         "number": row.number,
-        "generated_at": row.generated_at.isoformat(),
+        "generated_at": beijing_time(row.generated_at),
         "as_of": row.as_of.isoformat(),
         "digest": row.digest,
         "subject": json.loads(row.content_json)["subject"]["name"],
@@ -164,3 +188,44 @@ def verify(
         answer["content_matches"] = same
         answer["message"] = "报告内容与签发时一致" if same else "报告内容已被改动"
     return answer
+
+
+def issued_to(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
+    """The reports `actor` asked for about itself, newest first ("my reports")."""
+    if actor.role is not Role.SUBJECT or not actor.subject_key or not actor.username:
+        return []
+    with ctx.sessions() as session:
+        rows = session.scalars(
+            select(CreditReport)
+            .where(
+                CreditReport.subject_key == actor.subject_key,
+                CreditReport.requested_by == actor.username,
+            )
+            .order_by(CreditReport.id.desc())
+            .limit(200)
+        )
+        return [
+            {
+                "number": r.number,
+                "generated_at": beijing_time(r.generated_at),
+                "as_of": r.as_of.isoformat(),
+                "digest": r.digest,
+            }
+            for r in rows
+        ]
+
+
+def own_report(ctx: Context, actor: Actor, number: str) -> CreditReport:
+    """One of the reports `actor` asked for about itself, by number (no code needed)."""
+    with ctx.sessions() as session:
+        row = session.scalar(
+            select(CreditReport).where(CreditReport.number == number.strip().upper())
+        )
+    if (
+        row is None
+        or actor.role is not Role.SUBJECT
+        or row.subject_key != actor.subject_key
+        or row.requested_by != actor.username
+    ):
+        raise NotFound("reports.not_found", "未找到该报告")
+    return row

@@ -12,7 +12,9 @@ from xinyong.web.errors import error_responses
 router = Router(tags=["信用信息查询"])
 
 
-@router.get("/api/search", responses=error_responses(403))
+@router.get(
+    "/api/search", summary="按名称或统一社会信用代码查询信用主体", responses=error_responses(403)
+)
 def search_subjects(
     q: Name, ctx: ContextDep, session: SessionDep, actor: ActorDep, page: PageNumber = 1
 ) -> dict[str, Any]:

@@ -61,15 +61,18 @@ router.add_api_route(
     subject_records,
     methods=["GET"],
     response_model=None,
-    summary="Subject Records",
+    summary="查询信用主体的信用信息",
     description=subject_records.__doc__,
-    openapi_extra={"parameters": _RECORDS_PARAMETERS},
+    openapi_extra={
+        "parameters": _RECORDS_PARAMETERS,
+        "security": [{"bearer": []}, {"apiKey": []}, {}],  # the public too
+    },
     responses=error_responses(401, 403, 404),
     route_class_override=DirectRoute,
 )
 
 
-@router.get("/api/me/records", responses=error_responses(404))
+@router.get("/api/me/records", summary="查询本人的信用信息", responses=error_responses(404))
 def my_records(
     ctx: ContextDep,
     actor: SubjectDep,
@@ -79,7 +82,7 @@ def my_records(
     return profile(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key).as_dict()
 
 
-@router.get("/api/me/accesses")
+@router.get("/api/me/accesses", summary="查看谁查询、使用了我的信息")
 def my_accesses(
     session: SessionDep,
     actor: SubjectDep,
@@ -89,7 +92,9 @@ def my_accesses(
     return access_log(session, actor, actor.subject_key)
 
 
-@router.get("/api/me/records/{item_code}/{record_key}/history")
+@router.get(
+    "/api/me/records/{item_code}/{record_key}/history", summary="查看本人一项信息的来源和变动"
+)
 def my_record_history(
     item_code: Key,
     record_key: RecordKey,

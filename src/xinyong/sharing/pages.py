@@ -4,7 +4,7 @@ publicity lists, and an agency's query with its statutory purpose."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Form, Request
@@ -14,15 +14,25 @@ from sqlalchemy import select
 from xinyong.authorisations.service import describe, hides_good_information, of_subject
 from xinyong.catalog.service import list_items
 from xinyong.common.errors import NotFound
-from xinyong.common.identifiers import looks_like_citizen_id
+from xinyong.common.identifiers import check_identifier, looks_like_citizen_id
 from xinyong.common.inputs import FormDate, FormName, Key, Name, PageNumber, RecordKey, Text
-from xinyong.common.roles import Role
+from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
+from xinyong.lists.models import ListEntry
+from xinyong.lists.recognition import (
+    LIST_LABELS,
+    audit_persons_shown,
+    entry_in_force,
+    entry_status,
+    visible_to,
+)
 from xinyong.providers.models import ProviderUnit
 from xinyong.sharing.lists import PAGE as PUBLICITY_PAGE
 from xinyong.sharing.lists import PUBLICITY_LISTS, publicity_list
+from xinyong.sharing.schemas import Profile
 from xinyong.sharing.service import access_log, profile, record_history
-from xinyong.visibility.engine import Viewer
+from xinyong.subjects.models import Subject
+from xinyong.visibility.engine import RecordView, Viewer
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.layout import templates
 
@@ -62,6 +72,9 @@ def my_page(
             "actor": actor,
             "profile": mine,
             "accesses": accesses,
+            # the subject's own reads apart from others' (the log a subject reads for others)
+            "own_accesses": [e for e in accesses if e["who"] == actor.username],
+            "others_accesses": [e for e in accesses if e["who"] != actor.username],
             "authorisations": grants,
             "grantable": grantable,
             "hide_good": hide_good,
@@ -92,14 +105,160 @@ def my_record_history_page(
     )
 
 
+#: The sections of a subject's page, as users of 信用中国 know them, in their order.
+SECTIONS = (
+    ("basic", "基本信息"),
+    ("licence", "行政许可"),
+    ("penalty", "行政处罚"),
+    ("incentive", "守信激励"),
+    ("serious", "严重失信"),
+    ("commitment", "信用承诺"),
+    ("evaluation", "信用评价"),
+    ("other", "其他"),
+)
+#: The one table from the catalog's categories (HLJ 18, catalog.categories) to those sections.
+#: Two rules stand above it: a serious dishonesty record is under 严重失信 whatever its category,
+#: and an administrative record of dishonesty is a penalty (行政处罚), any other a licence.
+CATEGORY_SECTIONS = {
+    "registration": "basic",
+    "administrative": "licence",
+    "commendation": "incentive",
+    "commitment": "commitment",
+    "public_utility": "other",
+    "judicial": "other",
+    "refusal_to_pay": "other",
+    "refusal_to_perform": "other",
+    "falsification": "other",
+    "other_provincial": "other",
+}
+#: A list entry's section: the red list is an incentive, the serious list serious dishonesty.
+LIST_SECTIONS = {"red": "incentive", "serious": "serious"}
+KIND_LABELS = {"legal_person": "法人和非法人组织", "natural_person": "自然人"}
+SUBJECT_STATE_LABELS = {
+    "active": "存续",
+    "deregistered": "注销",
+    "revoked": "吊销",
+    "closed": "注销",
+}
+
+
+def section_of(view: RecordView) -> str:
+    if view.severity == "serious":
+        return "serious"
+    if view.category == "administrative" and view.nature == "dishonesty":
+        return "penalty"
+    return CATEGORY_SECTIONS.get(view.category, "other")
+
+
+def _registration(
+    ctx: Context, key: str, header: dict[str, Any], views: list[RecordView]
+) -> dict[str, Any]:
+    """The subject's registration facts: type and region from its code (GB 32100), status, and
+    the legal representative as the records the engine showed this viewer carry it."""
+    check = check_identifier(key, ctx.today())
+    facts: dict[str, Any] = {
+        "kind": KIND_LABELS.get(str(header.get("kind")), "—"),
+        "category": check.info.get("category") if check.kind == "uscc" else None,
+        "authority": check.info.get("authority") if check.kind == "uscc" else None,
+        "region": check.info.get("region") if check.kind == "uscc" else None,
+        "representative": None,
+    }
+    for view in sorted(views, key=lambda v: (v.category != "registration", v.decided_on is None)):
+        if view.fields.get("法定代表人"):
+            facts["representative"] = view.fields["法定代表人"]
+            break
+    return facts
+
+
+def _entries(ctx: Context, actor: Actor, key: str) -> tuple[list[ListEntry], str | None]:
+    """The subject's list entries this viewer may see, newest first, and its registered state."""
+    today = ctx.today()
+    with ctx.sessions() as session:
+        entries = [
+            e
+            for e in session.scalars(
+                select(ListEntry)
+                .where(ListEntry.subject_key == key)
+                .order_by(ListEntry.decided_on.desc(), ListEntry.id.desc())
+            )
+            if visible_to(e, actor, today)
+        ]
+        state = session.scalar(select(Subject.state).where(Subject.subject_key == key))
+    return entries, state
+
+
+def _page_context(
+    ctx: Context,
+    actor: Actor,
+    key: str,
+    shown: Profile,
+    entries: list[ListEntry],
+    state: str | None,
+) -> dict[str, Any]:
+    """What the subject page shows besides the profile: facts, list status, sections."""
+    today = ctx.today()
+    if entries:
+        audit_persons_shown(ctx, actor, entries)
+    sections: dict[str, list[Any]] = {code: [] for code, _ in SECTIONS}
+    for view in shown.records:
+        sections[section_of(view)].append(view)
+    listings: dict[str, list[dict[str, Any]]] = {code: [] for code, _ in SECTIONS}
+    for e in entries:
+        listings[LIST_SECTIONS.get(e.list_kind, "other")].append(
+            {
+                "number": e.number,
+                "list_label": LIST_LABELS.get(e.list_kind, "名单"),
+                "list_kind": e.list_kind,
+                "authority": e.authority,
+                "decided_on": e.decided_on,
+                "valid_until": e.valid_until,
+                "status": entry_status(e, today),
+                "in_force": entry_in_force(e, today),
+            }
+        )
+    on_list = {
+        kind: [x for x in listings[section] if x["list_kind"] == kind and x["in_force"]]
+        for kind, section in LIST_SECTIONS.items()
+    }
+    return {
+        "facts": _registration(ctx, key, shown.subject, shown.records),
+        "state_label": SUBJECT_STATE_LABELS.get(state or "", "—"),
+        "sections": [(code, label, sections[code], listings[code]) for code, label in SECTIONS],
+        "on_list": on_list,
+    }
+
+
 @router.get("/subjects/{key}", response_class=HTMLResponse)
 def subject_page(request: Request, key: Key, ctx: ContextDep, actor: ActorDep) -> Response:
-    """A subject's page: what this viewer may see (the public: what is open)."""
-    shown = profile(ctx, viewer=Viewer(actor=actor), subject_key=key)
+    """A subject's page: its registration facts, its red- and serious-list status with links to
+    the decisions, and its records by section with counts, as this viewer may see them. A
+    subject on a list has a page even when the platform holds no record of it."""
+    key = key.strip().upper()
+    entries, state = _entries(ctx, actor, key)
+    try:
+        shown = profile(ctx, viewer=Viewer(actor=actor), subject_key=key)
+    except NotFound:
+        if not entries:
+            raise
+        shown = Profile(
+            subject={
+                "subject_key": key,
+                "name": entries[0].subject_name,
+                "kind": entries[0].subject_kind,
+                "region": None,
+                "as_of": ctx.today().isoformat(),
+            }
+        )
     return templates.TemplateResponse(
         request,
         "sharing/subject.html",
-        {"ctx": ctx, "actor": actor, "profile": shown, "receipt": None},
+        {
+            "ctx": ctx,
+            "actor": actor,
+            "profile": shown,
+            "receipt": None,
+            **_page_context(ctx, actor, key, shown, entries, state),
+        },
     )
 
 
@@ -178,6 +337,7 @@ def agency_query(
     if actor.role is not Role.AGENCY:
         return RedirectResponse("/login", status_code=303)
     shown = profile(ctx, viewer=Viewer(actor=actor, purpose=purpose), subject_key=key)
+    entries, state = _entries(ctx, actor, key.strip().upper())
     return templates.TemplateResponse(
         request,
         "sharing/subject.html",
@@ -187,5 +347,6 @@ def agency_query(
             "profile": shown,
             "receipt": shown.audit_id,
             "purpose": purpose_names(ctx).get(purpose, purpose),
+            **_page_context(ctx, actor, key.strip().upper(), shown, entries, state),
         },
     )

@@ -80,7 +80,8 @@ def _check_viewer(
             raise DomainError(
                 code="sharing.purpose_required",
                 message="国家机关查询须说明依法履职的用途："
-                + "、".join(e["code"] for e in scenarios.value),
+                + "、".join(str(e["name"]) for e in scenarios.value),
+                details={"purposes": [e["code"] for e in scenarios.value]},
                 citations=list(scenarios.citations),
             )
     # a provider unit reads a person only if it provided information about them itself

@@ -17,7 +17,12 @@ router = Router()
 WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 
-@router.post("/api/subjects/{key}/links", status_code=201, tags=["信用主体"])
+@router.post(
+    "/api/subjects/{key}/links",
+    summary="登记法定代表人等关联人员",
+    status_code=201,
+    tags=["信用主体"],
+)
 def new_link(
     key: Key,
     body: LinkIn,
@@ -33,14 +38,16 @@ def new_link(
     return {"id": link.id, "relation": link.relation, "listed": listed}
 
 
-@router.get("/api/subjects/{key}/links", tags=["信用主体"])
+@router.get("/api/subjects/{key}/links", summary="查看关联人员", tags=["信用主体"])
 def get_links(key: Key, ctx: ContextDep, actor: ActorDep) -> list[dict[str, Any]]:
     """The persons who answer for an organisation (HLJ 33): names desensitised except to the
     person, the organisation, staff and agencies; each read audited."""
     return shown_links(ctx, actor=actor, organisation_key=key)
 
 
-@router.get("/api/identifiers/{value}", tags=["主体标识"])
+@router.get(
+    "/api/identifiers/{value}", summary="校验统一社会信用代码或公民身份号码", tags=["主体标识"]
+)
 def identifier_check(value: Key, ctx: ContextDep) -> dict[str, Any]:
     """Check a 统一社会信用代码 or 公民身份号码 and say which rule failed."""
     return check_identifier(value, ctx.today()).as_dict()

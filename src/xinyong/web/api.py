@@ -17,7 +17,7 @@ router = Router(prefix="/api")
 HEALTH_THREADS = 2
 
 
-@router.get("/health", response_model=Health, tags=["平台"])
+@router.get("/health", summary="服务健康检查", response_model=Health, tags=["平台"])
 async def health(request: Request, ctx: ContextDep) -> Health:
     """The process, a pooled database connection and the database answer. The probe runs in a
     worker thread of its own (not behind the queue of the sync routes) so that a saturated

@@ -381,6 +381,26 @@ def _codes_of(route: APIRoute) -> set[int]:
     return codes
 
 
+#: How a caller proves who it is (web/deps.py `_token`): "Authorize" in /docs takes either.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "访问令牌：以用户名和密码调用 POST /api/auth/token 取得",
+    },
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "API密钥：由管理员签发，或在 POST /api/auth/api-keys 自行签发",
+    },
+}
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
 def _document_errors(app: FastAPI) -> None:
     generate = app.openapi
 
@@ -393,13 +413,24 @@ def _document_errors(app: FastAPI) -> None:
         components.update(error_schema.pop("$defs", {}))
         components["ErrorOut"] = error_schema
         ref = {"$ref": "#/components/schemas/ErrorOut"}
+        schema["components"]["securitySchemes"] = SECURITY_SCHEMES
         for route, path in _api_routes(app):
+            codes = _codes_of(route)
             for method in route.methods or ():
                 operation = schema["paths"].get(path, {}).get(method.lower())
                 if operation is None:
                     continue
+                if 401 in codes:  # an account may call it: "Authorize" in /docs applies
+                    required = 403 in codes
+                    operation["security"] = [{"bearer": []}, {"apiKey": []}] + (
+                        [] if required else [{}]
+                    )
+                if not _chinese(operation.get("summary", "")):
+                    doc = (route.endpoint.__doc__ or "").strip().split("\n")[0]
+                    if _chinese(doc):
+                        operation["summary"] = doc
                 answers = operation.setdefault("responses", {})
-                for code in sorted(_codes_of(route)):
+                for code in sorted(codes):
                     answers[str(code)] = {
                         "description": ERROR_MEANINGS[code],
                         "content": {"application/json": {"schema": ref}},

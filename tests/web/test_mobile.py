@@ -1,0 +1,108 @@
+"""Issue 16 (HLJ 24 names mobile terminals): the main pages at 1366 and 390 px wide in
+Chromium. Each is saved as a screenshot (the paths are printed, for a look by eye) and checked
+that nothing overflows the viewport: the document is no wider than the window. At 390 px the
+menu is collapsed behind its button and opens without a script."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.web.conftest import login_as
+from xinyong.demo.seed import DEMO_COMPANY
+from xinyong.lists.demo import DEMO_LISTED
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (1366, 390)
+PUBLIC_PAGES = (
+    "/",
+    f"/search?q={DEMO_COMPANY}",
+    "/search?q=哈尔滨",
+    f"/subjects/{DEMO_COMPANY}",
+    f"/subjects/{DEMO_LISTED}",
+    "/lists/serious",
+    "/lists/red",
+    "/publicity/penalties",
+    "/publicity/licences",
+    "/rules",
+    "/reports/verify",
+    "/login",
+    "/no-such-page",
+)
+ACCOUNT_PAGES = {
+    "company": ("/me", "/me/reports", "/me/cases"),
+    "staff": ("/staff/cases", "/staff/lists"),
+    "agency": ("/agency", "/agency/check"),
+}
+SHOTS = Path(tempfile.mkdtemp(prefix="xinyong-screens-"))
+
+
+def overflow(page: Page) -> int:
+    """How many pixels the document is wider than the window (0: nothing overflows)."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - window.innerWidth")  # type: ignore[arg-type]
+    )
+
+
+def shoot(page: Page, name: str, width: int) -> Path:
+    path = SHOTS / f"{name}-{width}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
+
+
+def slug(path: str) -> str:
+    return path.strip("/").replace("/", "_").replace("?", "_").replace("=", "_") or "home"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_public_pages_fit_the_window(server: str, browser: Browser, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    wide = []
+    for path in PUBLIC_PAGES:
+        page.goto(server + path)
+        shoot(page, slug(path), width)
+        if (extra := overflow(page)) > 0:
+            wide.append(f"{path}: {extra}px wider than the window")
+    context.close()
+    assert not wide, "\n".join(wide)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("account", sorted(ACCOUNT_PAGES))
+def test_account_pages_fit_the_window(
+    server: str, browser: Browser, account: str, width: int
+) -> None:
+    context, page = login_as(browser, server, account)
+    page.set_viewport_size({"width": width, "height": 900})
+    wide = []
+    for path in ACCOUNT_PAGES[account]:
+        page.goto(server + path)
+        shoot(page, f"{account}-{slug(path)}", width)
+        if (extra := overflow(page)) > 0:
+            wide.append(f"{path}: {extra}px wider than the window")
+    context.close()
+    assert not wide, "\n".join(wide)
+
+
+def test_the_menu_collapses_at_390_and_opens_without_a_script(
+    server: str, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 800}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    assert not page.locator("#menu").is_visible()
+    page.click("label.menu-button")
+    assert page.locator("#menu").is_visible()
+    assert page.locator("#menu a[href='/lists/serious']").is_visible()
+    context.close()
+    context = browser.new_context(viewport={"width": 1366, "height": 800})
+    page = context.new_page()
+    page.goto(server + "/")
+    assert page.locator("#menu").is_visible() and not page.locator("label.menu-button").is_visible()
+    context.close()
