@@ -390,6 +390,9 @@ def demo_load(
     except DomainError as exc:
         _fail(f"演示数据未载入（数据库未改动）：{exc.message}")
         return
+    except RuntimeError as exc:  # the story's own checks (demo/seed.py)
+        _fail(f"演示数据未载入（数据库未改动）：{exc}")
+        return
     typer.echo("已创建演示数据（合成）。" if created else "数据库已有数据，未重复载入演示数据。")
     typer.echo(f"演示账户（密码均为 {DEMO_PASSWORD}）：")
     for acc in DEMO_ACCOUNTS:
