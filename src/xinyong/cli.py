@@ -369,12 +369,32 @@ def audit_checkpoint() -> None:
 
 
 @demo_app.command("load")
-def demo_load() -> None:
-    """数据库为空时载入演示账户和少量合成数据，并打印演示账户。"""
+def demo_load(
+    on: Annotated[
+        str | None,
+        typer.Option(help="按该日期（YYYY-MM-DD，北京时间上午9时）载入，用于演示和测试；默认今天"),
+    ] = None,
+) -> None:
+    """数据库为空时载入演示账户和少量合成数据（全部成功或全部不写入），并打印演示账户。"""
+    from xinyong.common.clock import FixedClock
+    from xinyong.common.errors import DomainError
     from xinyong.common.roles import ROLE_LABELS
+    from xinyong.context import build_context
     from xinyong.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 
-    created = load_demo(_ctx())
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        _fail(f"日期应为YYYY-MM-DD：{on}")
+        return
+    try:
+        created = load_demo(build_context(clock=FixedClock(day)) if day else _ctx())
+    except DomainError as exc:
+        _fail(f"演示数据未载入（数据库未改动）：{exc.message}")
+        return
+    except RuntimeError as exc:  # the story's own checks (demo/seed.py)
+        _fail(f"演示数据未载入（数据库未改动）：{exc}")
+        return
     typer.echo("已创建演示数据（合成）。" if created else "数据库已有数据，未重复载入演示数据。")
     typer.echo(f"演示账户（密码均为 {DEMO_PASSWORD}）：")
     for acc in DEMO_ACCOUNTS:

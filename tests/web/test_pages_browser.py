@@ -69,7 +69,7 @@ def test_my_page_shows_my_information_and_who_read_it(server: str, browser: Brow
     assert "+00:00" not in accesses  # the platform's local time
     assert "暂无授权" in page.locator("#authorisations").inner_text()
     # the demo's own penalty, changed once by its provider (demo/seed.py `_own_records`)
-    row = page.locator("#records tbody tr", has_text="90号")
+    row = page.locator("#records tbody tr", has_text="149号")
     unit = row.locator("td").nth(3).inner_text()
     row.locator("a.history-link").click()  # the item's source and changes (HLJ 35, HRB 35)
     page.wait_for_selector("#versions")

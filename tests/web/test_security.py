@@ -62,6 +62,7 @@ def test_a_cross_site_form_post_with_the_cookie_is_refused_and_the_pages_own_for
     client: TestClient, ctx: Context
 ) -> None:
     browser_login(client, "citizen")
+    demo = count(ctx, Authorisation, Authorisation.grantee_username == "bank")  # demo/seed.py
     expires = (ctx.today() + dt.timedelta(days=30)).isoformat()
     form = {**GRANT, "expires_on": expires}
     # what another site's auto-submitting form sends: the cookie, no token
@@ -73,14 +74,14 @@ def test_a_cross_site_form_post_with_the_cookie_is_refused_and_the_pages_own_for
         "/me/authorisations", data={**form, "csrf_token": "0" * 64}, follow_redirects=False
     )
     assert wrong.status_code == 403
-    assert count(ctx, Authorisation, Authorisation.grantee_username == "bank") == 0
+    assert count(ctx, Authorisation, Authorisation.grantee_username == "bank") == demo
     # the platform's own form carries the token
     token = form_token(client, "/me")
     ok = client.post(
         "/me/authorisations", data={**form, "csrf_token": token}, follow_redirects=False
     )
     assert ok.status_code == 303 and "error" not in ok.headers["location"]
-    assert count(ctx, Authorisation, Authorisation.grantee_username == "bank") == 1
+    assert count(ctx, Authorisation, Authorisation.grantee_username == "bank") == demo + 1
     # the JSON API on the cookie: the token in a header; a bearer token needs none
     body = {**GRANT, "items": ["HLJ-GY-001"], "expires_on": expires}
     assert client.post("/api/me/authorisations", json=body).status_code == 403
@@ -89,7 +90,7 @@ def test_a_cross_site_form_post_with_the_cookie_is_refused_and_the_pages_own_for
     bearer = login(client, "citizen")
     client.cookies.clear()
     assert client.post("/api/me/authorisations", json=body, headers=bearer).status_code == 201
-    assert count(ctx, Authorisation, Authorisation.grantee_username == "bank") == 3
+    assert count(ctx, Authorisation, Authorisation.grantee_username == "bank") == demo + 3
 
 
 def test_login_and_logout_forms_need_their_token(client: TestClient) -> None:

@@ -167,11 +167,21 @@ DEMO_ITEMS = [
 DEMO_PROVIDER = "HLJ-SCJG"
 
 
+#: Generated records are decided within this many days before today.
+HISTORY_DAYS = 1500
+
+
 def _record_row(
-    rng: random.Random, subject_key: str, n: int, seed: int, today: dt.date, now: dt.datetime
+    rng: random.Random,
+    subject_key: str,
+    n: int,
+    seed: int,
+    today: dt.date,
+    now: dt.datetime,
+    history: int = HISTORY_DAYS,
 ) -> dict[str, Any]:
     item, nature, severity, category, title = rng.choice(DEMO_ITEMS)
-    decided = today - dt.timedelta(days=rng.randint(1, 1500))
+    decided = today - dt.timedelta(days=rng.randint(1, history))
     payload = json.dumps(
         {"synthetic": True, "文书号": f"演示〔{decided.year}〕{rng.randint(1, 9999)}号"},
         ensure_ascii=False,
@@ -201,9 +211,15 @@ def _record_row(
 
 
 def stream(
-    seed: int, subjects: int, records: int, today: dt.date, now: dt.datetime
+    seed: int,
+    subjects: int,
+    records: int,
+    today: dt.date,
+    now: dt.datetime,
+    history: int = HISTORY_DAYS,
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Yields each subject with its records; records are spread evenly over subjects."""
+    """Yields each subject with its records; records are spread evenly over subjects, decided
+    within the last `history` days."""
     rng = random.Random(seed)
     base = (seed % 800) * 1_000_000_000
     per, extra = divmod(records, subjects) if subjects else (0, 0)
@@ -213,7 +229,7 @@ def stream(
         count = per + (1 if i < extra else 0)
         rows = []
         for _ in range(count):
-            rows.append(_record_row(rng, subject["subject_key"], n, seed, today, now))
+            rows.append(_record_row(rng, subject["subject_key"], n, seed, today, now, history))
             n += 1
         yield subject, rows
 
@@ -226,10 +242,14 @@ def generate(
     seed: int,
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
+    since: dt.date | None = None,
 ) -> Counts:
-    """Insert synthetic subjects and records, committing every `batch` subjects."""
+    """Insert synthetic subjects and records, committing every `batch` subjects. Records are
+    decided within the last HISTORY_DAYS days, and not before `since` (given: the day the rules
+    that read them came into force, so that a demo loaded on any date can list them)."""
     counts = Counts()
     now, today = ctx.clock.now(), ctx.today()
+    history = HISTORY_DAYS if since is None else max(1, min(HISTORY_DAYS, (today - since).days))
     pending_s: list[dict[str, Any]] = []
     pending_r: list[dict[str, Any]] = []
 
@@ -258,7 +278,7 @@ def generate(
         pending_s.clear()
         pending_r.clear()
 
-    for subject, recs in stream(seed, subjects, records, today, now):
+    for subject, recs in stream(seed, subjects, records, today, now, history):
         pending_s.append(subject)
         pending_r.extend(recs)
         if len(pending_s) >= batch:

@@ -1,9 +1,12 @@
 """Chapter-4 demo data for `make run`: one published measure per list, red-list criteria, one
-red-list and one serious-dishonesty entry, all synthetic."""
+red-list and one serious-dishonesty entry (with the listed company's linked legal representative,
+HLJ 33), all synthetic and dated from the day it is loaded."""
 
 from __future__ import annotations
 
 import datetime as dt
+
+from sqlalchemy import select
 
 from xinyong.common.roles import SYSTEM
 from xinyong.context import Context
@@ -11,9 +14,11 @@ from xinyong.demo.generate import synthetic_uscc
 from xinyong.law.workdays import add_period
 from xinyong.lists import court_debtors, criteria, recognition
 from xinyong.lists.measures import define_measure, publish_measure
+from xinyong.lists.models import ListEntry
 from xinyong.lists.schemas import CriteriaIn, MeasureIn, RecognitionIn
 
 DEMO_LISTED = synthetic_uscc(7_000_002, "230102")
+DEMO_LISTED_NAME = "哈尔滨演示围标建材有限公司（演示）"
 
 
 def load_lists_demo(ctx: Context, *, company: str) -> None:
@@ -97,14 +102,14 @@ def load_lists_demo(ctx: Context, *, company: str) -> None:
                 decided_on=today,
             ),
         )
-        recognition.recognise(
+        listed = recognition.recognise(
             session,
             ctx,
             actor=SYSTEM,
             list_kind="serious",
             body=RecognitionIn(
                 subject_key=DEMO_LISTED,
-                subject_name="哈尔滨演示围标建材有限公司（演示）",
+                subject_name=DEMO_LISTED_NAME,
                 authority="哈尔滨市市场监督管理局（演示）",
                 conduct_category="market_order",
                 basis_type="administrative_penalty",
@@ -117,4 +122,14 @@ def load_lists_demo(ctx: Context, *, company: str) -> None:
                 decided_on=today,
             ),
         )
+        # Where a natural person is told before listing (HRB 31 ¶2), the demo's notice reached
+        # the legal representative the same day.
+        for entry in session.scalars(
+            select(ListEntry).where(
+                ListEntry.parent_id == listed.id, ListEntry.state == "notice_pending"
+            )
+        ):
+            recognition.deliver_notice(
+                session, ctx, actor=SYSTEM, number=entry.number, delivered_on=today
+            )
         court_debtors.sync_court_debtors(session, ctx, actor=SYSTEM)  # HLJ 28 ¶3 for generated rows
