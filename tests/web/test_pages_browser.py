@@ -160,28 +160,29 @@ def test_agency_query_with_purpose_shows_the_audit_receipt(server: str, browser:
     context.close()
 
 
+BANK = "龙江示范银行"  # the grantee by its name, not its login name
+
+
 def test_grant_revoke_and_good_publicity_from_my_page(server: str, browser: Browser) -> None:
     context, page = login_as(browser, server, "company")
     page.goto(server + "/me")
-    page.fill("#grantee", "bank")
+    page.select_option("#grantee", "bank")
     page.select_option("#items", ["HLJ-GY-001"])
     page.fill("#grant-purpose", "贷款审批")
     page.fill("#expires_on", "2099-01-01")  # a lifetime authorisation is refused
     page.click("#grant")
     assert "不得一次授权终身" in page.locator("#error").inner_text()
-    page.fill("#grantee", "bank")
+    page.select_option("#grantee", "bank")
     page.select_option("#items", ["HLJ-GY-001"])
     page.fill("#grant-purpose", "贷款审批")
     page.fill("#expires_on", "2027-01-31")
     page.click("#grant")
     page.wait_for_load_state()
     assert page.locator("#error").count() == 0, page.locator("#error").inner_text()
-    row = page.locator("#authorisations tbody tr", has_text="bank")
+    row = page.locator("#authorisations tbody tr", has_text=BANK)
     assert "有效" in row.inner_text()
     row.locator("button.revoke").click()
-    assert (
-        "已失效或已撤销" in page.locator("#authorisations tbody tr", has_text="bank").inner_text()
-    )
+    assert "已失效或已撤销" in page.locator("#authorisations tbody tr", has_text=BANK).inner_text()
     page.check("#hide-good")
     page.click("#save-preferences")
     assert page.is_checked("#hide-good")
@@ -213,14 +214,14 @@ def test_csrf_tokens_in_a_real_browser_and_back_after_logout(server: str, browse
     mine = page.goto(server + "/me")
     assert mine is not None and mine.headers["cache-control"] == "no-store"
     assert DEMO_CITIZEN in page.locator("main").inner_text()
-    page.fill("#grantee", "bank")
+    page.select_option("#grantee", "bank")
     page.select_option("#items", ["HLJ-GY-001"])
     page.fill("#grant-purpose", "贷款审批")
     page.fill("#expires_on", "2027-01-31")
     page.click("#grant")
     page.wait_for_url(server + "/me")
     assert page.locator("#error").count() == 0
-    granted = page.locator("#authorisations tbody tr", has_text="bank").count()
+    granted = page.locator("#authorisations tbody tr", has_text=BANK).count()
     assert granted >= 1
 
     forged = (
@@ -236,7 +237,7 @@ def test_csrf_tokens_in_a_real_browser_and_back_after_logout(server: str, browse
     page.goto("http://attacker.invalid/")
     page.wait_for_load_state()
     page.goto(server + "/me")
-    rows = page.locator("#authorisations tbody tr", has_text="bank")
+    rows = page.locator("#authorisations tbody tr", has_text=BANK)
     assert rows.count() == granted and "forged" not in page.locator("#authorisations").inner_text()
 
     page.click("text=退出")

@@ -143,6 +143,28 @@ def describe(row: Authorisation, today: dt.date) -> dict[str, Any]:
     }
 
 
+def grantee_names(session: Session, rows: list[Authorisation]) -> dict[str, str]:
+    """The grantees' names (a bank's, a credit service agency's) by username, for the subject's
+    page: the subject reads whom it authorised, not an account's login name."""
+    usernames = {r.grantee_username for r in rows}
+    if not usernames:
+        return {}
+    users = session.scalars(select(User).where(User.username.in_(usernames)))
+    return {u.username: u.organisation or u.display_name or u.username for u in users}
+
+
+def possible_grantees(session: Session) -> list[tuple[str, str]]:
+    """(username, name) of the institutions a subject may authorise (HLJ 23: financial
+    institutions and credit service agencies querying by agreement), by name."""
+    users = session.scalars(
+        select(User)
+        .where(User.role == Role.ORGANISATION.value, User.active.is_(True))
+        .where(User.disabled_at.is_(None))
+        .order_by(User.display_name)
+    )
+    return [(u.username, u.organisation or u.display_name or u.username) for u in users]
+
+
 def of_subject(session: Session, subject_key: str) -> list[Authorisation]:
     return list(
         session.scalars(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Body, Query, UploadFile
 
 from xinyong.common.errors import DomainError
-from xinyong.common.inputs import Key, RowId
+from xinyong.common.inputs import DB_INT32_MAX, Key, RowId
 from xinyong.common.roles import Role
 from xinyong.flows import AFTER_PUSH
 from xinyong.ingest import quarantine
@@ -116,7 +116,7 @@ def batches(
     on: dt.date | None = None,
     state: Key | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=DB_INT32_MAX)] = 0,
 ) -> dict[str, Any]:
     """Newest first; by catalog item, by the day received (Beijing time) and by state
     (processing while it runs, with its running counts; done, failed, interrupted)."""
@@ -157,7 +157,7 @@ def quarantined(
     provider: Key | None = None,
     state: Key | None = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=DB_INT32_MAX)] = 0,
 ) -> dict[str, Any]:
     total, rows = quarantine.list_quarantine(
         session, actor, acting_provider(actor, provider), state=state, limit=limit, offset=offset

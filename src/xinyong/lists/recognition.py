@@ -28,6 +28,7 @@ from xinyong.lists.notices import notify_state_units
 from xinyong.lists.schemas import RecognitionIn
 from xinyong.records import store
 from xinyong.subjects.models import Subject, SubjectLink
+from xinyong.subjects.relations import relation_labels
 from xinyong.visibility.masking import mask_id_number, mask_name
 
 RELATED_RULE = "serious_dishonesty.related_persons"
@@ -726,6 +727,7 @@ def describe_entry(entry: ListEntry, on: dt.date, *, full: bool) -> dict[str, An
         "status": entry_status(entry, on),
         "in_force": entry_in_force(entry, on),
         "relation": entry.relation,
+        "relation_label": relation_labels().get(entry.relation or "", entry.relation),
         "parent_id": entry.parent_id,
         "removed_on": entry.removed_on.isoformat() if entry.removed_on else None,
         "removal_reason": entry.removal_reason,

@@ -11,7 +11,13 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from xinyong.authorisations.service import describe, hides_good_information, of_subject
+from xinyong.authorisations.service import (
+    describe,
+    grantee_names,
+    hides_good_information,
+    of_subject,
+    possible_grantees,
+)
 from xinyong.catalog.service import list_items
 from xinyong.common.errors import NotFound
 from xinyong.common.identifiers import check_identifier, looks_like_citizen_id
@@ -56,8 +62,14 @@ def my_page(
     mine = profile(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key)
     with ctx.sessions() as session:
         accesses = access_log(session, actor, actor.subject_key, limit=50)
-        grants = [describe(a, ctx.today()) for a in of_subject(session, actor.subject_key)]
+        rows = of_subject(session, actor.subject_key)
+        names = grantee_names(session, rows)
+        grants = [
+            describe(a, ctx.today()) | {"grantee_name": names.get(a.grantee_username, "")}
+            for a in rows
+        ]
         grantable = [i for i in list_items(session) if i.opening == "conditional"]
+        grantees = possible_grantees(session)
         hide_good = hides_good_information(session, actor.subject_key)
         codes = {r.provider_code for r in mine.records}
         found = session.execute(
@@ -77,6 +89,7 @@ def my_page(
             "others_accesses": [e for e in accesses if e["who"] != actor.username],
             "authorisations": grants,
             "grantable": grantable,
+            "grantees": grantees,
             "hide_good": hide_good,
             "units": units,
             "purposes": purpose_names(ctx),
