@@ -89,12 +89,38 @@ def search_page(
     if _CODE_LIKE.match(compact) and any(c.isdigit() for c in compact):
         check = check_identifier(compact, ctx.today())
         if not check.valid:
-            return {"results": [], "total": 0, "page": 1, "pages": 1, "problem": explain(check)}
+            return {
+                "results": [],
+                "total": 0,
+                "more": False,
+                "page": 1,
+                "pages": 1,
+                "problem": explain(check),
+            }
         found = _by_identifier(session, ctx, actor, check.value, check.kind)
-        return {"results": found, "total": len(found), "page": 1, "pages": 1, "problem": None}
+        return {
+            "results": found,
+            "total": len(found),
+            "more": False,
+            "page": 1,
+            "pages": 1,
+            "problem": None,
+        }
     rows, total = _by_name(session, q, page)
-    pages = min(MAX_PAGES, max(1, -(-total // LIMIT)))
-    return {"results": rows, "total": total, "page": page, "pages": pages, "problem": None}
+    # A two-character query's total is its bigram's posting count, kept by the index; a longer
+    # one is not counted (a count of every match cost 3 s at p95 on PostgreSQL with 20,000
+    # subjects, against 4 ms for the page): "more than" the pages read so far, and a next page.
+    more = total < 0
+    total = page * LIMIT if more else total
+    pages = min(MAX_PAGES, page + 1 if more else max(1, -(-total // LIMIT)))
+    return {
+        "results": rows,
+        "total": total,
+        "more": more,
+        "page": page,
+        "pages": pages,
+        "problem": None,
+    }
 
 
 def _by_name(session: Session, q: str, page: int) -> tuple[list[dict[str, Any]], int]:
@@ -111,27 +137,14 @@ def _by_name(session: Session, q: str, page: int) -> tuple[list[dict[str, Any]],
     driver = min(sorted(grams), key=postings.__getitem__)
     contains = Subject.name.like(f"%{_escape_like(q)}%", escape="\\") if len(q) > 2 else None
     others = sorted(grams - {driver}, key=postings.__getitem__)
-    found = _walk(session, driver, others, contains, want=page * LIMIT)
+    # one name past the page: whether another page follows, for the price of one row
+    found = _walk(session, driver, others, contains, want=page * LIMIT + 1)
     rows = [_row(s, masked=False) for s in found[(page - 1) * LIMIT : page * LIMIT]]
-    return rows, _count(session, driver, others, contains)
-
-
-def _count(
-    session: Session, gram: str, others: list[str], contains: ColumnElement[bool] | None
-) -> int:
-    """How many organisations' names hold the query (the total a results page shows)."""
-    query = (
-        select(func.count())
-        .select_from(_POSTINGS)
-        .join(Subject, Subject.id == _POSTINGS.subject_id)
-        .where(
-            _POSTINGS.gram == gram,
-            Subject.kind != "natural_person",
-            *[_probe(other) for other in others],
-            *([contains] if contains is not None else []),
-        )
-    )
-    return int(session.scalar(query) or 0)
+    if len(found) <= page * LIMIT:  # the walk reached the end: the total is known
+        return rows, len(found)
+    if contains is None:  # a bigram: the index keeps how many names hold it
+        return rows, int(postings[driver])
+    return rows, -1  # a longer query: more than these, not counted
 
 
 FIRST_SLICE, LARGEST_SLICE = 64, 4096
