@@ -260,15 +260,12 @@ def case_attachment_download(
     row, data = service.read_attachment(
         session, ctx, actor=actor, number=number, attachment_id=attachment_id
     )
-    return service_download(row, data)
-
-
-def service_download(row: Any, data: bytes) -> Response:
-    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[row.content_type]
     return Response(
         data,
         media_type=row.content_type,
-        headers={"Content-Disposition": f'attachment; filename="attachment-{row.id}.{ext}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{service.attachment_filename(row)}"'
+        },
     )
 
 

@@ -298,11 +298,12 @@ def attachment(number: Key, attachment_id: IntRowId, ctx: ContextDep, actor: Act
         row, data = service.read_attachment(
             session, ctx, actor=actor, number=number, attachment_id=attachment_id
         )
-    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[row.content_type]
     return Response(
         data,
         media_type=row.content_type,
-        headers={"Content-Disposition": f'attachment; filename="attachment-{row.id}.{ext}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{service.attachment_filename(row)}"'
+        },
     )
 
 

@@ -961,6 +961,13 @@ MAGIC = (
 )
 
 
+def attachment_filename(row: CaseAttachment) -> str:
+    """The name a downloaded evidence file is given: its number and the extension of its
+    checked type (never the uploader's file name)."""
+    ext = next(ext for _, kind, ext in MAGIC if kind == row.content_type)
+    return f"attachment-{row.id}.{ext}"
+
+
 def attachment_folder(ctx: Context) -> Path:
     return Path(ctx.settings.data_dir) / "attachments"
 
