@@ -26,6 +26,7 @@ from xinyong.lists.measures import check_measures
 from xinyong.lists.models import Emergency, ListEntry, RedListCriteria
 from xinyong.lists.notices import notify_state_units
 from xinyong.lists.schemas import RecognitionIn
+from xinyong.providers.service import unit_names
 from xinyong.records import store
 from xinyong.subjects.models import Subject, SubjectLink
 from xinyong.subjects.relations import relation_labels
@@ -612,8 +613,6 @@ def public_rows(session: Session, entries: list[ListEntry], on: dt.date) -> list
     its name is named from the subject register), natural persons by masked name only, the
     deciding unit by its name; `subject_page` only for organisations (a person's page address
     would carry the ID number)."""
-    from xinyong.providers.models import ProviderUnit
-
     keys = {e.subject_key for e in entries}
     names = (
         dict(
@@ -624,16 +623,7 @@ def public_rows(session: Session, entries: list[ListEntry], on: dt.date) -> list
         if keys
         else {}
     )
-    codes = {e.authority for e in entries}
-    units = (
-        dict(
-            session.execute(
-                select(ProviderUnit.code, ProviderUnit.name).where(ProviderUnit.code.in_(codes))
-            ).all()
-        )
-        if codes
-        else {}
-    )
+    units = unit_names(session, {e.authority for e in entries})
     out = []
     for e in entries:
         row = describe_entry(e, on, full=False)

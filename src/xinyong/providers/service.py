@@ -121,3 +121,13 @@ def units(session: Session, query: str = "") -> list[ProviderUnit]:
 
 def agencies(session: Session) -> list[Agency]:
     return list(session.scalars(select(Agency).order_by(Agency.name)))
+
+
+def unit_names(session: Session, codes: set[str]) -> dict[str, str]:
+    """Provider units' names by code, for pages that name a deciding or providing unit."""
+    if not codes:
+        return {}
+    found = session.execute(
+        select(ProviderUnit.code, ProviderUnit.name).where(ProviderUnit.code.in_(codes))
+    )
+    return {code: name for code, name in found}

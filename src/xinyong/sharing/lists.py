@@ -23,7 +23,7 @@ from xinyong.catalog.service import get_item, spec_of
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ANONYMOUS, Actor
 from xinyong.context import Context
-from xinyong.providers.models import ProviderUnit
+from xinyong.providers.service import unit_names
 from xinyong.records import store
 from xinyong.subjects.models import Subject
 from xinyong.visibility.engine import RecordView, Viewer, view_record
@@ -108,13 +108,7 @@ def _named(
             )
         )
     }
-    units = dict(
-        session.execute(
-            select(ProviderUnit.code, ProviderUnit.name).where(
-                ProviderUnit.code.in_({v.provider_code for _, v in shown})
-            )
-        ).all()
-    )
+    units = unit_names(session, {v.provider_code for _, v in shown})
     out = []
     for key, view in shown:
         row = view.as_dict()

@@ -32,7 +32,7 @@ from xinyong.lists.recognition import (
     entry_status,
     visible_to,
 )
-from xinyong.providers.models import ProviderUnit
+from xinyong.providers.service import unit_names
 from xinyong.sharing.lists import PAGE as PUBLICITY_PAGE
 from xinyong.sharing.lists import PUBLICITY_LISTS, publicity_list
 from xinyong.sharing.schemas import Profile
@@ -71,11 +71,7 @@ def my_page(
         grantable = [i for i in list_items(session) if i.opening == "conditional"]
         grantees = possible_grantees(session)
         hide_good = hides_good_information(session, actor.subject_key)
-        codes = {r.provider_code for r in mine.records}
-        found = session.execute(
-            select(ProviderUnit.code, ProviderUnit.name).where(ProviderUnit.code.in_(codes))
-        )
-        units = {code: name for code, name in found}
+        units = unit_names(session, {r.provider_code for r in mine.records})
     return templates.TemplateResponse(
         request,
         "sharing/me.html",
