@@ -36,6 +36,8 @@ providers_app = typer.Typer(help="信息提供单位", no_args_is_help=True)
 lists_app = typer.Typer(help="守信激励与严重失信主体名单、联合奖惩核查", no_args_is_help=True)
 agencies_app = typer.Typer(help="国家机关（依法履职查询、联合奖惩核查）", no_args_is_help=True)
 keys_app = typer.Typer(help="API密钥：签发、列出、轮换、撤销", no_args_is_help=True)
+peers_app = typer.Typer(help="交换平台（上级、下级平台）登记", no_args_is_help=True)
+exchange_app = typer.Typer(help="平台间信息交换", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (law_app, "law"),
@@ -51,6 +53,8 @@ for sub, name in (
     (lists_app, "lists"),
     (keys_app, "keys"),
     (agencies_app, "agencies"),
+    (peers_app, "peers"),
+    (exchange_app, "exchange"),
 ):
     app.add_typer(sub, name=name)
 
@@ -911,6 +915,76 @@ def lists_check(
     csv.writer(buffer).writerows(as_csv_rows(answer))
     typer.echo(buffer.getvalue(), nl=False)
     typer.echo(f"核查编号{answer.check.id}，摘要{answer.check.digest}", err=True)
+
+
+@peers_app.command("add")
+def peers_add(
+    code: Annotated[str, typer.Argument(help="平台代码（6位行政区划代码，如230000）")],
+    name: Annotated[str, typer.Argument(help="平台名称")],
+    url: Annotated[str, typer.Option(help="对方交换接口的地址，如 http://10.0.0.2:8000")],
+    public_key: Annotated[str, typer.Option(help="对方的交换公钥（64位十六进制）")],
+    relation: Annotated[str, typer.Option(help="upper（上级平台）或 lower（下级平台）")] = "upper",
+) -> None:
+    """登记（或更新）一个交换平台：本平台的上级平台或下级平台。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.exchange import peers
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            peers.add(
+                session,
+                ctx,
+                actor=SYSTEM,
+                code=code,
+                name=name,
+                relation=relation,
+                url=url,
+                public_key=public_key,
+            )
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(f"已登记{peers.RELATIONS.get(relation, relation)} {code}（{name}）")
+
+
+@peers_app.command("list")
+def peers_list() -> None:
+    """列出本平台的交换平台。"""
+    from xinyong.exchange import peers
+
+    ctx = _ctx()
+    with ctx.sessions() as session:
+        rows = peers.listed(session)
+        if not rows:
+            typer.echo("尚未登记交换平台")
+        for p in rows:
+            relation = peers.RELATIONS.get(p.relation, p.relation)
+            typer.echo(f"{p.code}\t{relation}\t{p.name}\t{p.url}\t{p.public_key}")
+
+
+@peers_app.command("remove")
+def peers_remove(code: str) -> None:
+    """停止与一个交换平台交换（记录保留）。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.exchange import peers
+
+    ctx = _ctx()
+    try:
+        with ctx.sessions() as session, session.begin():
+            peers.remove(session, ctx, actor=SYSTEM, code=code)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(f"已停止与 {code} 交换")
+
+
+@exchange_app.command("public-key")
+def exchange_public_key() -> None:
+    """本平台的交换公钥（交给上级、下级平台登记）。"""
+    from xinyong.exchange.signing import public_key_hex
+
+    typer.echo(public_key_hex(_ctx().settings))
 
 
 jobs_app = typer.Typer(help="定时任务", no_args_is_help=True)

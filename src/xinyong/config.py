@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     #: Signs the audit log's tree heads (Ed25519 private key, 64 hex characters); kept out of
     #: the database. Empty: generated once as `audit_signing_key` in the data folder.
     audit_signing_key: str = ""
+    #: Signs this node's exchange messages and receipts to its peers (Ed25519 private key, 64 hex
+    #: characters); kept out of the database. Empty: generated once as `exchange_signing_key`
+    #: in the data folder. Its public key (`xinyong exchange public-key`) is given to the peers.
+    exchange_signing_key: str = ""
     #: The append-only file of signed tree heads, outside the database, for a second party to
     #: copy and hold. Empty: `audit_heads.jsonl` in the data folder.
     audit_heads_file: Path | None = None
@@ -135,9 +139,16 @@ class Settings(BaseSettings):
 
     def resolved_signing_key(self) -> str:
         """The tree heads' Ed25519 private key (hex), generated once in the data folder."""
-        if self.audit_signing_key:
-            return self.audit_signing_key
-        path = self.data_dir / "audit_signing_key"
+        return self._ed25519_key(self.audit_signing_key, "audit_signing_key")
+
+    def resolved_exchange_key(self) -> str:
+        """This node's exchange Ed25519 private key (hex), generated once in the data folder."""
+        return self._ed25519_key(self.exchange_signing_key, "exchange_signing_key")
+
+    def _ed25519_key(self, given: str, filename: str) -> str:
+        if given:
+            return given
+        path = self.data_dir / filename
         if not path.exists():
             from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

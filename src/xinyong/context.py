@@ -66,6 +66,8 @@ def build_context(
     clock: Clock | None = None,
     engine: Engine | None = None,
 ) -> Context:
+    import xinyong.exchange.outbox  # noqa: F401 - queues every record version for the peers
+
     settings = settings or get_settings()
     engine = engine or make_engine(
         settings.resolved_database_url(),

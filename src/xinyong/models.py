@@ -8,6 +8,7 @@ from xinyong.catalog.models import CatalogItem
 from xinyong.consents.models import Consent
 from xinyong.db import Base
 from xinyong.deadlines.models import CalendarNotice, StatutoryDeadline
+from xinyong.exchange.models import InboxItem, OutboxItem, Peer
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.lists.models import (
     CreditCheck,
@@ -45,9 +46,12 @@ __all__ = [
     "CreditReport",
     "Emergency",
     "GramPosition",
+    "InboxItem",
     "IngestBatch",
     "ListEntry",
     "Measure",
+    "OutboxItem",
+    "Peer",
     "ProviderUnit",
     "QuarantinedRow",
     "RedListCriteria",

@@ -30,6 +30,15 @@ class AuditTag(StrEnum):
     ACCOUNTS_PASSWORD_CHANGE = "accounts:password:change"
     PROVIDERS_UNIT_REGISTER = "providers:unit:register"
     PROVIDERS_AGENCY_REGISTER = "providers:agency:register"
+    # exchange between platforms (HLJ 6, 21, 39, 40; HRB 7)
+    EXCHANGE_PEER_ADD = "exchange:peer:add"
+    EXCHANGE_PEER_REMOVE = "exchange:peer:remove"
+    EXCHANGE_MESSAGE_SEND = "exchange:message:send"
+    EXCHANGE_MESSAGE_RECEIVE = "exchange:message:receive"
+    EXCHANGE_MESSAGE_REFUSE = "exchange:message:refuse"
+    EXCHANGE_ITEM_APPLY = "exchange:item:apply"
+    EXCHANGE_ITEM_RETRY = "exchange:item:retry"
+    EXCHANGE_ITEM_WITHDRAW = "exchange:item:withdraw"
     # authorisations and publicity choices
     AUTHORISATIONS_AUTHORISATION_GRANT = "authorisations:authorisation:grant"
     AUTHORISATIONS_AUTHORISATION_REVOKE = "authorisations:authorisation:revoke"

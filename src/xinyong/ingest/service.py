@@ -366,6 +366,8 @@ class _Run:
                     "correction_on_time": None,
                     "reason": None,
                     "synthetic": False,
+                    "origin_platform": None,
+                    "origin_version": None,
                 }
             )
             if row.subject_key not in subjects:

@@ -74,3 +74,7 @@ class CreditRecord(Base):
     correction_on_time: Mapped[bool | None] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(Text)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A record received from another platform (exchange/): the platform where it was
+    #: aggregated, the authority for it, and its version number there. None: aggregated here.
+    origin_platform: Mapped[str | None] = mapped_column(String(6))
+    origin_version: Mapped[int | None] = mapped_column(Integer)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     Column,
@@ -35,6 +35,33 @@ from xinyong.db import table_of
 from xinyong.records.models import CreditRecord
 
 _records = table_of(CreditRecord)
+
+
+class VersionKey(NamedTuple):
+    """One version of one record by its natural key (versions never change once written)."""
+
+    provider_code: str
+    item_code: str
+    record_key: str
+    version: int
+
+
+class OnVersions(Protocol):
+    """Called with every version appended, in the transaction that appends it."""
+
+    def __call__(self, session: Session, keys: list[VersionKey], now: dt.datetime) -> None: ...
+
+
+#: Who must learn of every version written, in the same transaction: the exchange's outbox
+#: (exchange/outbox.py registers itself when imported; xinyong.context imports it, so every
+#: Context has it). Synthetic (demo) versions are not reported.
+ON_VERSIONS: list[OnVersions] = []
+
+
+def _report(session: Session, keys: list[VersionKey], now: dt.datetime) -> None:
+    for listener in ON_VERSIONS:
+        listener(session, keys, now)
+
 
 # ---------------------------------------------------------------- reads
 
@@ -289,12 +316,20 @@ def append_versions(session: Session, rows: list[dict[str, Any]]) -> None:
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         connection.execute(_INSERT, rows)
-        return
-    driver: Any = connection.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
-        copy.set_types(_TYPES)
-        for row in rows:
-            copy.write_row([row[c] for c in COLUMNS])
+    else:
+        driver: Any = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+            copy.set_types(_TYPES)
+            for row in rows:
+                copy.write_row([row[c] for c in COLUMNS])
+    if ON_VERSIONS:
+        keys = [
+            VersionKey(r["provider_code"], r["item_code"], r["record_key"], r["version"])
+            for r in rows
+            if not r["synthetic"]
+        ]
+        if keys:
+            _report(session, keys, rows[0]["recorded_at"])
 
 
 def append_synthetic(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -340,6 +375,9 @@ def supersede(
     new = CreditRecord(**values)
     session.add(new)
     session.flush()
+    if not new.synthetic:
+        key = VersionKey(new.provider_code, new.item_code, new.record_key, new.version)
+        _report(session, [key], now)
     return new
 
 
