@@ -987,6 +987,30 @@ def exchange_public_key() -> None:
     typer.echo(public_key_hex(_ctx().settings))
 
 
+@exchange_app.command("run")
+def exchange_run(
+    peer: Annotated[str | None, typer.Option(help="只向这个平台推送")] = None,
+    force: Annotated[bool, typer.Option(help="不等重试间隔，立即重发")] = False,
+    follow: Annotated[bool, typer.Option(help="持续运行：有新信息即推送")] = False,
+) -> None:
+    """把待推送的信息发送给上级、下级平台，并按对方的签名回执逐条确认。"""
+    import time
+
+    from xinyong.exchange import forwarder
+
+    ctx = _ctx()
+    while True:
+        report = forwarder.run(ctx, peer=peer, force=force)
+        for line in report.lines():
+            typer.echo(line)
+        if not follow:
+            if any(p.error for p in report.peers):
+                raise typer.Exit(1)
+            return
+        if not any(p.messages for p in report.peers):
+            time.sleep(ctx.settings.exchange_poll_seconds)
+
+
 jobs_app = typer.Typer(help="定时任务", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 

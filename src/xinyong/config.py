@@ -119,6 +119,19 @@ class Settings(BaseSettings):
     #: How long a new API key is valid, in days (a key is then refused; rotate it before).
     api_key_days: int = Field(default=365, ge=1, le=3650)
 
+    # --- exchange between platforms (exchange/forwarder.py); platform policy, not law ---
+    #: Items in one message to a peer.
+    exchange_batch_items: int = Field(default=2000, ge=1, le=100_000)
+    #: Seconds to wait for a peer's receipt.
+    exchange_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    #: After a failed delivery, the items wait this many seconds, doubled at each further
+    #: failure up to `exchange_backoff_max_seconds` (a peer down for a day gets its backlog
+    #: within that much of its return).
+    exchange_backoff_seconds: int = Field(default=30, ge=1)
+    exchange_backoff_max_seconds: int = Field(default=900, ge=1)
+    #: `xinyong exchange run --follow`: seconds between rounds when nothing is pending.
+    exchange_poll_seconds: float = Field(default=5.0, gt=0)
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

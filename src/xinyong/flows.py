@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from xinyong.common.roles import SYSTEM, Actor
 from xinyong.context import Context
 from xinyong.deadlines.service import mark_overdue
+from xinyong.exchange import forwarder
 from xinyong.ingest.service import Receipt
 from xinyong.lists.court_debtors import COURT_DEBTOR_ITEM, sync_court_debtors
 from xinyong.lists.jobs import end_terms
@@ -98,4 +99,6 @@ def run_jobs(ctx: Context) -> dict[str, Any]:
             done["court_debtors"] = sync_court_debtors(session, ctx, actor=SYSTEM)
     except IntegrityError:  # a concurrent run listed them first
         done["court_debtors"] = {"added": 0, "removed": 0, "concurrent": True}
+    # what the peers must learn (HLJ 21 ¶2, HLJ 39 ¶3): sent now, each peer until it fails
+    done["exchange"] = forwarder.run(ctx).lines()
     return done

@@ -273,6 +273,64 @@ _INSERT = insert(_records)
 COLUMNS = [c.name for c in _records.columns if c.name != "id"]
 
 
+class HeldVersion(NamedTuple):
+    """What the exchange needs of a record's current version to apply a received one."""
+
+    id: int
+    version: int
+    payload_hash: str
+    state: str
+    origin_platform: str | None
+    origin_version: int | None
+
+
+def held_versions(
+    session: Session, provider_code: str, item_code: str, record_keys: Collection[str]
+) -> dict[str, HeldVersion]:
+    """The current version of each of `record_keys` that has one, with its origin."""
+    if not record_keys:
+        return {}
+    c = _records.c
+    query = select(
+        c.record_key,
+        c.id,
+        c.version,
+        c.payload_hash,
+        c.state,
+        c.origin_platform,
+        c.origin_version,
+    ).where(
+        c.provider_code == provider_code,
+        c.item_code == item_code,
+        c.is_current.is_(True),
+        c.record_key.in_(list(record_keys)),
+    )
+    return {row[0]: HeldVersion(*row[1:]) for row in session.execute(query)}
+
+
+def versions_by_key(
+    session: Session, keys: Collection[VersionKey]
+) -> dict[VersionKey, CreditRecord]:
+    """The versions named by natural key and version number (what the outbox names)."""
+    if not keys:
+        return {}
+    found: dict[VersionKey, CreditRecord] = {}
+    by_item: dict[tuple[str, str], list[VersionKey]] = {}
+    for k in keys:
+        by_item.setdefault((k.provider_code, k.item_code), []).append(k)
+    for (provider, item), group in by_item.items():
+        wanted = {(k.record_key, k.version) for k in group}
+        query = select(CreditRecord).where(
+            CreditRecord.provider_code == provider,
+            CreditRecord.item_code == item,
+            CreditRecord.record_key.in_({k.record_key for k in group}),
+        )
+        for record in session.scalars(query):
+            if (record.record_key, record.version) in wanted:
+                found[VersionKey(provider, item, record.record_key, record.version)] = record
+    return found
+
+
 def pg_binary_type(column: Column[Any]) -> str:
     """The PostgreSQL type name psycopg needs to write a column in binary COPY."""
     compiled = column.type.compile(dialect=postgresql.dialect()).lower()  # type: ignore[no-untyped-call]

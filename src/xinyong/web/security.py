@@ -115,7 +115,8 @@ class SecurityMiddleware:
                 return "push"
             if path.endswith("/files"):
                 return "upload"
-        if path == "/agency/check":  # a pasted or uploaded list of codes
+        if path == "/agency/check" or path == "/api/exchange/messages":
+            # a pasted or uploaded list of codes; a peer platform's message
             return "push"
         if path in ("/me/cases", "/staff/cases/intake", "/provider/upload") or (
             path.startswith("/api/cases/") and path.endswith("/attachments")
