@@ -165,3 +165,49 @@ def test_a_provider_uploads_fixes_in_place_and_sees_attempts(
         name = url.strip("/").split("?")[0].replace("/", "_")
         page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
     context.close()
+
+
+def test_a_provider_fixes_a_row_by_choosing_from_the_catalogs_values(
+    server: str, browser: Browser, tmp_path: Path
+) -> None:
+    """Before: every field of the fix-in-place form was a text box, so an enumerated field had
+    to be typed exactly and a date in a form the reader accepts. Now an enumerated field is a
+    select list of the catalog's values and a date field a date input; what was chosen is kept
+    when the row is still refused."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(server + "/login")
+    page.fill("#username", "provider")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(server + "/provider")
+    decided = penalty_row(903, TODAY)["处罚决定日期"]
+    bad = dict(penalty_row(903, TODAY), 行政相对人类别="企业", 处罚决定日期="2026年13月5日")
+    path = tmp_path / "enum.csv"
+    path.write_bytes(csv_bytes([bad]))
+    upload(page, server, path)
+    page.click("#rejected a")
+    page.wait_for_url(server + "/provider/quarantine/*")
+    kind = page.locator('#fix-form select[data-field="行政相对人类别"]')
+    catalog = page.request.get(server + "/api/catalog/HLJ-CF-001").json()
+    allowed = next(f["values"] for f in catalog["fields"] if f["name"] == "行政相对人类别")
+    options = kind.locator("option").all_text_contents()
+    assert [o for o in options if o in allowed] == allowed  # the catalog's values, in Chinese
+    assert kind.input_value() == "企业"  # the wrong value kept until another is chosen
+    date = page.locator('#fix-form input[data-field="处罚决定日期"]')
+    assert date.get_attribute("type") == "date"
+    assert page.locator('#fix-form input[data-field="处罚有效期"]').get_attribute("type") == "date"
+    assert page.locator('#fix-form select[data-field="适用程序"]').input_value() == "普通程序"
+
+    kind.select_option("法人及非法人组织")  # the kind only: the date is still wrong
+    page.click("#fix-button")
+    page.wait_for_selector("#outcome")
+    assert "仍有错误" in page.locator("#outcome").inner_text()
+    kind = page.locator('#fix-form select[data-field="行政相对人类别"]')
+    assert kind.input_value() == "法人及非法人组织"  # kept
+    page.locator('#fix-form input[data-field="处罚决定日期"]').fill(decided)
+    page.click("#fix-button")
+    page.wait_for_selector("#outcome")
+    assert "已入库" in page.locator("#outcome").inner_text()
+    assert page.locator("#row-state").inner_text() == "已更正入库"
+    context.close()

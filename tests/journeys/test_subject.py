@@ -74,6 +74,10 @@ def test_a_subject_finds_itself_issues_a_report_and_verifies_it(
     rows.first.locator("a").click()
     page.wait_for_url(server + f"/me/reports/{number}")
     assert page.locator("#report-number").inner_text() == number
+    assert page.locator("#report-code").inner_text() == code  # to give to a bank, reopened
+    with page.expect_response(lambda r: "/pdf?code=" in r.url) as again:
+        page.click("#report-pdf")
+    assert again.value.status == 200
     page.goto(server + "/me/reports")
     assert page.locator("#my-reports tbody tr").count() == 1  # opening it issued nothing more
     context.close()

@@ -113,3 +113,53 @@ def test_the_pause_form_names_the_reasons_and_keeps_its_values(
     assert page.input_value("#pause-start") == "2026-11-25"
     _fits(page, "case-pause-refused")
     context.close()
+
+
+def test_the_link_page_lists_the_links_registered_for_a_subject(
+    server: str, browser: Browser
+) -> None:
+    """Before: /subject-links registered links but showed none of those already registered."""
+    import re
+
+    from xinyong.demo.generate import synthetic_uscc
+    from xinyong.demo.seed import DEMO_PASSWORD
+
+    company = synthetic_uscc(7_300_001, "230103")
+    context, page = login_as(browser, server, "staff")
+    token = page.request.post(
+        server + "/api/auth/token", form={"username": "staff", "password": DEMO_PASSWORD}
+    ).json()["access_token"]
+    for i in range(21):  # more than a page
+        answer = page.request.post(
+            server + f"/api/subjects/{company}/links",
+            headers={"Authorization": f"Bearer {token}"},
+            data={
+                "person_key": synthetic_citizen_id(7_300_100 + i, ("230103",)),
+                "person_name": f"吴{'一二三四五六七八九十'[i % 10]}登记",
+                "relation": "实际控制人" if i else "法定代表人",
+                "valid_from": "2022-01-01",
+                "source": "市场主体登记信息",
+            },
+        )
+        assert answer.status == 201, answer.text()
+    page.goto(server + "/subject-links")
+    page.fill("#lookup-key", company)
+    page.click("#lookup-submit")
+    assert "21" in page.locator("#links-total").inner_text()
+    rows = page.locator("#links tbody tr")
+    assert rows.count() == 20
+    text = page.locator("#links").inner_text()
+    assert "实际控制人" in text and "actual_controller" not in text  # the relation in Chinese
+    assert "吴二登记" in text  # staff see the name in full (the visibility engine)
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", rows.first.inner_text())  # registered
+    _fits(page, "links-registered")
+    page.click("#links-next")
+    assert page.locator("#links tbody tr").count() == 1
+    assert "法定代表人" in page.locator("#links").inner_text()  # the oldest, on page 2
+    context.close()
+
+    context, page = login_as(browser, server, "provider")
+    page.goto(server + f"/subject-links?organisation_key={company}")
+    names = page.locator("#links .person-name").all_inner_texts()
+    assert names and all(re.fullmatch(r"吴\*+", n) for n in names)  # a unit sees them masked
+    context.close()

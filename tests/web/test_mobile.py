@@ -106,3 +106,38 @@ def test_the_menu_collapses_at_390_and_opens_without_a_script(
     page.goto(server + "/")
     assert page.locator("#menu").is_visible() and not page.locator("label.menu-button").is_visible()
     context.close()
+
+
+LINE = """() => {
+  const nav = document.querySelector('#menu');
+  const items = [...nav.querySelectorAll(':scope > a, :scope > .who')];
+  const brand = document.querySelector('header.top .brand').getBoundingClientRect();
+  const box = nav.getBoundingClientRect();
+  return {
+    tops: [...new Set(items.map(e => e.offsetTop))],
+    height: box.height,
+    line: Math.max(...items.map(e => e.getBoundingClientRect().height)),
+    beside: brand.top < box.bottom && box.top < brand.bottom,
+  };
+}"""
+
+
+@pytest.mark.parametrize("account", ["staff", "admin", "provider", "agency", "company"])
+def test_the_menu_is_one_line_at_1366(server: str, browser: Browser, account: str) -> None:
+    """Before: the staff menu (and the administrator's and the provider's) wrapped to two
+    lines at 1366 px. Every menu link now shares one line; the staff's sits beside the brand.
+    At 390 px the same menu collapses behind its button, and opens as a column."""
+    context, page = login_as(browser, server, account)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(server + "/rules")
+    shape = page.evaluate(LINE)
+    assert len(shape["tops"]) == 1, shape  # every link on the same line
+    assert shape["height"] < 1.5 * shape["line"], shape  # the nav is one line high
+    if account == "staff":
+        assert shape["beside"], shape  # brand and menu on one line: the header is one line
+    assert overflow(page) <= 0
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert not page.locator("#menu").is_visible()
+    page.click("label.menu-button")
+    assert page.locator("#who").is_visible() and overflow(page) <= 0
+    context.close()

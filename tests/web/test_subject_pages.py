@@ -127,6 +127,30 @@ def issue_pdf(browser: Browser) -> tuple[bytes, str]:
         return r.read(), r.geturl()
 
 
+def test_a_reopened_report_shows_its_subject_the_number_and_verification_code(
+    server: str,
+) -> None:
+    """Before: the code was shown only once, in the PDF issued by the button; the subject who
+    reopened the report from my reports could not give it to a bank."""
+    company = logged_in(server, "company")
+    _, issued_at = issue_pdf(company)
+    query = urllib.parse.urlsplit(issued_at)
+    number = query.path.split("/")[-2]
+    code = urllib.parse.parse_qs(query.query)["code"][0]
+    status, _, html, _ = company.get(f"/me/reports/{number}")
+    assert status == 200
+    assert text_of(html, "report-number") == number
+    assert text_of(html, "report-code") == code
+    token = company.token("/reports/verify")
+    _, _, verified, _ = company.post(
+        "/reports/verify", {"csrf_token": token, "number": number, "code": code}
+    )
+    assert "真实有效" in verified
+    other = logged_in(server, "citizen")  # only to its subject
+    status, _, html, _ = other.get(f"/me/reports/{number}")
+    assert status == 404 and code not in html
+
+
 def test_the_report_pdf_gives_beijing_time(server: str, tmp_path: Path) -> None:
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils not installed")

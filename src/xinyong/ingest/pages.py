@@ -31,6 +31,7 @@ from xinyong.ingest.service import (
     ingest_file,
     list_batches,
 )
+from xinyong.ingest.validate import FieldError, parse_date
 from xinyong.providers.models import ProviderUnit
 from xinyong.records.service import timeliness
 from xinyong.visibility.masking import mask_for
@@ -279,6 +280,14 @@ def _rule_of(spec: Any, field: str | None, reason: dict[str, Any]) -> str:
     return f"目录规定：{'，'.join(parts)}"
 
 
+def _as_date(value: str) -> str:
+    """A date as a date input holds it (2026-05-10), or "" for text that is no date."""
+    try:
+        return parse_date(value).isoformat() if value else ""
+    except FieldError:
+        return ""
+
+
 def _shown_row(ctx: Context, row: QuarantinedRow) -> dict[str, Any]:
     """One quarantined row as a page shows it: every field (catalog order, then the row's
     extra columns) with its value and the errors on it; a personal field's value masked."""
@@ -296,16 +305,23 @@ def _shown_row(ctx: Context, row: QuarantinedRow) -> dict[str, Any]:
     names = [f.name for f in spec.fields] + [
         k for k in payload if k not in {f.name for f in spec.fields}
     ]
+    kinds = {f.name: f for f in spec.fields}
     fields = []
     for name in names:
         value = "" if payload.get(name) is None else str(payload.get(name))
+        found = kinds.get(name)
+        kind = found.type if found is not None and name not in personal else "string"
         fields.append(
             {
                 "name": name,
                 "value": mask_for(name, value) if name in personal and value else value,
                 "personal": name in personal,
                 "errors": errors.get(name, []),
-                "known": name in {f.name for f in spec.fields},
+                "known": found is not None,
+                # the form's input: a select list of the catalog's values, a date input, or text
+                "input": kind if kind in ("enum", "date") and found is not None else "text",
+                "choices": list(found.values or ()) if found is not None else [],
+                "date": _as_date(value) if kind == "date" else "",
             }
         )
     return {**described, "fields": fields, "row_errors": errors.get(None, [])}
@@ -412,11 +428,16 @@ async def fix_row(
             kept = json.loads(row.payload_json)
             spec = spec_of(get_item(session, row.item_code))
         personal = {f.name for f in spec.fields if f.personal}
+        dates = {f.name for f in spec.fields if f.type == "date" and not f.personal}
         changed: dict[str, Any] = {}
         for name, value in typed.items():
             before = "" if kept.get(name) is None else str(kept.get(name)).strip()
             if name in personal and not value:
                 continue
+            if name in dates and _as_date(before) == value and (value or not before):
+                continue  # the same date (a date input writes 2026-05-10 for 2026年5月10日)
+            if name in dates and not value and before and not _as_date(before):
+                continue  # a wrong date the input could not hold, left as it was
             if value != before:
                 changed[name] = value
         try:

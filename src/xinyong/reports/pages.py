@@ -84,7 +84,8 @@ def my_reports(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
 
 @router.get("/me/reports/{number}", response_class=HTMLResponse)
 def my_report_page(request: Request, number: Key, ctx: ContextDep, actor: ActorDep) -> Response:
-    """One of my reports, by number (its code was shown once, when it was issued)."""
+    """One of my reports, by number, with its verification code shown again to its subject (to
+    give to a bank, which checks it on /reports/verify)."""
     if actor.role is not Role.SUBJECT or not actor.subject_key:
         return RedirectResponse("/login", status_code=303)
     row = service.own_report(ctx, actor, number)
@@ -97,7 +98,8 @@ def my_report_page(request: Request, number: Key, ctx: ContextDep, actor: ActorD
             "report": _readable(json.loads(row.content_json)),
             "number": row.number,
             "digest": row.digest,
-            "code": None,
+            "code": service.own_code(ctx, row),
+            "own": True,
             "issued": False,
         },
     )

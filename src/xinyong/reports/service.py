@@ -87,6 +87,23 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode("utf-8")).hexdigest()
 
 
+def _derived_code(ctx: Context, number: str) -> str:
+    """A report's verification code, derived from its number under the platform's secret key
+    (so it is never stored, yet its subject can be shown it again); 32 letters, so each byte's
+    remainder is uniform."""
+    key = f"report-code:{ctx.settings.resolved_secret_key()}".encode()
+    mac = hmac.new(key, number.encode("utf-8"), hashlib.sha256).digest()
+    return "".join(CODE_ALPHABET[b % len(CODE_ALPHABET)] for b in mac[:8])
+
+
+def own_code(ctx: Context, row: CreditReport) -> str | None:
+    """The verification code of a report, to be shown again to its own subject only; None for a
+    report whose code was drawn at random (issued before codes were derived) or under another
+    secret key: that code was shown once and cannot be recovered."""
+    code = _derived_code(ctx, row.number)
+    return code if hmac.compare_digest(row.code_hash, _code_hash(code)) else None
+
+
 @dataclass(frozen=True)
 class IssuedReport:
     number: str
@@ -124,7 +141,6 @@ def generate(ctx: Context, *, viewer: Viewer, subject_key: str) -> IssuedReport:
         ],
         "notes": [unverified_notice(unverified)] if unverified else [],
     }
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     digest = digest_of(content)
     with ctx.sessions() as session, session.begin():
         row = CreditReport(
@@ -137,11 +153,13 @@ def generate(ctx: Context, *, viewer: Viewer, subject_key: str) -> IssuedReport:
             as_of=ctx.today(),
             content_json=canonical(content),
             digest=digest,
-            code_hash=_code_hash(code),
+            code_hash="",  # set with the number, from which the code is derived
         )
         session.add(row)
         session.flush()
         row.number = f"XY{ctx.today():%Y%m%d}{row.id:08d}"
+        code = _derived_code(ctx, row.number)
+        row.code_hash = _code_hash(code)
         ctx.log(
             session,
             actor=actor,

@@ -4,18 +4,22 @@ A listing of the organisation in force reaches the person at once (flows.registe
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from xinyong.common.clock import PLATFORM_TZ
 from xinyong.common.errors import DomainError
-from xinyong.common.inputs import Key, Line, Name
+from xinyong.common.identifiers import check_uscc
+from xinyong.common.inputs import Key, Line, Name, PageNumber
 from xinyong.common.roles import Role
 from xinyong.flows import register_link
 from xinyong.subjects.relations import relation_labels
 from xinyong.subjects.schemas import LinkIn
+from xinyong.subjects.service import registered_links
 from xinyong.web.deps import ActorDep, ContextDep, Router
 from xinyong.web.errors import field_problems
 from xinyong.web.layout import templates
@@ -25,6 +29,34 @@ WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 REQUIRED = ("organisation_key", "person_key", "person_name", "relation", "valid_from", "source")
 #: Where a refusal belongs on the form.
 FIELD_OF_REFUSAL = {"subjects.relation": "relation", "subjects.link_exists": "relation"}
+PAGE = 20
+
+
+def _when(moment: dt.datetime) -> str:
+    """A stored time in Beijing time, to the minute."""
+    return moment.astimezone(PLATFORM_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _listing(ctx: Any, actor: Any, key: str, page: int) -> dict[str, Any]:
+    """The links registered for the organisation `key`, one page of them (or why none)."""
+    if not key:
+        return {}
+    try:
+        check_uscc(key).raise_if_invalid()
+    except DomainError as invalid:
+        return {"key": key, "problem": invalid.message}
+    total, rows = registered_links(
+        ctx, actor=actor, organisation_key=key, limit=PAGE, offset=(page - 1) * PAGE
+    )
+    for row in rows:
+        row["recorded_at"] = _when(row["recorded_at"])
+    return {
+        "key": key.strip().upper(),
+        "total": total,
+        "rows": rows,
+        "page": page,
+        "pages": max(1, -(-total // PAGE)),
+    }
 
 
 def _page(
@@ -36,6 +68,7 @@ def _page(
     error: DomainError | None = None,
     fields: dict[str, str] | None = None,
     done: str = "",
+    listing: dict[str, Any] | None = None,
 ) -> Response:
     return templates.TemplateResponse(
         request,
@@ -48,6 +81,7 @@ def _page(
             "error": error,
             "fields": fields or {},
             "done": done,
+            "listing": listing or {},
             "article": ctx.rules.get("serious_dishonesty.related_persons", ctx.today()),
         },
         status_code=(409 if error.status == 409 else 422) if error else 200,
@@ -55,10 +89,19 @@ def _page(
 
 
 @router.get("/subject-links", response_class=HTMLResponse)
-def links_form(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+def links_form(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    organisation_key: Key = "",
+    page: PageNumber = 1,
+) -> Response:
+    """The form, and with `organisation_key` the links already registered for it (paged)."""
     if actor.role not in WRITERS:
         return RedirectResponse("/login", status_code=303)
-    return _page(request, ctx, actor)
+    key = organisation_key.strip()
+    form = {"valid_from": ctx.today().isoformat(), "source": "", "organisation_key": key}
+    return _page(request, ctx, actor, form=form, listing=_listing(ctx, actor, key, page))
 
 
 @router.post("/subject-links", response_class=HTMLResponse)
@@ -111,4 +154,5 @@ def links_register(
     if listed:
         numbers = "、".join(listed)
         done += f"该主体在严重失信主体名单内，已依法对本人作出关联认定{len(listed)}项：{numbers}"
-    return _page(request, ctx, actor, done=done)
+    listing = _listing(ctx, actor, form["organisation_key"], 1)
+    return _page(request, ctx, actor, done=done, listing=listing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
@@ -119,6 +119,55 @@ def shown_links(ctx: Context, *, actor: Actor, organisation_key: str) -> list[di
         )
     ctx.reads.write_all(entries)
     return shown
+
+
+def registered_links(
+    ctx: Context, *, actor: Actor, organisation_key: str, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """Every link registered for an organisation (in force, ended or starting later), newest
+    first, one page of them and their total: for those who register links (a provider, staff,
+    an administrator). Each name as `sees_identity` decides for the reader (in full to staff,
+    desensitised to a provider unit); ID numbers to no one; each person shown is an audited read
+    of their personal information, as in `shown_links`."""
+    if actor.role not in (Role.PROVIDER, Role.STAFF, Role.ADMIN):
+        raise Forbidden("subjects.role", "无权查看主体关联关系登记")
+    key = organisation_key.strip().upper()
+    where = SubjectLink.organisation_key == key
+    with ctx.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(SubjectLink).where(where)) or 0
+        rows = list(
+            session.scalars(
+                select(SubjectLink)
+                .where(where)
+                .order_by(SubjectLink.recorded_at.desc(), SubjectLink.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+        )
+    shown, entries = [], []
+    for row in rows:
+        full = sees_identity(actor, row.person_key)
+        link = _describe(row)
+        link["person_name"] = row.person_name if full else mask_name(row.person_name)
+        link["recorded_at"] = row.recorded_at
+        shown.append(link)
+        entries.append(
+            ctx.read_entry(
+                actor=actor,
+                action=AuditTag.SUBJECTS_LINKS_READ,
+                object_type="subject_link",
+                object_id=row.id,
+                subject_key=row.person_key,
+                personal_read=True,
+                detail={
+                    "organisation": key,
+                    "relation": row.relation,
+                    "name_shown": "full" if full else "masked",
+                },
+            )
+        )
+    ctx.reads.write_all(entries)
+    return total, shown
 
 
 def _links(session: Session, organisation_key: str, on: dt.date) -> list[SubjectLink]:
