@@ -1011,6 +1011,37 @@ def exchange_run(
             time.sleep(ctx.settings.exchange_poll_seconds)
 
 
+@exchange_app.command("status")
+def exchange_status() -> None:
+    """各交换平台的待推送、最早待推送、逾期、被拒收、最近成功与积压时长；逾期条目注明条款。"""
+    from xinyong.common.clock import PLATFORM_TZ
+    from xinyong.exchange import clocks
+
+    ctx = _ctx()
+    today = ctx.today()
+    with ctx.sessions() as session:
+        rows = clocks.status(session, ctx)
+        late = clocks.overdue(session, ctx, today, limit=50)
+    if not rows:
+        typer.echo("尚未登记交换平台")
+    for p in rows:
+        oldest = p.oldest_pending.isoformat() if p.oldest_pending else "无"
+        success = "尚无"
+        if p.last_success_at:
+            success = p.last_success_at.astimezone(PLATFORM_TZ).strftime("%Y-%m-%d %H:%M")
+        typer.echo(
+            f"{p.code}（{p.name}，{p.relation}）：待推送{p.pending}条，最早待推送{oldest}，"
+            f"逾期{p.overdue}条，被拒收{p.refused}条，最近成功{success}，积压{p.lag}；时限：{p.clock}"
+        )
+        if p.overdue and p.overdue_article:
+            typer.echo(f"  {p.overdue_article}")
+    for item in late:
+        typer.echo(
+            f"  逾期：{item.ref} 第{item.version}版，{item.aggregated_on.isoformat()}归集，"
+            f"应于{item.due_on.isoformat()}前推送{'（暂定日历）' if item.provisional else ''}"
+        )
+
+
 jobs_app = typer.Typer(help="定时任务", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 

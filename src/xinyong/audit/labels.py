@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     AuditTag.EXCHANGE_ITEM_APPLY: "应用其他平台推送的信息",
     AuditTag.EXCHANGE_ITEM_RETRY: "重新推送被拒收的信息",
     AuditTag.EXCHANGE_ITEM_WITHDRAW: "撤回被拒收的推送信息",
+    AuditTag.EXCHANGE_ITEM_OVERDUE: "向上级平台推送逾期",
     AuditTag.PROVIDERS_AGENCY_REGISTER: "登记国家机关",
     AuditTag.AUTHORISATIONS_AUTHORISATION_GRANT: "授权查询",
     AuditTag.AUTHORISATIONS_AUTHORISATION_REVOKE: "撤销授权",

@@ -39,6 +39,7 @@ class AuditTag(StrEnum):
     EXCHANGE_ITEM_APPLY = "exchange:item:apply"
     EXCHANGE_ITEM_RETRY = "exchange:item:retry"
     EXCHANGE_ITEM_WITHDRAW = "exchange:item:withdraw"
+    EXCHANGE_ITEM_OVERDUE = "exchange:item:overdue"
     # authorisations and publicity choices
     AUTHORISATIONS_AUTHORISATION_GRANT = "authorisations:authorisation:grant"
     AUTHORISATIONS_AUTHORISATION_REVOKE = "authorisations:authorisation:revoke"

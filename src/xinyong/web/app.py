@@ -27,6 +27,7 @@ from xinyong.consents import api as consents_api
 from xinyong.context import Context, build_context
 from xinyong.deadlines import api as deadlines_api
 from xinyong.exchange import api as exchange_api
+from xinyong.exchange import pages as exchange_pages
 from xinyong.fastpath import close_loop_connections
 from xinyong.ingest import api as ingest_api
 from xinyong.ingest import pages as ingest_pages
@@ -106,6 +107,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         accounts_pages,
         authorisations_pages,
         cases_pages,
+        exchange_pages,
         ingest_pages,
         law_pages,
         lists_pages,
