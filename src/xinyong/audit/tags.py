@@ -37,6 +37,7 @@ class AuditTag(StrEnum):
     EXCHANGE_MESSAGE_RECEIVE = "exchange:message:receive"
     EXCHANGE_MESSAGE_REFUSE = "exchange:message:refuse"
     EXCHANGE_ITEM_APPLY = "exchange:item:apply"
+    EXCHANGE_RECORD_FORWARD = "exchange:record:forward"
     EXCHANGE_ITEM_RETRY = "exchange:item:retry"
     EXCHANGE_ITEM_WITHDRAW = "exchange:item:withdraw"
     # authorisations and publicity choices
@@ -78,6 +79,7 @@ class AuditTag(StrEnum):
     LISTS_MEASURE_DEFINE = "lists:measure:define"
     LISTS_MEASURE_PUBLISH = "lists:measure:publish"
     LISTS_MEASURE_WITHDRAW = "lists:measure:withdraw"
+    LISTS_MEASURE_RECEIVE = "lists:measure:receive"
     LISTS_CRITERIA_DEFINE = "lists:criteria:define"
     LISTS_EMERGENCY_DECLARE = "lists:emergency:declare"
     LISTS_RED_RECOGNISE = "lists:red:recognise"
@@ -86,6 +88,7 @@ class AuditTag(StrEnum):
     LISTS_SERIOUS_EXEMPT = "lists:serious:exempt"
     LISTS_ENTRY_READ = "lists:entry:read"
     LISTS_ENTRY_REMOVE = "lists:entry:remove"
+    LISTS_ENTRY_RECEIVE = "lists:entry:receive"
     LISTS_ENTRY_TERM_END = "lists:entry:term-end"
     LISTS_NOTICE_DELIVER = "lists:notice:deliver"
     LISTS_NOTICE_ANSWER = "lists:notice:answer"
