@@ -40,6 +40,7 @@ from xinyong.exchange.models import OutboxItem, Peer
 from xinyong.exchange.outbox import record_ref
 from xinyong.exchange.signing import public_key_hex
 from xinyong.lists import recognition
+from xinyong.lists.measures import withdraw_measure
 from xinyong.lists.models import ListEntry, Measure
 from xinyong.records import store
 from xinyong.records.models import CreditRecord
@@ -291,6 +292,16 @@ def test_list_entries_and_measures_go_up_and_their_removal_follows(
         recognition.remove_entry(
             session, city, actor=STAFF, number=number, reason="basis_revoked", note="依据撤销"
         )
+        withdraw_measure(session, city, actor=STAFF, code="C-9")
+    ended = _items(city, "measure", PROVINCE)
+    assert [(m["ref"], m["version"]) for m in ended] == [("C-9", 2), ("C-9", 3)]
+    assert [r.status for r in _apply(province, CITY, "measure", ended)] == [UNCHANGED, APPLIED]
+    with province.sessions() as session:
+        measure = session.scalar(select(Measure).where(Measure.code == "C-9"))
+        assert measure is not None and measure.withdrawn_on == city.today()
+    # an item that is not what its kind expects is refused with its reason, the others apply
+    broken = _apply(province, CITY, "measure", [dict(ended[1], uid="x", body={})])
+    assert [(r.status, r.reasons[0]["code"]) for r in broken] == [("refused", "exchange.malformed")]
     removal = _items(city, "list_entry", PROVINCE)
     assert [(e["ref"], e["version"]) for e in removal] == [(number, 3)]
     assert [r.status for r in _apply(province, CITY, "list_entry", removal)] == [APPLIED]

@@ -17,6 +17,7 @@ then it is passed on to the other holders. Applying it twice changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -24,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.cases.service import ON_OUTCOMES, OUTCOMES, OutcomeDecided, carry_out
+from xinyong.common.errors import DomainError
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.deadlines.service import settle, start_deadline
@@ -172,20 +174,30 @@ def _items(kind: str, rows: list[OutboxItem], uid: Any) -> list[dict[str, Any]]:
     return answer
 
 
-def _applying(session: Session, item: dict[str, Any]) -> None:
-    session.info[ORIGIN] = item.get("origin")
-
-
-def _done(session: Session) -> None:
-    session.info.pop(ORIGIN, None)
-
-
-def _malformed(uid: str, exc: Exception) -> ItemResult:
-    return ItemResult(
-        uid,
-        REFUSED,
-        [{"code": "exchange.malformed", "message": f"报文条目内容不完整或格式错误：{exc}"}],
-    )
+def _each(
+    session: Session, items: list[dict[str, Any]], one: Callable[[dict[str, Any]], ItemResult]
+) -> list[ItemResult]:
+    """Apply items one by one, each in its own savepoint: a refused item changes nothing and
+    the others still apply. The item's origin is kept while it is applied, so what it changes
+    is passed on under the same origin."""
+    answer = []
+    for item in items:
+        session.info[ORIGIN] = item.get("origin")
+        try:
+            with session.begin_nested():
+                answer.append(one(item))
+        except DomainError as exc:
+            reason = {"code": exc.code, "message": exc.message}
+            answer.append(ItemResult(str(item.get("uid", "")), REFUSED, [reason]))
+        except (KeyError, TypeError, ValueError) as exc:
+            reason = {
+                "code": "exchange.malformed",
+                "message": f"报文条目内容不完整或格式错误：{exc}",
+            }
+            answer.append(ItemResult(str(item.get("uid", "")), REFUSED, [reason]))
+        finally:
+            session.info.pop(ORIGIN, None)
+    return answer
 
 
 class ListEntryKind:
@@ -199,21 +211,13 @@ class ListEntryKind:
     def apply(
         self, session: Session, ctx: Context, sender: Peer, items: list[dict[str, Any]]
     ) -> list[ItemResult]:
-        answer = []
-        for item in items:
-            _applying(session, item)
-            try:
-                with session.begin_nested():
-                    changed = recognition.receive_entry(
-                        session, ctx, actor=_peer_actor(sender), body=item["body"]
-                    )
-            except (KeyError, TypeError, ValueError) as exc:
-                answer.append(_malformed(item["uid"], exc))
-                continue
-            finally:
-                _done(session)
-            answer.append(ItemResult(item["uid"], APPLIED if changed else UNCHANGED))
-        return answer
+        def one(item: dict[str, Any]) -> ItemResult:
+            changed = recognition.receive_entry(
+                session, ctx, actor=_peer_actor(sender), body=item["body"]
+            )
+            return ItemResult(item["uid"], APPLIED if changed else UNCHANGED)
+
+        return _each(session, items, one)
 
 
 class MeasureKind:
@@ -227,21 +231,13 @@ class MeasureKind:
     def apply(
         self, session: Session, ctx: Context, sender: Peer, items: list[dict[str, Any]]
     ) -> list[ItemResult]:
-        answer = []
-        for item in items:
-            _applying(session, item)
-            try:
-                with session.begin_nested():
-                    changed = measures.receive_measure(
-                        session, ctx, actor=_peer_actor(sender), body=item["body"]
-                    )
-            except (KeyError, TypeError, ValueError) as exc:
-                answer.append(_malformed(item["uid"], exc))
-                continue
-            finally:
-                _done(session)
-            answer.append(ItemResult(item["uid"], APPLIED if changed else UNCHANGED))
-        return answer
+        def one(item: dict[str, Any]) -> ItemResult:
+            changed = measures.receive_measure(
+                session, ctx, actor=_peer_actor(sender), body=item["body"]
+            )
+            return ItemResult(item["uid"], APPLIED if changed else UNCHANGED)
+
+        return _each(session, items, one)
 
 
 NOT_HELD = {
@@ -263,14 +259,7 @@ class OutcomeKind:
     def apply(
         self, session: Session, ctx: Context, sender: Peer, items: list[dict[str, Any]]
     ) -> list[ItemResult]:
-        answer = []
-        for item in items:
-            try:
-                with session.begin_nested():
-                    answer.append(self._apply_one(session, ctx, sender, item))
-            except (KeyError, TypeError, ValueError) as exc:
-                answer.append(_malformed(item["uid"], exc))
-        return answer
+        return _each(session, items, lambda item: self._apply_one(session, ctx, sender, item))
 
     def _apply_one(
         self, session: Session, ctx: Context, sender: Peer, item: dict[str, Any]
