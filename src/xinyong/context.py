@@ -75,7 +75,10 @@ def build_context(
     clock: Clock | None = None,
     engine: Engine | None = None,
 ) -> Context:
-    import xinyong.exchange.outbox  # noqa: F401 - queues every record version for the peers
+    # the exchange's listeners: every record version, list entry, measure and case outcome
+    # queued for the peers in the same transaction (the domains take hooks, never the exchange)
+    import xinyong.exchange.outbox
+    import xinyong.exchange.outcomes  # noqa: F401
 
     settings = settings or get_settings()
     engine = engine or make_engine(
