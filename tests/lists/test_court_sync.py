@@ -99,3 +99,56 @@ def test_a_debtor_the_court_listed_in_2021_is_listed_by_the_sync(
     assert listed.status_code == 200, listed.text
     again = client.post("/api/lists/court-debtors/sync", headers=staff)
     assert again.status_code == 200 and again.json() == {"added": 0, "removed": 0}, again.text
+
+
+def test_the_api_names_old_court_entries_as_the_pages_do(ctx: Context, client: TestClient) -> None:
+    """Issue 16: an entry an earlier sync stored with the subject's code as its name and the
+    court's provider code as its authority was named by its code in GET /api/lists/serious
+    (the pages named it from the register; a person's masked ID stood in the name column)."""
+    from xinyong.common.identifiers import check_identifier
+    from xinyong.demo.seed import DEMO_CITIZEN, DEMO_COMPANY
+    from xinyong.lists.recognition import store_entry
+    from xinyong.lists.schemas import RecognitionIn
+    from xinyong.visibility.masking import mask_name
+
+    today = ctx.today()
+    with ctx.sessions() as session, session.begin():
+        for key in (DEMO_COMPANY, DEMO_CITIZEN):
+            body = RecognitionIn(
+                subject_key=key,
+                subject_name=key,  # what the old sync wrote when the record had no name
+                entity_type="market" if len(key) == 18 else "person",
+                authority="HLJ-GY",
+                conduct_category="refusal_to_perform",
+                basis_type="court_debtor",
+                basis_document="哈尔滨市中级人民法院（（2024）黑01执7号）纳入失信被执行人名单",
+                reasons="有履行能力而拒不履行生效法律文书确定义务",
+                valid_until=today + dt.timedelta(days=365),
+                removal_conditions="人民法院将其从失信被执行人名单中删除",
+                remedies="可以向执行法院申请纠正",
+                decided_on=today - dt.timedelta(days=30),
+            )
+            check = check_identifier(key, today)
+            store_entry(
+                session,
+                ctx,
+                SYSTEM,
+                body,
+                "serious",
+                check,
+                key,
+                today - dt.timedelta(days=30),
+                state="active",
+                cites=[],
+                valid_from=today - dt.timedelta(days=30),
+            )
+    r = client.get("/api/lists/serious")
+    assert r.status_code == 200, r.text
+    old = {e["subject_kind"]: e for e in r.json() if "（2024）黑01执7号" in e["basis_document"]}
+    company, person = old["legal_person"], old["natural_person"]
+    assert company["subject_key"] == DEMO_COMPANY
+    assert company["subject_name"] == "哈尔滨示范科技有限公司（演示）"
+    assert person["subject_name"] == mask_name("张示范（演示）")  # from the register, masked
+    assert DEMO_CITIZEN[-4:] not in person["subject_name"]
+    for e in (company, person):
+        assert e["authority"] != "HLJ-GY" and "法院" in e["authority"], e
