@@ -3,7 +3,9 @@ folder) on dates far from today, then tried over HTTP as each demo account would
 every element of the story is there and every door it opens works that day. Loading used to
 fail before about 2026-08-10 (`law.not_in_force`: generated court records dated before the
 regulation); and a failed load used to leave half a demo behind (accounts but no data, and a
-second load refused)."""
+second load refused). Loaded before 2026-04-01 the company could not apply for its repair
+(`law.not_in_force`: the packs held the repair conditions only from the 2025 measures); from
+2023-08-02 (three months after the publicity periods came into force) it can on any day."""
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module", params=["2025-06-16", "2031-06-15"])
+@pytest.fixture(scope="module", params=["2023-08-20", "2025-06-16", "2031-06-15"])
 def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dt.date, str]]:
