@@ -93,6 +93,18 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo(f"数据库已迁移至 {revision}：{url.split('@')[-1]}")
 
 
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """将数据库结构回退到指定版本（如 0016_links）。"""
+    from alembic import command
+
+    from xinyong.config import get_settings
+
+    url = get_settings().resolved_database_url()
+    command.downgrade(alembic_config(url), revision)
+    typer.echo(f"数据库已回退至 {revision}：{url.split('@')[-1]}")
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """启动平台（API、接口文档 /docs、页面）。"""

@@ -284,6 +284,21 @@ def file_list_objection(
     )
 
 
+#: The repair conditions the applicant declares (the minimum period is checked by the platform).
+DECLARED_CONDITIONS = ("conduct_corrected", "public_commitment")
+
+
+def repair_conditions(value: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """`repair.conditions` as one entry per code: every pack in force adds its own wording of a
+    condition (national measures, HLJ 40, HRB 37), and a condition is one thing to declare."""
+    merged: dict[str, list[str]] = {}
+    for entry in value:
+        names = merged.setdefault(str(entry["code"]), [])
+        if str(entry["name"]) not in names:
+            names.append(str(entry["name"]))
+    return [{"code": code, "name": "；".join(names)} for code, names in merged.items()]
+
+
 def repair_eligibility(ctx: Context, record: CreditRecord) -> dt.date | None:
     """The first day a repair may be applied for: after the minimum publicity period."""
     return publicity_window(ctx.rules, record.severity, record.decided_on).repair_from
@@ -321,13 +336,14 @@ def file_repair(
             details={"from": first.isoformat()},
         )
     declared = set(conditions)
-    required = {"conduct_corrected", "public_commitment"}
-    missing = [e for e in rule.value if e["code"] in required - declared]
-    if missing or not commitment.strip():
+    held = repair_conditions(rule.value)
+    required = [e for e in held if e["code"] in DECLARED_CONDITIONS]
+    missing = [e for e in required if e["code"] not in declared]
+    commitment_required = any(e["code"] == "public_commitment" for e in held)
+    if missing or (commitment_required and not commitment.strip()):
         raise DomainError(
             code="cases.repair_conditions",
-            message="申请信用修复须满足："
-            + "、".join(str(e["name"]) for e in rule.value if e["code"] in required),
+            message="申请信用修复须满足：" + "；".join(e["name"] for e in required),
             citations=list(rule.citations),
         )
     if entry_number is not None:

@@ -146,11 +146,13 @@ def public_list(
     list_kind: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
     """The red list or the serious-dishonesty list: entries within their term, each with its
-    written decision; natural persons masked, each one shown audited."""
+    written decision; named as the list pages name them (`recognition.public_rows`: an entry
+    stored with its code as its name is named from the register, natural persons by masked
+    name, the deciding unit by its name), each person shown audited."""
     today = ctx.today()
     listed = recognition.public_list(session, list_kind, today)
     recognition.audit_persons_shown(ctx, actor, listed)
-    return [recognition.describe_entry(e, today, full=False) for e in listed]
+    return recognition.public_rows(session, listed, today)
 
 
 @router.post(

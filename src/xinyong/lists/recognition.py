@@ -408,13 +408,22 @@ def store_entry(
 
 
 def related_persons(
-    session: Session, ctx: Context, actor: Actor, entry: ListEntry, body: RecognitionIn, on: dt.date
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    entry: ListEntry,
+    body: RecognitionIn,
+    on: dt.date,
+    *,
+    law_on: dt.date | None = None,
 ) -> list[ListEntry]:
     """HLJ 33: the listed market entity's legal representative, principal, actual controller and
     directly responsible persons receive the corresponding measures, in their own records: the
     links registered by the day of the decision, and the persons the decision names. A link
-    registered later reaches its person through `extend_to_link`."""
-    rule = ctx.rules.get(RELATED_RULE, on)
+    registered later reaches its person through `extend_to_link`. `law_on` is the day whose law
+    lists them (the decision's day, or the day the platform lists a court's earlier decision)."""
+    law_on = law_on or on
+    rule = ctx.rules.get(RELATED_RULE, law_on)
     relations = {str(e["code"]): str(e["name"]) for e in rule.value}
     people: dict[tuple[str, str], str] = {}
     for link in session.scalars(
@@ -435,7 +444,7 @@ def related_persons(
             )
         people[(person.person_key.strip().upper(), person.relation)] = person.person_name
     return [
-        _derive(session, ctx, actor, entry, person_key, person_name, relation, on)
+        _derive(session, ctx, actor, entry, person_key, person_name, relation, on, law_on=law_on)
         for (person_key, relation), person_name in sorted(people.items())
     ]
 
@@ -498,15 +507,17 @@ def _derive(
     person_name: str,
     relation: str,
     on: dt.date,
+    *,
+    law_on: dt.date | None = None,
 ) -> ListEntry:
     """The entry HLJ 33 makes in a related person's record: the parent's decision, its term and
     measures for related persons, effective from `on` at the earliest (after the prior notice
-    where HRB 31 ¶2 binds the platform)."""
-    rule = ctx.rules.get(RELATED_RULE, on)
+    where HRB 31 ¶2 binds the platform); under the law in force on `law_on` (default `on`)."""
+    rule = ctx.rules.get(RELATED_RULE, law_on or on)
     relations = {str(e["code"]): str(e["name"]) for e in rule.value}
     check = check_identifier(person_key, ctx.today())
     check.raise_if_invalid()
-    notice = prior_notice(ctx, on)
+    notice = prior_notice(ctx, law_on or on)
     derived = RecognitionIn(
         subject_key=check.value,
         entity_type="person",
