@@ -46,7 +46,7 @@ from xinyong.sharing import pages as sharing_pages
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import pages as subjects_pages
 from xinyong.web import api, errors
-from xinyong.web.admission import AdmissionLimit
+from xinyong.web.admission import AdmissionLimit, WriteTurns
 from xinyong.web.deps import Router
 from xinyong.web.security import Csrf, SecurityMiddleware
 
@@ -121,7 +121,14 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
     )
-    if ctx.settings.max_in_flight:
+    if ctx.settings.write_slots:
+        app.add_middleware(
+            WriteTurns,
+            slots=ctx.settings.write_slots,
+            wait=ctx.settings.write_turn_seconds,
+            retry_after=ctx.settings.retry_after_seconds,
+        )
+    if ctx.settings.max_in_flight:  # added last: runs first
         app.add_middleware(
             AdmissionLimit,
             limit=ctx.settings.max_in_flight,
