@@ -34,7 +34,9 @@ class CalendarNoticeOut(BaseModel):
 class CalendarYearOut(BaseModel):
     year: int
     official: bool = Field(description="是否依据已公布的放假通知")
-    source: str = Field(description="来源：notice（导入的通知）/file（随平台发布）/chinesecalendar")
+    source: str = Field(
+        description="来源：notice（导入的通知）/file（随平台发布）/chinesecalendar/statutory（仅法定节假日，暂定）"
+    )
     notice: CalendarNoticeOut = Field(description="放假通知")
     holidays: list[str] = Field(description="放假日（YYYY-MM-DD）")
     workdays: list[str] = Field(description="调休上班日（YYYY-MM-DD）")
