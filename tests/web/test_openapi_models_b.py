@@ -86,7 +86,7 @@ def test_each_answer_is_a_named_model(document: dict[str, Any], method: str, pat
     op = document["paths"][path][method]
     schema = _success(op)["content"]["application/json"]["schema"]
     assert not _untyped(document, schema), f"{method.upper()} {path} answers an untyped object"
-    props = _resolve(document, schema if "items" not in schema else schema["items"])
+    props = _resolve(document, schema.get("items", schema))
     assert props.get("title"), "a named model, documented in components"
 
 

@@ -58,18 +58,6 @@ class RecordVersionOut(BaseModel):
     changes: list[FieldChangeOut] = Field(description="与上一版本相比变动的字段")
 
 
-class RecordHistoryOut(BaseModel):
-    """The source unit and every version of one item of a subject's information (HLJ 35)."""
-
-    subject_key: str = Field(description="信用主体")
-    provider: str = Field(description="提供单位代码")
-    provider_name: str | None = Field(description="提供单位名称")
-    item: str = Field(description="目录项代码")
-    item_name: str = Field(description="目录项名称")
-    record_key: str = Field(description="记录键")
-    versions: list[RecordVersionOut] = Field(description="各版本，从早到晚")
-
-
 class ProviderOut(BaseModel):
     """A provider unit as the public list names it."""
 

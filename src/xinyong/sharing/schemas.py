@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, Field
 
-from xinyong.records.schemas import RecordHistoryOut as RecordHistoryOut
+from xinyong.records.schemas import RecordVersionOut
 from xinyong.visibility.engine import RecordView
 
 
@@ -107,3 +107,15 @@ class AccessOut(BaseModel):
     role_label: str = Field(description="角色（中文）")
     who_label: str = Field(description="查询者（单位或姓名；否则为角色）")
     at_label: str = Field(description="时间（北京时间）")
+
+
+class RecordHistoryOut(BaseModel):
+    """The source unit and every version of one item of a subject's information (HLJ 35)."""
+
+    subject_key: str = Field(description="信用主体")
+    provider: str = Field(description="提供单位代码")
+    provider_name: str | None = Field(description="提供单位名称")
+    item: str = Field(description="目录项代码")
+    item_name: str = Field(description="目录项名称")
+    record_key: str = Field(description="记录键")
+    versions: list[RecordVersionOut] = Field(description="各版本，从早到晚")
