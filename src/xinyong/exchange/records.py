@@ -6,9 +6,10 @@ of the record's origin platform (`origin_rules`: the receiver's law and the loca
 the collection; the same `RowValidator` a provider's push goes through); a record it cannot
 accept is refused with the validator's reasons, and waits in the sender's exchange quarantine.
 A received record keeps the origin's provider code, item code and record key, and notes its
-origin platform and its version there: a version that is not newer than the one held changes nothing (a re-delivered
-message, or versions arriving out of order). Natural persons' consents (HLJ 20) are checked
-where the information was collected, by the origin platform; they are not sent."""
+origin platform and its version there: a version that is not newer than the one held changes
+nothing (a re-delivered message, or versions arriving out of order). Natural persons' consents
+(HLJ 20) are checked where the information was collected, by the origin platform; they are not
+sent."""
 
 from __future__ import annotations
 
