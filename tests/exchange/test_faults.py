@@ -248,7 +248,7 @@ def run_all(processes: list[subprocess.Popen[str]]) -> list[str]:
     outputs = []
     for process in processes:
         out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, f"{process.args}: {err[-2000:]}"
+        assert process.returncode == 0, f"{process.args}: {out[-2000:]} {err[-2000:]}"
         outputs.append(out)
     return outputs
 
@@ -539,4 +539,19 @@ def test_replayed_and_tampered_messages_are_refused_and_logged(trio: Trio) -> No
     # the city, never told, sends the items again: answered unchanged, settled
     again = trio.forward(trio.city, "--force")
     assert "已应用0条，无变化2条" in again, again
+    trio.all_settled()
+
+
+def test_two_forwarders_at_once_send_in_turn(trio: Trio) -> None:
+    """`xinyong exchange run --follow` and `xinyong jobs run` (whose forwarder step is the same)
+    may run together: one sends a peer its items at a time, and the peer refuses nothing."""
+    pushed = rows(range(2000, 2060))
+    keys = keys_of(pushed)
+    assert trio.push(pushed)["accepted"] == 60
+    before = trio.province.refusals()
+    both = [trio.city.command("exchange", "run", XINYONG_EXCHANGE_BATCH_ITEMS="2") for _ in "ab"]
+    outputs = run_all(both)
+    assert trio.province.refusals() == before, outputs
+    assert trio.city.outbox(keys) == ["applied"] * 60, outputs
+    assert [(v, o, c) for _, v, _, o, c in trio.province.held(keys)] == [(1, 1, True)] * 60
     trio.all_settled()
