@@ -7,7 +7,8 @@ records pushed by a provider unit's account (`xinyong accounts create`) over HTT
 The faults: the province down while the city keeps accepting pushes, then back (the backlog
 drained by `xinyong exchange run`); the same items delivered twice; versions out of order; the
 forwarder killed with SIGKILL in the middle of a backlog; a replayed and a tampered message;
-and a city record that reaches the national platform through the province.
+two forwarders at once; and a city record that reaches the national platform through the
+province, which validates it under the law of its origin.
 
 The three servers are started once per backend and shared by the tests; each test pushes its
 own records (its own `penalty_row` numbers) and looks only at them, and leaves every outbox
@@ -471,7 +472,7 @@ def test_the_forwarder_killed_mid_backlog_loses_nothing_and_applies_nothing_twic
 
     out = trio.forward(trio.city, "--force")
     states = trio.city.outbox(keys)
-    assert states == ["applied"] * total or set(states) <= SETTLED, states
+    assert len(states) == total and set(states) <= SETTLED, states
     # nothing lost, nothing applied twice: each of the city's versions once, the newest current
     held = trio.province.held(keys)
     assert len(held) == total, out
