@@ -21,9 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("exchange_outbox", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "overdue_flagged_at", xinyong.db.UTCDateTime(timezone=True), nullable=True
-            )
+            sa.Column("overdue_flagged_at", xinyong.db.UTCDateTime(timezone=True), nullable=True)
         )
 
 

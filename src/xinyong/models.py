@@ -5,6 +5,7 @@ from xinyong.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from xinyong.authorisations.models import Authorisation, SubjectPreference
 from xinyong.cases.models import Case, CaseEvent, CaseNotice
 from xinyong.catalog.models import CatalogItem
+from xinyong.commitments.models import Commitment, CommitmentEvent, CommitmentMatter
 from xinyong.consents.models import Consent
 from xinyong.db import Base
 from xinyong.deadlines.models import CalendarNotice, StatutoryDeadline
@@ -39,6 +40,9 @@ __all__ = [
     "CaseEvent",
     "CaseNotice",
     "CatalogItem",
+    "Commitment",
+    "CommitmentEvent",
+    "CommitmentMatter",
     "Consent",
     "CreditCheck",
     "CreditCheckResult",
