@@ -48,7 +48,7 @@ class AuditTag(StrEnum):
     # catalog, consents, subjects
     CATALOG_ITEM_DEFINE = "catalog:item:define"
     CONSENTS_CONSENT_RECORD = "consents:consent:record"
-    # commitments (issue 18): the matters list (HRB 17), filing (HLJ 45, HRB 15 ¶2), publicity (HLJ 50)
+    # commitments (issue 18): matters (HRB 17), filing (HLJ 45, HRB 15 ¶2), publicity (HLJ 50)
     COMMITMENTS_MATTER_CREATE = "commitments:matter:create"
     COMMITMENTS_MATTER_CHANGE = "commitments:matter:change"
     COMMITMENTS_MATTER_RETIRE = "commitments:matter:retire"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from sqlalchemy import select
@@ -100,8 +99,11 @@ def grounds_of(
             )
         ):
             found.setdefault(key, []).append(
-                {"code": "serious_dishonesty", "name": names["serious_dishonesty"],
-                 "ground": f"认定{number}"}
+                {
+                    "code": "serious_dishonesty",
+                    "name": names["serious_dishonesty"],
+                    "ground": f"认定{number}",
+                }
             )
     for commitment in session.scalars(
         select(Commitment).where(

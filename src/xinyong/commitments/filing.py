@@ -82,9 +82,7 @@ def _refuse_if_ineligible(
         )
 
 
-def _matter(
-    session: Session, commitment_type: str, code: str | None
-) -> CommitmentMatter | None:
+def _matter(session: Session, commitment_type: str, code: str | None) -> CommitmentMatter | None:
     if commitment_type in MATTER_TYPES and not code:
         raise DomainError(
             code="commitments.matter_required",
@@ -94,7 +92,7 @@ def _matter(
         return None
     matter = current_matter(session, code)
     if matter is None:
-        raise NotFound("commitments.matters.unknown", f"事项{code}不存在", code=code)
+        raise NotFound("commitments.matters.unknown", f"事项{code}不存在", matter=code)
     if not matter.in_force:
         raise DomainError(
             code="commitments.matters.not_in_force",
@@ -126,7 +124,9 @@ def file(
 ) -> Commitment:
     """An agency (or staff for it) files a commitment made before it."""
     if actor.role not in FILERS:
-        raise Forbidden("commitments.role", "信用承诺由受理的国家机关登记；信用主体可登记主动型承诺")
+        raise Forbidden(
+            "commitments.role", "信用承诺由受理的国家机关登记；信用主体可登记主动型承诺"
+        )
     today = ctx.today()
     key, identifier_kind = _checked_subject(body.subject_key, today)
     made_on = body.made_on or today
@@ -400,3 +400,50 @@ def by_number(session: Session, number: str, actor: Actor) -> Commitment:
     if row is None or not visible:
         raise NotFound("commitments.unknown", f"承诺{number}不存在或未公开", number=number)
     return row
+
+
+REPORT_FIELDS = (
+    ("承诺编码", "number"),
+    ("承诺类型", "type_label"),
+    ("承诺事由", "reason"),
+    ("承诺内容", "content"),
+    ("违诺责任", "liability"),
+    ("承诺作出日期", "made_on"),
+    ("承诺有效期", "valid_until"),
+    ("受理单位", "accepting_agency"),
+    ("履行状态", "fulfilment_label"),
+)
+
+
+def as_record(shown: dict[str, Any]) -> dict[str, Any]:
+    """A commitment in the shape of a report's or a subject page's record: its fields in the
+    national data set's order (names unverified), its article, its fulfilment in Chinese."""
+    fields = {name: shown[key] or "—" for name, key in REPORT_FIELDS}
+    if shown["matter_name"]:
+        fields["承诺事由"] = f"{shown['reason']}（事项：{shown['matter_name']}）"
+    source = shown["type_source"]
+    return {
+        "item_name": "信用承诺",
+        "record_key": shown["number"],
+        "fields": fields,
+        "field_order": [name for name, _ in REPORT_FIELDS],
+        "citations": [source or "承诺类型名称未核实", "黑龙江省社会信用条例第五十条"],
+        "basis": "黑龙江省社会信用条例第五十条",
+        "unverified": source is None,
+        "fulfilment_label": shown["fulfilment_label"],
+        "type_label": shown["type_label"],
+        "marks": [],
+        "publicity_ends_on": None,
+        "repair_from": None,
+    }
+
+
+def records_of_subject(
+    ctx: Context, session: Session, subject_key: str, actor: Actor
+) -> list[dict[str, Any]]:
+    """The subject's commitments `actor` may see, as records (the 信用承诺 section), audited
+    when they are a natural person's."""
+    rows = of_subject(session, subject_key, actor)
+    audit_persons(ctx, actor, rows)
+    names = matter_names(session, rows)
+    return [as_record(describe(r, actor, names)) for r in rows]

@@ -82,7 +82,9 @@ def retire(
         raise DomainError(code="commitments.matters.retired", message=f"事项{code}已停止适用")
     if not basis.strip():
         raise DomainError(
-            code="commitments.matters.basis", message="停止适用信用承诺制须写明依据", citations=[HRB17]
+            code="commitments.matters.basis",
+            message="停止适用信用承诺制须写明依据",
+            citations=[HRB17],
         )
     old.is_current = False
     session.flush()
@@ -116,7 +118,7 @@ _COPIED = (
 def _existing(session: Session, code: str) -> CommitmentMatter:
     row = current(session, code)
     if row is None:
-        raise NotFound("commitments.matters.unknown", f"事项{code}不存在", code=code)
+        raise NotFound("commitments.matters.unknown", f"事项{code}不存在", matter=code)
     return row
 
 

@@ -3,9 +3,9 @@ commitment (HLJ 45, HRB 15 ¶2, HLJ 43 ¶2) and the published commitments (HLJ 5
 
 Codes are given by their Chinese labels as well (common/choices.py). The commitment types the
 articles name carry their article; the others are names of national practice this platform cannot
-cite (marked 未核实). Field names follow the national commitments data set where they fit (承诺编码,
-承诺类型, 承诺事由, 承诺内容, 违诺责任, 承诺作出日期, 承诺有效期, 履行状态, 受理单位): that data set is
-known from secondary sources only, so those names are unverified too."""
+cite (marked 未核实). Field names follow the national commitments data set where they fit
+(承诺编码, 承诺类型, 承诺事由, 承诺内容, 违诺责任, 承诺作出日期, 承诺有效期, 履行状态,
+受理单位): that data set is known from secondary sources only, so those names are unverified."""
 
 from __future__ import annotations
 
