@@ -351,18 +351,19 @@ def published(
     session: Session, *, q: str | None = None, page: int = 1, per_page: int = 20
 ) -> Found:
     """The commitments published for the public (HLJ 50), newest first; `q` matches the number,
-    the subject's code or name (a natural person only by the full code), the type's label or the
+    an organisation's code or name (a natural person's never), the type's label or the
     accepting agency."""
     query = select(Commitment).where(Commitment.publicity == "public", Commitment.state == "active")
     text = (q or "").strip()
     if text:
         types = [code for code, label in TYPES.items() if text in label]
         like = f"%{text}%"
+        organisation = Commitment.subject_kind != "natural_person"  # a person is not searchable
         query = query.where(
             or_(
                 Commitment.number == text,
-                Commitment.subject_key == text.upper(),
-                (Commitment.subject_kind != "natural_person") & Commitment.subject_name.like(like),
+                organisation & (Commitment.subject_key == text.upper()),
+                organisation & Commitment.subject_name.like(like),
                 Commitment.accepting_agency.like(like),
                 Commitment.commitment_type.in_(types),
             )
