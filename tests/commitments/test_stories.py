@@ -150,7 +150,8 @@ class CommitmentStory(Story):
             liability="违反承诺愿承担相应责任",
         )
         with self.ctx.sessions() as session, session.begin():
-            shown = filing.describe(filing.file_own(session, self.ctx, actor=subject, body=body), subject)
+            row = filing.file_own(session, self.ctx, actor=subject, body=body)
+            shown = filing.describe(row, subject)
         if "as" in alias:
             self.commitments[alias["as"]] = shown["number"]
         return shown

@@ -73,7 +73,8 @@ def test_filed_by_api_page_and_subject_then_found_by_the_public_and_in_the_repor
         assert r.status_code == 422 and "校验码应为" in r.json()["error"]["message"], r.text
         listed = _promise(subject_key=DEMO_LISTED, subject_name="被列入名单的公司")
         r = http.post("/api/commitments", json=listed, headers=agency)
-        assert r.status_code in (400, 422) and "第四十五条第一款" in r.json()["error"]["message"], r.text
+        refusal = r.json()["error"]["message"]
+        assert r.status_code in (400, 422) and "第四十五条第一款" in refusal, r.text
         check = {"scenario": "procurement", "subjects": [DEMO_LISTED, DEMO_COMPANY]}
         r = http.post("/api/checks", json=check, headers=agency)
         assert r.status_code in (200, 201), r.text
