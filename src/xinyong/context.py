@@ -77,6 +77,7 @@ def build_context(
 ) -> Context:
     # the exchange's listeners: every record version, list entry, measure and case outcome
     # queued for the peers in the same transaction (the domains take hooks, never the exchange)
+    import xinyong.commitments.eligibility  # the joint check's answer on commitments (HLJ 45)
     import xinyong.exchange.outbox
     import xinyong.exchange.outcomes  # noqa: F401
 

@@ -30,13 +30,15 @@ PUBLIC_PAGES = (
     "/publicity/licences",
     "/rules",
     "/reports/verify",
+    "/commitments",
+    "/commitments/matters",
     "/login",
     "/no-such-page",
 )
 ACCOUNT_PAGES = {
     "company": ("/me", "/me/reports", "/me/cases"),
-    "staff": ("/staff/cases", "/staff/lists"),
-    "agency": ("/agency", "/agency/check"),
+    "staff": ("/staff/cases", "/staff/lists", "/staff/commitment-matters"),
+    "agency": ("/agency", "/agency/check", "/agency/commitments"),
 }
 SHOTS = Path(tempfile.mkdtemp(prefix="xinyong-screens-"))
 

@@ -48,6 +48,12 @@ class AuditTag(StrEnum):
     # catalog, consents, subjects
     CATALOG_ITEM_DEFINE = "catalog:item:define"
     CONSENTS_CONSENT_RECORD = "consents:consent:record"
+    # commitments (issue 18): matters (HRB 17), filing (HLJ 45, HRB 15 ¶2), publicity (HLJ 50)
+    COMMITMENTS_MATTER_CREATE = "commitments:matter:create"
+    COMMITMENTS_MATTER_CHANGE = "commitments:matter:change"
+    COMMITMENTS_MATTER_RETIRE = "commitments:matter:retire"
+    COMMITMENTS_COMMITMENT_FILE = "commitments:commitment:file"
+    COMMITMENTS_COMMITMENT_READ = "commitments:commitment:read"
     SUBJECTS_LINK_ADD = "subjects:link:add"
     SUBJECTS_LINKS_READ = "subjects:links:read"
     # deadlines and the calendar

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from xinyong.commitments.models import Commitment
 from xinyong.common.errors import Citation
 from xinyong.law.rules import RuleSet
+from xinyong.lists import check
 from xinyong.lists.models import ListEntry
 from xinyong.records import store
 
@@ -76,3 +78,50 @@ def _unrepaired(session: Session, commitment: Commitment) -> bool:
     provider_code, item_code, record_key = commitment.breach_record.split("|", 2)
     record = store.current(session, provider_code, item_code, record_key)
     return record is None or record.state == "active"
+
+
+def grounds_of(
+    session: Session, rules: RuleSet, keys: list[str], on: dt.date
+) -> dict[str, dict[str, Any]]:
+    """The joint check's answer for a chunk of subjects (lists/check.ON_CHECK_LINES): only the
+    subjects that may not promise, each with its grounds and the article; two queries a chunk."""
+    rule = rules.get(RULE, on)
+    names = {str(e["code"]): str(e["name"]) for e in rule.value}
+    found: dict[str, list[dict[str, str]]] = {}
+    if "serious_dishonesty" in names:
+        for key, number in session.execute(
+            select(ListEntry.subject_key, ListEntry.number).where(
+                check.key_filter(session, ListEntry.subject_key, keys),
+                ListEntry.list_kind == "serious",
+                ListEntry.state == "active",
+                ListEntry.valid_from <= on,
+                ListEntry.valid_until >= on,
+            )
+        ):
+            found.setdefault(key, []).append(
+                {
+                    "code": "serious_dishonesty",
+                    "name": names["serious_dishonesty"],
+                    "ground": f"认定{number}",
+                }
+            )
+    for commitment in session.scalars(
+        select(Commitment).where(
+            check.key_filter(session, Commitment.subject_key, keys),
+            Commitment.fulfilment.in_(list(BROKEN)),
+        )
+    ):
+        code = BROKEN[commitment.fulfilment]
+        if code in names and _unrepaired(session, commitment):
+            found.setdefault(commitment.subject_key, []).append(
+                {"code": code, "name": names[code], "ground": f"承诺{commitment.number}"}
+            )
+    cited = [c.label() for c in rule.citations]
+    return {
+        key: {"eligible": False, "grounds": grounds, "citations": cited}
+        for key, grounds in found.items()
+    }
+
+
+if grounds_of not in check.ON_CHECK_LINES:  # the joint check asks through a hook (no cycle)
+    check.ON_CHECK_LINES.append(grounds_of)

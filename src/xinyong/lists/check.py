@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +28,20 @@ from xinyong.common.identifiers import check_identifier, explain
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.db import table_of
+from xinyong.law.rules import RuleSet
 from xinyong.law.workdays import add_period
 from xinyong.lists.measures import LIST_OF_MEASURE, measure_in_force
 from xinyong.lists.models import CreditCheck, CreditCheckResult, ListEntry, Measure
 from xinyong.lists.recognition import LIST_LABELS
 from xinyong.subjects.models import Subject
+
+#: Who adds to each line of a check, per chunk of keys: commitments/eligibility.py registers
+#: whether a subject may use commitments (HLJ 45 ¶1), so the agency sees it before it accepts a
+#: promise. A listener answers only the subjects that may not; every other line gets ELIGIBLE.
+OnCheckLines = Callable[[Session, RuleSet, list[str], dt.date], dict[str, dict[str, Any]]]
+ON_CHECK_LINES: list[OnCheckLines] = []
+ELIGIBLE: dict[str, Any] = {"eligible": True, "grounds": []}
+COMMITMENT_LABELS = {True: "可以适用信用承诺制", False: "信用修复完成前不得适用信用承诺制"}
 
 CHUNK = 900  # keys per IN (...) query, under SQLite's variable limit
 PG_CHUNK = 10_000  # keys per = ANY(array) query on PostgreSQL
@@ -232,6 +241,9 @@ def run_check(
             )
         ):
             by_subject[entry.subject_key].append(entry)
+        may_not: dict[str, dict[str, Any]] = {}
+        for listener in ON_CHECK_LINES:
+            may_not.update(listener(session, ctx.rules, chunk, on))
         for key in chunk:
             incentives: list[dict[str, Any]] = []
             restrictions: list[dict[str, Any]] = []
@@ -245,12 +257,15 @@ def run_check(
                 "found": found,
                 "incentives": incentives,
                 "restrictions": restrictions,
+                "commitment": may_not.get(key, ELIGIBLE),
             }
             if found:  # agencies and staff see a natural person's name in full (HLJ 44)
                 answer["name"] = known.get(key) or entries[0].subject_name
                 answer["status"] = "measures" if incentives or restrictions else "no_measures"
             else:
                 answer.update(_unknown(key, on))
+                if answer["status"] == "invalid":
+                    answer["commitment"] = None  # an invalid code: nothing to answer
             answers[key] = answer
     results = [answers[key] for key in keys]
     digest = hashlib.sha256()
@@ -259,11 +274,12 @@ def run_check(
         for key in chunk:
             result = answers[key]
             hits = bool(result["incentives"] or result["restrictions"])
-            plain = result["status"] == "not_held"
+            plain = result["status"] == "not_held" and result["commitment"] is ELIGIBLE
             text = (
                 json.dumps(result, ensure_ascii=False, sort_keys=True)
                 if not plain  # the same canonical JSON, built directly for the common empty answer
-                else '{"found": false, "incentives": [], "restrictions": [], '
+                else '{"commitment": {"eligible": true, "grounds": []}, "found": false, '
+                '"incentives": [], "restrictions": [], '
                 f'"status": "not_held", "subject_key": {json.dumps(key, ensure_ascii=False)}}}'
             )
             digest.update(text.encode("utf-8"))
@@ -349,7 +365,13 @@ def _stored(subject_key: str, found: bool, answer_json: str, on: dt.date) -> dic
     loaded: dict[str, Any] = (
         json.loads(answer_json)
         if answer_json
-        else {"subject_key": subject_key, "found": found, "incentives": [], "restrictions": []}
+        else {
+            "subject_key": subject_key,
+            "found": found,
+            "incentives": [],
+            "restrictions": [],
+            "commitment": ELIGIBLE,
+        }
     )
     if "status" not in loaded:  # stored before every line had its answer
         if loaded["incentives"] or loaded["restrictions"]:
@@ -408,7 +430,21 @@ CSV_COLUMNS = [
     "认定依据",
     "适用至",
     "法律依据",
+    "能否适用信用承诺制",
+    "不得适用的原因",
 ]
+
+
+def commitment_answer(result: dict[str, Any]) -> tuple[str, str]:
+    """A line's answer on commitments (HLJ 45 ¶1), in Chinese: the conclusion and the grounds
+    with the article; ("", "") for an invalid code or a check stored before it was asked."""
+    answer = result.get("commitment")
+    if not answer:
+        return "", ""
+    if answer["eligible"]:
+        return COMMITMENT_LABELS[True], ""
+    grounds = "；".join(f"{g['name']}（{g['ground']}）" for g in answer["grounds"])
+    return COMMITMENT_LABELS[False], f"{grounds}（{'、'.join(answer.get('citations', []))}）"
 
 
 def as_csv_rows(answer: CheckAnswer) -> list[list[str]]:
@@ -431,11 +467,12 @@ def as_csv_rows(answer: CheckAnswer) -> list[list[str]]:
     for n, r in enumerate(answer.results, 1):
         head = [str(n), r["subject_key"], STATUS_LABELS[r["status"]], r.get("problem", "")]
         name = r.get("name", "")
+        promise = list(commitment_answer(r))
         items = [("激励措施", i) for i in r["incentives"]] + [
             ("约束和惩戒措施", i) for i in r["restrictions"]
         ]
         if not items:
-            rows.append([*head, name, *[""] * 9])
+            rows.append([*head, name, *[""] * 9, *promise])
         for kind, i in items:
             rows.append(
                 [
@@ -450,6 +487,7 @@ def as_csv_rows(answer: CheckAnswer) -> list[list[str]]:
                     i["basis"] or "",
                     i["until"],
                     "；".join(i["citations"]),
+                    *promise,
                 ]
             )
     return rows

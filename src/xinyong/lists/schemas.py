@@ -310,6 +310,22 @@ class CheckMeasureOut(BaseModel):
     citations: list[str] = Field(description="所依据的条款")
 
 
+class CheckCommitmentGroundOut(BaseModel):
+    code: str = Field(
+        description="不得适用的情形代码：serious_dishonesty、false_commitment、broken_commitment"
+    )
+    name: str = Field(description="不得适用的情形")
+    ground: str = Field(description="所依据的认定决定书或承诺编码")
+
+
+class CheckCommitmentOut(BaseModel):
+    """Whether the subject may use commitments today (HLJ 45 ¶1), with the grounds if not."""
+
+    eligible: bool = Field(description="能否适用信用承诺制")
+    grounds: list[CheckCommitmentGroundOut] = Field(description="不得适用的原因")
+    citations: list[str] = Field(default_factory=list, description="所依据的条款")
+
+
 class CheckResultOut(BaseModel):
     """The answer for one input line: exactly one status."""
 
@@ -326,6 +342,10 @@ class CheckResultOut(BaseModel):
         default=None,
         description="代码无效时未通过的规则",
         examples=["统一社会信用代码校验码应为J（输入为K）"],
+    )
+    commitment: CheckCommitmentOut | None = Field(
+        default=None,
+        description="能否适用信用承诺制（黑龙江省社会信用条例第四十五条第一款）；代码无效时为空",
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from xinyong.audit.tags import AuditTag
+from xinyong.commitments.filing import records_of_subject
 from xinyong.common.clock import PLATFORM_TZ
 from xinyong.common.errors import DomainError, Forbidden, NotFound
 from xinyong.common.roles import Actor, Role
@@ -126,6 +127,8 @@ def generate(ctx: Context, *, viewer: Viewer, subject_key: str) -> IssuedReport:
         shown = view.as_dict()
         shown["field_order"] = list(view.fields)  # the catalog's order (the JSON sorts keys)
         sections[section_of(view)].append(shown)
+    with ctx.sessions() as session:  # the commitments published or the subject's own (HLJ 50)
+        sections["commitment"] += records_of_subject(ctx, session, key, actor)
     unverified = sorted({r["item_name"] for rs in sections.values() for r in rs if r["unverified"]})
     now = ctx.clock.now()
     content: dict[str, Any] = {

@@ -19,6 +19,8 @@ from xinyong.authorisations.service import (
     possible_grantees,
 )
 from xinyong.catalog.service import list_items
+from xinyong.commitments.filing import records_of_subject
+from xinyong.commitments.pages import subject_types
 from xinyong.common.errors import NotFound
 from xinyong.common.identifiers import check_identifier, looks_like_citizen_id
 from xinyong.common.inputs import FormDate, FormName, Key, Name, PageNumber, RecordKey, Text
@@ -53,7 +55,11 @@ def purpose_names(ctx: Context) -> dict[str, str]:
 
 @router.get("/me", response_class=HTMLResponse)
 def my_page(
-    request: Request, ctx: ContextDep, actor: ActorDep, error: Text | None = None
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    error: Text | None = None,
+    commitment_error: Text | None = None,
 ) -> Response:
     """The subject's self-service page: its information, who accessed it, its authorisations,
     its good-information switch, its report."""
@@ -72,6 +78,7 @@ def my_page(
         grantees = possible_grantees(session)
         hide_good = hides_good_information(session, actor.subject_key)
         units = unit_names(session, {r.provider_code for r in mine.records})
+        commitments = records_of_subject(ctx, session, actor.subject_key, actor)
     return templates.TemplateResponse(
         request,
         "sharing/me.html",
@@ -90,6 +97,9 @@ def my_page(
             "units": units,
             "purposes": purpose_names(ctx),
             "error": error,
+            "commitments": commitments,
+            "commitment_types": subject_types(),
+            "commitment_error": commitment_error,
         },
     )
 
@@ -237,6 +247,12 @@ def _page_context(
     }
 
 
+def _commitments(ctx: Context, actor: Actor, key: str) -> list[dict[str, Any]]:
+    """The subject's commitments this viewer may see (HLJ 50), for its 信用承诺 section."""
+    with ctx.sessions() as session:
+        return records_of_subject(ctx, session, key, actor)
+
+
 @router.get("/subjects/{key}", response_class=HTMLResponse)
 def subject_page(request: Request, key: Key, ctx: ContextDep, actor: ActorDep) -> Response:
     """A subject's page: its registration facts, its red- and serious-list status with links to
@@ -266,6 +282,7 @@ def subject_page(request: Request, key: Key, ctx: ContextDep, actor: ActorDep) -
             "actor": actor,
             "profile": shown,
             "receipt": None,
+            "commitments": _commitments(ctx, actor, key),
             **_page_context(ctx, actor, key, shown, entries, state),
         },
     )
