@@ -147,9 +147,7 @@ class Runner:
             c = v.get_commitment(session, self.names[commitment])
             record = v.breach_record_of(session, c)
             assert record is not None
-            owner = Actor(
-                role=Role.SUBJECT, user_id=9, username="owner", subject_key=c.subject_key
-            )
+            owner = Actor(role=Role.SUBJECT, user_id=9, username="owner", subject_key=c.subject_key)
             case = cases.file_repair(
                 session,
                 self.ctx,
@@ -206,7 +204,8 @@ def test_story(story: dict[str, Any], story_ctx: Context, clock: FixedClock) -> 
                 call(**args) if isinstance(args, dict) else call(args)
             assert caught.value.code == refused, f"{where}: {caught.value.as_dict()}"
             if contains:
-                assert str(_iso(contains)) in caught.value.message, f"{where}: {caught.value.message}"
+                message = caught.value.message
+                assert str(_iso(contains)) in message, f"{where}: {message}"
             continue
         answer = call(**args) if isinstance(args, dict) else call(args)
         if expect:

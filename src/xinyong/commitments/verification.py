@@ -37,6 +37,7 @@ from xinyong.cases.models import Case
 from xinyong.catalog.service import get_item, spec_of
 from xinyong.commitments.models import Commitment, CommitmentEvent, CommitmentMatter
 from xinyong.common.errors import Citation, DomainError, NotFound
+from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor
 from xinyong.context import Context
 from xinyong.db import table_of
@@ -504,7 +505,9 @@ def verify(
 
 
 def _rectification(session: Session, commitment: Commitment) -> CommitmentEvent | None:
-    rows = [e for e in events_of(session, commitment) if e.kind in ("guidance", "rectification_ordered")]
+    rows = [
+        e for e in events_of(session, commitment) if e.kind in ("guidance", "rectification_ordered")
+    ]
     return rows[-1] if rows else None
 
 
@@ -527,9 +530,7 @@ def rectified(
         raise _refuse("commitments.result", "整改结果应为：全部履行或部分履行", HLJ_46)
     order = _rectification(session, commitment)
     if order is None or "rectified" in _kinds(session, commitment):
-        raise _refuse(
-            "commitments.no_order", "该承诺没有待完成的指导或整改", HLJ_46, status=409
-        )
+        raise _refuse("commitments.no_order", "该承诺没有待完成的指导或整改", HLJ_46, status=409)
     if _sanctioned(session, commitment):
         raise _refuse("commitments.sanctioned", "该承诺已依法处理", HLJ_46, status=409)
     if order.due_on is not None and today > order.due_on:
@@ -645,8 +646,8 @@ def _provider(session: Session, ctx: Context, commitment: Commitment) -> str:
     return ctx.platform.code
 
 
-def _payload(commitment: Commitment) -> dict[str, Any]:
-    organisation = len(commitment.subject_key) == 18 and not commitment.subject_key.isdigit()
+def _payload(commitment: Commitment, on: dt.date) -> dict[str, Any]:
+    organisation = check_identifier(commitment.subject_key, on).kind == "uscc"
     payload: dict[str, Any] = {
         "主体名称": commitment.subject_name,
         "主体类别": "法人及非法人组织" if organisation else "自然人",
@@ -673,7 +674,7 @@ def _breach(
         return
     item = get_item(session, BREACH_ITEM)
     spec = spec_of(item)
-    result = RowValidator(spec, ctx.rules, on).validate(0, _payload(commitment))
+    result = RowValidator(spec, ctx.rules, on).validate(0, _payload(commitment, on))
     if isinstance(result, Rejected):
         raise _refuse(
             "commitments.breach_invalid",
@@ -818,9 +819,12 @@ def queue(session: Session, ctx: Context) -> list[QueueRow]:
         )
         if closed:
             continue
-        if commitment.decided_on is None and commitment.missing_materials is None:
-            if commitment.commitment_type != "repair":
-                continue
+        if (
+            commitment.decided_on is None
+            and commitment.missing_materials is None
+            and commitment.commitment_type != "repair"
+        ):
+            continue
         out.append(QueueRow(commitment, _clock(session, commitment), order))
 
     def due(row: QueueRow) -> tuple[int, dt.date]:
@@ -854,7 +858,7 @@ def _repair_commitment(
     actor: Actor,
     case: Case,
     record: CreditRecord,
-    text: str,
+    commitment: str,
 ) -> None:
     """The public credit commitment a repair requires, filed with the repair as a 信用修复型
     commitment in the same transaction: published, and verified like the others."""
@@ -863,16 +867,18 @@ def _repair_commitment(
         session.scalar(select(Subject.name).where(Subject.subject_key == case.subject_key))
         or case.subject_key
     )
-    commitment = Commitment(
+    row = Commitment(
         number=new_number(today),
         subject_key=case.subject_key,
         subject_name=name,
-        subject_kind="organisation" if len(case.subject_key) == 18 else "person",
+        subject_kind="person"
+        if check_identifier(case.subject_key, today).kind == "citizen_id"
+        else "organisation",
         commitment_type="repair",
         matter_code=None,
         matter_version=None,
         reason=f"申请信用修复（案件{case.number}，{record.title}）",
-        content=text.strip(),
+        content=commitment.strip(),
         liability="违背承诺的，信用修复可以被撤销，并记入信用承诺及履行信息",
         made_on=today,
         accepting_agency=None,
@@ -884,13 +890,13 @@ def _repair_commitment(
         filed_by=actor.username or actor.role.value,
         created_at=ctx.clock.now(),
     )
-    session.add(commitment)
+    session.add(row)
     session.flush()
     _event(
         session,
         ctx,
         actor,
-        commitment,
+        row,
         "repair_commitment",
         today,
         tag=AuditTag.COMMITMENTS_REPAIR_FILE,
@@ -900,3 +906,116 @@ def _repair_commitment(
 
 cases.ON_REPAIR_FILED.append(_repair_commitment)
 
+
+# ---------------------------------------------------------------- what the routes and pages show
+
+TYPE_LABELS = {
+    "approval_substitute": "审批替代型",
+    "cure": "容缺受理型",
+    "certification": "证明事项型",
+    "repair": "信用修复型",
+    "self_regulation": "行业自律型",
+    "voluntary": "主动型",
+    "service_agency": "信用服务机构型",
+}
+QUEUE_NOTE = (
+    "行政许可决定作出后两个月内核查（《黑龙江省社会信用条例》第四十六条，按月计算的期间依"
+    "《中华人民共和国民法典》第二百零一条至第二百零三条）；" + CURE_DAYS_NOTE + "；"
+    "信用修复型承诺无法定核查期限，排在最后。"
+)
+
+
+def describe(session: Session, ctx: Context, commitment: Commitment) -> dict[str, Any]:
+    events = events_of(session, commitment)
+    order = next(
+        (e for e in reversed(events) if e.kind in ("rectification_ordered", "guidance")), None
+    )
+    citations: list[dict[str, Any]] = []
+    if commitment.decided_on is not None and commitment.verify_due_on is not None:
+        rule = ctx.rules.get(VERIFY_RULE, commitment.decided_on)
+        citations = [c.as_dict() for c in rule.citations]
+    record = breach_record_of(session, commitment)
+    return {
+        "number": commitment.number,
+        "subject_key": commitment.subject_key,
+        "subject_name": commitment.subject_name,
+        "commitment_type": commitment.commitment_type,
+        "fulfilment": commitment.fulfilment,
+        "fulfilment_label": FULFILMENT_LABELS.get(commitment.fulfilment, commitment.fulfilment),
+        "decided_on": _day(commitment.decided_on),
+        "verify_due_on": _day(commitment.verify_due_on),
+        "verify_citations": citations,
+        "missing_materials": commitment.missing_materials,
+        "materials_due_on": _day(commitment.materials_due_on),
+        "materials_received_on": _day(commitment.materials_received_on),
+        "cure_days_note": CURE_DAYS_NOTE if commitment.materials_due_on else None,
+        "rectify_by": _day(order.due_on) if order else None,
+        "case_number": commitment.case_number,
+        "breach_record": None
+        if not commitment.breach_record
+        else {
+            "key": commitment.breach_record,
+            "record_id": record.id if record else None,
+            "state": record.state if record else None,
+        },
+        "events": [
+            {
+                "kind": e.kind,
+                "label": EVENT_LABELS.get(e.kind, e.kind),
+                "happened_on": e.happened_on.isoformat(),
+                "due_on": _day(e.due_on),
+                "note": e.note,
+                "actor": e.actor,
+            }
+            for e in events
+        ],
+    }
+
+
+def _day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def queue_view(session: Session, ctx: Context, *, actor: Actor) -> dict[str, Any]:
+    """The verification queue as staff read it, soonest due first, each row with its article;
+    a natural person's row is a read of personal information, audited."""
+    today = ctx.today()
+    items, entries = [], []
+    for row in queue(session, ctx):
+        c = row.commitment
+        due = due_of(row)
+        if row.pending_order is not None:
+            stage, article = "整改期限", HLJ_46.label()
+        elif c.decided_on is not None:
+            stage, article = "待核查", HLJ_46.label()
+        elif c.materials_due_on is not None:
+            stage, article = "待补交材料（平台设定，非法定）", HLJ_45_2.label()
+        else:
+            stage, article = "待核查（无法定期限）", "《黑龙江省社会信用条例》第四十条"
+        items.append(
+            {
+                "number": c.number,
+                "subject_name": c.subject_name,
+                "commitment_type": c.commitment_type,
+                "type_label": TYPE_LABELS.get(c.commitment_type, c.commitment_type),
+                "stage": stage,
+                "due_on": _day(due),
+                "article": article,
+                "fulfilment_label": FULFILMENT_LABELS.get(c.fulfilment, c.fulfilment),
+                "overdue": due is not None and due < today,
+            }
+        )
+        if check_identifier(c.subject_key, today).kind == "citizen_id":
+            entries.append(
+                ctx.read_entry(
+                    actor=actor,
+                    action=AuditTag.COMMITMENTS_QUEUE_READ,
+                    object_type="commitment",
+                    object_id=c.number,
+                    subject_key=c.subject_key,
+                    personal_read=True,
+                    detail={"name_shown": "full"},
+                )
+            )
+    ctx.reads.write_all(entries)
+    return {"items": items, "note": QUEUE_NOTE}

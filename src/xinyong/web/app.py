@@ -23,6 +23,8 @@ from xinyong.authorisations import pages as authorisations_pages
 from xinyong.cases import api as cases_api
 from xinyong.cases import pages as cases_pages
 from xinyong.catalog import api as catalog_api
+from xinyong.commitments import api as commitments_api
+from xinyong.commitments import pages as commitments_pages
 from xinyong.consents import api as consents_api
 from xinyong.context import Context, build_context
 from xinyong.deadlines import api as deadlines_api
@@ -94,6 +96,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         authorisations_api,
         cases_api,
         catalog_api,
+        commitments_api,
         consents_api,
         deadlines_api,
         exchange_api,
@@ -107,6 +110,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         accounts_pages,
         authorisations_pages,
         cases_pages,
+        commitments_pages,
         exchange_pages,
         ingest_pages,
         law_pages,
