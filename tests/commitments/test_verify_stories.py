@@ -4,8 +4,9 @@ HLJ 45 ¶1) until repaired; told in tests/commitments/stories/verify.yaml, run o
 database on each backend.
 
 Actions: at, file, incomplete, materials, lapse, decide, verify, rectified, sanction,
-eligibility, repair, grant, show. `expect` checks a subset of the step's answer;
-`refused: CODE` expects a refusal with that code (and `message_contains`)."""
+eligibility, repair, objection, grant (a case's transitions, comma-separated), show.
+`expect` checks a subset of the step's answer; `refused: CODE` expects a refusal with that code
+(and `message_contains`)."""
 
 from __future__ import annotations
 
@@ -167,12 +168,31 @@ class Runner:
 
         return dict(self._write(work))
 
-    def grant(self, case: str) -> dict[str, Any]:
+    def objection(self, commitment: str, **alias: str) -> dict[str, Any]:
+        def work(session: Any) -> dict[str, Any]:
+            c = v.get_commitment(session, self.names[commitment])
+            record = v.breach_record_of(session, c)
+            assert record is not None
+            owner = Actor(role=Role.SUBJECT, user_id=9, username="owner", subject_key=c.subject_key)
+            case = cases.file_objection(
+                session,
+                self.ctx,
+                actor=owner,
+                record_id=record.id,
+                request="材料已按期邮寄，受理机关登记有误",
+            )
+            self.names[alias["as"]] = case.number
+            return {"case": case.state}
+
+        return dict(self._write(work))
+
+    def grant(self, case: str, to: str = "approved") -> dict[str, Any]:
         def work(session: Any) -> dict[str, Any]:
             row = cases.get_case(session, self.names[case])
-            cases.transition(
-                session, self.ctx, actor=STAFF, number=row.number, to="approved", reasons="已整改"
-            )
+            for state in to.split(","):
+                cases.transition(
+                    session, self.ctx, actor=STAFF, number=row.number, to=state, reasons="属实"
+                )
             return {"state": row.state}
 
         return dict(self._write(work))

@@ -35,7 +35,7 @@ PUBLIC_PAGES = (
 )
 ACCOUNT_PAGES = {
     "company": ("/me", "/me/reports", "/me/cases"),
-    "staff": ("/staff/cases", "/staff/lists"),
+    "staff": ("/staff/cases", "/staff/lists", "/staff/commitments"),
     "agency": ("/agency", "/agency/check"),
 }
 SHOTS = Path(tempfile.mkdtemp(prefix="xinyong-screens-"))
