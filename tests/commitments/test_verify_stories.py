@@ -4,7 +4,8 @@ HLJ 45 ¶1) until repaired; told in tests/commitments/stories/verify.yaml, run o
 database on each backend.
 
 Actions: at, file, incomplete, materials, lapse, decide, verify, rectified, sanction,
-eligibility, repair, objection, grant (a case's transitions, comma-separated), show.
+eligibility, repair, objection, grant (a case's transitions, comma-separated), show,
+verify_repair (the repair's own commitment).
 `expect` checks a subset of the step's answer; `refused: CODE` expects a refusal with that code
 (and `message_contains`)."""
 
@@ -28,6 +29,7 @@ from xinyong.common.clock import PLATFORM_TZ, FixedClock
 from xinyong.common.errors import DomainError
 from xinyong.common.roles import SYSTEM, Actor, Role
 from xinyong.context import Context, build_context
+from xinyong.flows import run_jobs
 from xinyong.law.rules import load_yaml
 
 STORY_FILE = Path(__file__).parent / "stories" / "verify.yaml"
@@ -103,8 +105,9 @@ class Runner:
         return self._answer(commitment)
 
     def lapse(self, commitment: str) -> dict[str, Any]:
-        self._write(lambda s: v.lapse_materials(s, self.ctx, actor=STAFF))
-        return self._answer(commitment)
+        """The nightly jobs (`xinyong jobs run`), which lapse overdue missing materials."""
+        done = run_jobs(self.ctx)
+        return self._answer(commitment) | {"lapsed": done["commitments_lapsed"]}
 
     def decide(self, commitment: str) -> dict[str, Any]:
         self._write(lambda s: v.decide(s, self.ctx, actor=STAFF, number=self.names[commitment]))
@@ -132,6 +135,14 @@ class Runner:
 
     def show(self, commitment: str) -> dict[str, Any]:
         return self._answer(commitment)
+
+    def verify_repair(self, case: str, outcome: str) -> dict[str, Any]:
+        """Verify the 信用修复型 commitment filed with repair case `case`."""
+        alias = case + ".commitment"
+        self._write(
+            lambda s: v.verify(s, self.ctx, actor=STAFF, number=self.names[alias], outcome=outcome)
+        )
+        return self._answer(alias)
 
     def eligibility(self, commitment: str) -> dict[str, Any]:
         with self.ctx.sessions() as session:
