@@ -791,52 +791,52 @@ def breach_record_of(session: Session, commitment: Commitment) -> CreditRecord |
 @dataclass
 class QueueRow:
     commitment: Commitment
-    clock: StatutoryDeadline | None
     pending_order: CommitmentEvent | None
 
 
 def queue(session: Session, ctx: Context) -> list[QueueRow]:
     """Commitments awaiting verification or the end of a rectification, soonest due first:
     licences with their HLJ 46 clock, 容缺受理 awaiting materials, repair commitments (no
-    statutory clock: last)."""
+    statutory clock: last). Kept and partly kept commitments are done; the events of the rest
+    are read in one query."""
     rows = list(
         session.scalars(
             select(Commitment).where(
                 Commitment.state == "active",
-                (Commitment.fulfilment.in_(["pending", "not_kept", "false"]))
-                | Commitment.verify_due_on.is_not(None),
+                Commitment.fulfilment.in_(["pending", "not_kept", "false"]),
             )
         )
     )
+    events: dict[int, list[CommitmentEvent]] = {}
+    for event in session.scalars(
+        select(CommitmentEvent)
+        .where(CommitmentEvent.commitment_id.in_([c.id for c in rows]))
+        .order_by(CommitmentEvent.id)
+    ):
+        events.setdefault(event.commitment_id, []).append(event)
     out: list[QueueRow] = []
     for commitment in rows:
-        kinds = _kinds(session, commitment)
-        order = _rectification(session, commitment)
+        mine = events.get(commitment.id, [])
+        kinds = {e.kind for e in mine}
+        orders = [e for e in mine if e.kind in ("guidance", "rectification_ordered")]
+        order = orders[-1] if orders else None
         closed = (
-            any(k in ("licence_revoked", "penalty", "rectified") for k in kinds)
-            or ("verified_kept" in kinds)
+            bool(kinds & {"licence_revoked", "penalty", "rectified", "verified_kept"})
             or (commitment.fulfilment in ("not_kept", "false") and order is None)
+            or (
+                commitment.decided_on is None
+                and commitment.missing_materials is None
+                and commitment.commitment_type != "repair"
+            )
         )
-        if closed:
-            continue
-        if (
-            commitment.decided_on is None
-            and commitment.missing_materials is None
-            and commitment.commitment_type != "repair"
-        ):
-            continue
-        out.append(QueueRow(commitment, _clock(session, commitment), order))
+        if not closed:
+            out.append(QueueRow(commitment, order))
 
-    def due(row: QueueRow) -> tuple[int, dt.date]:
-        c = row.commitment
-        day = (
-            (row.pending_order.due_on if row.pending_order else None)
-            or (c.verify_due_on if c.fulfilment == "pending" else None)
-            or (c.materials_due_on if c.materials_received_on is None else None)
-        )
-        return (0, day) if day else (1, dt.date.max)
+    def key(row: QueueRow) -> tuple[int, dt.date, str]:
+        day = due_of(row)
+        return (0, day, row.commitment.number) if day else (1, dt.date.max, row.commitment.number)
 
-    out.sort(key=lambda r: (*due(r), r.commitment.number))
+    out.sort(key=key)
     return out
 
 
@@ -985,9 +985,12 @@ def queue_view(session: Session, ctx: Context, *, actor: Actor) -> dict[str, Any
         c = row.commitment
         due = due_of(row)
         if row.pending_order is not None:
-            stage, article = "整改期限", HLJ_46.label()
+            stage = "整改期限" if row.pending_order.due_on else "已予指导"
+            article = HLJ_46.label()
+        elif c.verify_due_on is not None:
+            stage, article = "待核查（行政许可决定后两个月内）", HLJ_46.label()
         elif c.decided_on is not None:
-            stage, article = "待核查", HLJ_46.label()
+            stage, article = "待核查（无法定期限）", HLJ_45_3.label()
         elif c.materials_due_on is not None:
             stage, article = "待补交材料（平台设定，非法定）", HLJ_45_2.label()
         else:
