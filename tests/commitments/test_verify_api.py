@@ -39,11 +39,11 @@ def test_a_false_commitment_from_decision_to_revocation(
     labels = [c["label"] for c in body["verify_citations"]]
     assert "《黑龙江省社会信用条例》第四十六条" in labels
 
-    queue = client.get("/api/commitments/verification-queue", headers=staff).json()
+    queue = client.get("/api/commitment-verifications", headers=staff).json()
     row = next(i for i in queue["items"] if i["number"] == number)
     assert row["due_on"] == "2027-02-28" and "第四十六条" in row["article"]
     assert "非法定" in queue["note"]
-    assert client.get("/api/commitments/verification-queue", headers=company).status_code == 403
+    assert client.get("/api/commitment-verifications", headers=company).status_code == 403
 
     _at(clock, dt.date(2027, 1, 20))
     staff = login(client, "staff")  # a token lasts a working day or so: a fresh one
@@ -74,7 +74,7 @@ def test_a_false_commitment_from_decision_to_revocation(
     assert [e["kind"] for e in r.json()["events"]][-1] == "licence_revoked"
     r = client.post(f"{base}/sanction", json=sanction, headers=staff)
     assert r.status_code == 409
-    queue = client.get("/api/commitments/verification-queue", headers=staff).json()
+    queue = client.get("/api/commitment-verifications", headers=staff).json()
     assert number not in [i["number"] for i in queue["items"]]
 
 
@@ -93,7 +93,7 @@ def test_cure_materials_in_time_decide_on_the_spot(
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["materials_due_on"] == "2026-12-07" and "非法定" in body["cure_days_note"]
-    queue = client.get("/api/commitments/verification-queue", headers=login(client, "staff"))
+    queue = client.get("/api/commitment-verifications", headers=login(client, "staff"))
     row = next(i for i in queue.json()["items"] if i["number"] == number)
     assert "非法定" in row["stage"]
     _at(clock, dt.date(2026, 12, 1))

@@ -24,8 +24,9 @@ router = Router(tags=["信用承诺"])
 # 容缺受理 (HLJ 45 ¶2), decisions (HLJ 45 ¶2-3), verification within two months (HLJ 46)
 
 
+# not under /api/commitments/: a path there with one segment would be read as a number
 @router.get(
-    "/api/commitments/verification-queue",
+    "/api/commitment-verifications",
     response_model=VerifyQueueOut,
     summary="信用承诺核查队列（按期限排序）",
 )
