@@ -78,6 +78,7 @@ def build_context(
     # the exchange's listeners: every record version, list entry, measure and case outcome
     # queued for the peers in the same transaction (the domains take hooks, never the exchange)
     import xinyong.commitments.eligibility  # the joint check's answer on commitments (HLJ 45)
+    import xinyong.commitments.verification  # a repair's 信用修复型 commitment (cases hook)
     import xinyong.exchange.outbox
     import xinyong.exchange.outcomes  # noqa: F401
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xinyong.commitments.jobs import lapse_missing_materials
 from xinyong.common.roles import SYSTEM, Actor
 from xinyong.context import Context
 from xinyong.deadlines.service import mark_overdue
@@ -102,6 +103,11 @@ def run_jobs(ctx: Context) -> dict[str, Any]:
             done["court_debtors"] = sync_court_debtors(session, ctx, actor=SYSTEM)
     except IntegrityError:  # a concurrent run listed them first
         done["court_debtors"] = {"added": 0, "removed": 0, "concurrent": True}
+    try:
+        with ctx.sessions() as session, session.begin():
+            done["commitments_lapsed"] = lapse_missing_materials(session, ctx)
+    except IntegrityError:  # a concurrent run recorded the same breaches first
+        done["commitments_lapsed"] = 0
     # what the peers must learn (HLJ 21 ¶2, HLJ 39 ¶3): sent now, each peer until it fails
     done["exchange"] = forwarder.run(ctx).lines()
     return done

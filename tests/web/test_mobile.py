@@ -37,7 +37,7 @@ PUBLIC_PAGES = (
 )
 ACCOUNT_PAGES = {
     "company": ("/me", "/me/reports", "/me/cases"),
-    "staff": ("/staff/cases", "/staff/lists", "/staff/commitment-matters"),
+    "staff": ("/staff/cases", "/staff/lists", "/staff/commitment-matters", "/staff/commitments"),
     "agency": ("/agency", "/agency/check", "/agency/commitments"),
 }
 SHOTS = Path(tempfile.mkdtemp(prefix="xinyong-screens-"))

@@ -57,6 +57,20 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 #: By the tag's first part, for tags built from states (`cases:objection:decided`, …).
+# commitments after acceptance (issue 18, cverify)
+ACTION_LABELS.update(
+    {
+        AuditTag.COMMITMENTS_MATERIALS_ACCEPT: "容缺受理",
+        AuditTag.COMMITMENTS_MATERIALS_RECEIVE: "补齐容缺材料",
+        AuditTag.COMMITMENTS_MATERIALS_LATE: "未按期补交容缺材料",
+        AuditTag.COMMITMENTS_LICENCE_DECIDE: "依信用承诺作出决定",
+        AuditTag.COMMITMENTS_VERIFY_RECORD: "核查信用承诺",
+        AuditTag.COMMITMENTS_BREACH_RECORD: "记入违背信用承诺信息",
+        AuditTag.COMMITMENTS_REPAIR_FILE: "随信用修复作出信用承诺",
+        AuditTag.COMMITMENTS_QUEUE_READ: "查阅信用承诺核查队列",
+    }
+)
+
 DOMAIN_LABELS: dict[str, str] = {
     "accounts": "账户操作",
     "authorisations": "授权",

@@ -122,6 +122,15 @@ class AuditTag(StrEnum):
     CASES_CASE_READ = "cases:case:read"
     CASES_ATTACHMENT_STORED = "cases:attachment:stored"
     CASES_ATTACHMENT_READ = "cases:attachment:read"
+    # commitments after acceptance (issue 18, cverify): 容缺受理, decisions, verification (HLJ 46)
+    COMMITMENTS_MATERIALS_ACCEPT = "commitments:materials:accept"
+    COMMITMENTS_MATERIALS_RECEIVE = "commitments:materials:receive"
+    COMMITMENTS_MATERIALS_LATE = "commitments:materials:late"
+    COMMITMENTS_LICENCE_DECIDE = "commitments:licence:decide"
+    COMMITMENTS_VERIFY_RECORD = "commitments:verify:record"
+    COMMITMENTS_BREACH_RECORD = "commitments:breach:record"
+    COMMITMENTS_REPAIR_FILE = "commitments:repair:file"
+    COMMITMENTS_QUEUE_READ = "commitments:queue:read"
     # the platform's own work
     DEMO_DATA_GENERATE = "demo:data:generate"
 

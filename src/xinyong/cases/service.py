@@ -352,7 +352,7 @@ def file_repair(
             raise Forbidden("cases.not_own", "名单认定与信用信息不属于同一主体")
     emergency = emergencies.emergency_for(session, _region(record), today)
     clocks = ("emergency.repair_decide",) if emergency else None
-    return _open_case(
+    case = _open_case(
         session,
         ctx,
         actor=actor,
@@ -367,6 +367,28 @@ def file_repair(
         received_via=received_via,
         applicant=applicant,
     )
+    if commitment.strip():
+        for listener in ON_REPAIR_FILED:
+            listener(session, ctx, actor, case, record, commitment)
+    return case
+
+
+class OnRepairFiled(Protocol):
+    def __call__(
+        self,
+        session: Session,
+        ctx: Context,
+        actor: Actor,
+        case: Case,
+        record: CreditRecord,
+        commitment: str,
+    ) -> None: ...
+
+
+#: Who must learn of the public credit commitment filed with a repair, in the same transaction
+#: (commitments/verification.py registers the 信用修复型 commitment it becomes; cases never
+#: import commitments)
+ON_REPAIR_FILED: list[OnRepairFiled] = []
 
 
 def _region(record: CreditRecord) -> str | None:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from xinyong.commitments import filing, matters
+from xinyong.commitments import filing, matters, verification
 from xinyong.commitments.schemas import (
     CURE_DAYS_NOTE,
     DATASET_NOTE,
@@ -28,6 +28,7 @@ from xinyong.commitments.schemas import (
 )
 from xinyong.common.errors import DomainError
 from xinyong.common.inputs import Key, Name, PageNumber, Text
+from xinyong.common.roles import Role
 from xinyong.web.deps import ActorDep, AgencyDep, ContextDep, Router, StaffDep, SubjectDep
 from xinyong.web.layout import templates
 
@@ -226,3 +227,20 @@ def subject_types() -> list[tuple[str, str, str | None]]:
     """The types a subject may choose on its own page, voluntary first."""
     ordered = sorted(SUBJECT_TYPES, key=lambda t: (t != "voluntary", t))
     return [(t, TYPES[t], TYPE_SOURCES[t]) for t in ordered]
+
+
+# ---------------------------------------------------------------- verification (cverify)
+
+
+@router.get("/staff/commitments", response_class=HTMLResponse)
+def staff_commitments(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
+    """The verification queue (HLJ 46), soonest due first, each row with its article."""
+    if actor.role not in (Role.STAFF, Role.ADMIN):
+        return RedirectResponse("/login", status_code=303)
+    with ctx.sessions() as session:
+        queue = verification.queue_view(session, ctx, actor=actor)
+    return templates.TemplateResponse(
+        request,
+        "commitments/staff_verification.html",
+        {"ctx": ctx, "actor": actor, "queue": queue},
+    )

@@ -96,6 +96,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         authorisations_api,
         cases_api,
         catalog_api,
+        commitments_api,
         consents_api,
         deadlines_api,
         exchange_api,
