@@ -215,7 +215,7 @@ def test_refused_items_are_retried_or_withdrawn_by_staff_and_peers_kept_by_admin
     status = client.get("/api/exchange/status", headers=staff).json()["peers"][0]
     assert status["refused"] == 0 and status["pending"] == 1
     assert client.get("/api/exchange/status").status_code == 401
-    removed = client.delete("/api/admin/peers/230000", headers=admin)
+    removed = client.post("/api/admin/peers/230000/remove", headers=admin)
     assert removed.status_code == 200 and removed.json()["active"] is False
-    assert client.delete("/api/admin/peers/230000", headers=admin).status_code == 404
+    assert client.post("/api/admin/peers/230000/remove", headers=admin).status_code == 404
     ctx.engine.dispose()

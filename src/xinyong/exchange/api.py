@@ -140,8 +140,8 @@ def add_peer(body: PeerIn, ctx: ContextDep, session: SessionDep, actor: AdminDep
     return _peer_out(peer)
 
 
-@router.delete(
-    "/api/admin/peers/{code}",
+@router.post(
+    "/api/admin/peers/{code}/remove",
     summary="停止与交换平台交换（历史保留）",
     response_model=PeerOut,
     responses=error_responses(404),
