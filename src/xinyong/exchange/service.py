@@ -160,7 +160,10 @@ def settle_items(
     counts: dict[str, int],
 ) -> None:
     """Settle the outbox rows answered (`row_ids`: uid -> rows), adding to `counts`; an answer
-    for a uid not in `row_ids` is ignored, and a row already settled stays as it is."""
+    for a uid not in `row_ids` is ignored, and a row already settled stays as it is. Answers
+    without reasons are settled in one statement per status (one per row cost the sender more
+    than the receiver spent applying them)."""
+    plain: dict[str, list[int]] = {}
     for answer in answers:
         if not isinstance(answer, dict):
             continue
@@ -170,6 +173,9 @@ def settle_items(
             continue
         counts[status] += 1
         reasons = answer.get("reasons") or None
+        if reasons is None:
+            plain.setdefault(status, []).extend(ids)
+            continue
         session.execute(
             update(OutboxItem)
             .where(OutboxItem.id.in_(ids), OutboxItem.state == PENDING)
@@ -177,9 +183,16 @@ def settle_items(
                 state=status,
                 settled_at=now,
                 last_error=None,
-                reasons_json=orjson.dumps(reasons).decode() if reasons else None,
+                reasons_json=orjson.dumps(reasons).decode(),
             )
         )
+    for status, ids in plain.items():
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(ids[start : start + 500]), OutboxItem.state == PENDING)
+                .values(state=status, settled_at=now, last_error=None, reasons_json=None)
+            )
 
 
 def failed(
