@@ -25,6 +25,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -182,6 +183,7 @@ class Province:
                 self.process.kill()
                 self.process.wait()
         self.ctx.engine.dispose()
+        shutil.rmtree(self.folder, ignore_errors=True)
         if self.pg:
             from xinyong.db import drop_database
 
@@ -344,6 +346,7 @@ def forwarding(
     finally:
         province.stop()
         city.engine.dispose()
+        shutil.rmtree(city_folder, ignore_errors=True)
 
 
 def main() -> None:
