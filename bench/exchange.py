@@ -133,7 +133,7 @@ class Province:
 
     def __init__(self, kind: str, pg: str | None) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="xinyong-exchange-bench-"))
-        self.pg = pg
+        self.pg = pg if kind == "postgresql" else None
         self.url = fresh_url(kind, pg, self.folder)
         self.ctx = node_context(self.folder, self.url, PROVINCE)
         seed(self.ctx)
