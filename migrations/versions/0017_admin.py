@@ -57,8 +57,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        with op.batch_alter_table("users", schema=None) as batch_op:
-            batch_op.drop_column("agency_code")
+        _sqlite_drop_agency_code()
     else:
         op.drop_constraint(op.f("fk_users_agency_code_agencies"), "users", type_="foreignkey")
         op.drop_column("users", "agency_code")
@@ -67,3 +66,30 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_provider_units_uscc"), table_name="provider_units")
     op.drop_column("provider_units", "uscc")
     op.drop_table("agencies")
+
+
+def _sqlite_drop_agency_code() -> None:
+    """SQLite cannot drop a column with a foreign key in place: `users` is rebuilt (batch mode),
+    and dropping the old table deletes its rows first, which fails once sessions, API keys or
+    cases reference them. The rebuild runs with foreign-key enforcement off (SQLite's own recipe
+    for altering a table; the pragma is a no-op inside a transaction, so the one open is
+    committed first), every reference is checked afterwards, and enforcement is restored."""
+    raw = op.get_bind().connection.dbapi_connection
+    assert raw is not None
+    if raw.in_transaction:
+        raw.commit()
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with op.batch_alter_table("users", schema=None) as batch_op:
+            batch_op.drop_column("agency_code")
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"rebuilding users broke foreign keys: {broken[:5]}")
+    except BaseException:
+        if raw.in_transaction:
+            raw.rollback()
+        raise
+    finally:
+        if raw.in_transaction:
+            raw.commit()
+        raw.execute("PRAGMA foreign_keys=ON")

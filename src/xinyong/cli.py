@@ -93,6 +93,18 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo(f"数据库已迁移至 {revision}：{url.split('@')[-1]}")
 
 
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """将数据库结构回退到指定版本（如 0016_links）。"""
+    from alembic import command
+
+    from xinyong.config import get_settings
+
+    url = get_settings().resolved_database_url()
+    command.downgrade(alembic_config(url), revision)
+    typer.echo(f"数据库已回退至 {revision}：{url.split('@')[-1]}")
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """启动平台（API、接口文档 /docs、页面）。"""
@@ -1070,6 +1082,37 @@ def exchange_settle(
         f"已按{peer}的回执确认报文序号{seq}：已应用{c['applied']}条，无变化{c['unchanged']}条，"
         f"被拒收{c['refused']}条"
     )
+
+
+@exchange_app.command("status")
+def exchange_status() -> None:
+    """各交换平台的待推送、最早待推送、逾期、被拒收、最近成功与积压时长；逾期条目注明条款。"""
+    from xinyong.common.clock import PLATFORM_TZ
+    from xinyong.exchange import clocks
+
+    ctx = _ctx()
+    today = ctx.today()
+    with ctx.sessions() as session:
+        rows = clocks.status(session, ctx)
+        late = clocks.overdue(session, ctx, today, limit=50)
+    if not rows:
+        typer.echo("尚未登记交换平台")
+    for p in rows:
+        oldest = p.oldest_pending.isoformat() if p.oldest_pending else "无"
+        success = "尚无"
+        if p.last_success_at:
+            success = p.last_success_at.astimezone(PLATFORM_TZ).strftime("%Y-%m-%d %H:%M")
+        typer.echo(
+            f"{p.code}（{p.name}，{p.relation}）：待推送{p.pending}条，最早待推送{oldest}，"
+            f"逾期{p.overdue}条，被拒收{p.refused}条，最近成功{success}，积压{p.lag}；时限：{p.clock}"
+        )
+        if p.overdue and p.overdue_article:
+            typer.echo(f"  {p.overdue_article}")
+    for item in late:
+        typer.echo(
+            f"  逾期：{item.ref} 第{item.version}版，{item.aggregated_on.isoformat()}归集，"
+            f"应于{item.due_on.isoformat()}前推送{'（暂定日历）' if item.provisional else ''}"
+        )
 
 
 jobs_app = typer.Typer(help="定时任务", no_args_is_help=True)

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     #: Requests served at once; one more is refused at once with 503 and Retry-After (0: no
     #: limit). /api/health is not counted.
     max_in_flight: int = Field(default=1000, ge=0)
+    #: Requests that change state served at once; the others wait their turn on the event loop
+    #: without a worker thread (web/admission.WriteTurns), so reads are never queued behind
+    #: writes waiting for locks. 0: no turns.
+    write_slots: int = Field(default=8, ge=0, le=1000)
+    #: Seconds a write waits for its turn before it is refused with 503 and Retry-After.
+    write_turn_seconds: float = Field(default=60.0, gt=0, le=3600)
     #: The Retry-After (seconds) of a 503 answered when the platform is saturated.
     retry_after_seconds: int = Field(default=2, ge=1, le=3600)
 

@@ -18,6 +18,15 @@ from xinyong.config import Settings, get_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.law.rules import LawLibrary, Platform, RuleSet, default_library
 
+#: the key of a session's `info` under which it carries its platform's RuleSet (session_rules)
+RULES_INFO = "xinyong.rules"
+
+
+def session_rules(session: Session) -> RuleSet | None:
+    """The rules of the platform a session of `Context.sessions` works for."""
+    rules = session.info.get(RULES_INFO)
+    return rules if isinstance(rules, RuleSet) else None
+
 
 @dataclass
 class Context:
@@ -66,7 +75,10 @@ def build_context(
     clock: Clock | None = None,
     engine: Engine | None = None,
 ) -> Context:
-    import xinyong.exchange.outbox  # noqa: F401 - queues every record version for the peers
+    # the exchange's listeners: every record version, list entry, measure and case outcome
+    # queued for the peers in the same transaction (the domains take hooks, never the exchange)
+    import xinyong.exchange.outbox
+    import xinyong.exchange.outcomes  # noqa: F401
 
     settings = settings or get_settings()
     engine = engine or make_engine(
@@ -76,7 +88,7 @@ def build_context(
     )
     library = default_library()
     library.platform(settings.platform)  # refuse an unknown platform at start-up
-    return Context(
+    context = Context(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
@@ -89,3 +101,7 @@ def build_context(
             head_every=settings.audit_head_every,
         ),
     )
+    # Hooks called with a session alone (records/store.ON_VERSIONS) find this platform's rules
+    # on it: the outbox dates each record's HLJ 21 ¶2 clock by them.
+    context.sessions.configure(info={RULES_INFO: context.rules})
+    return context

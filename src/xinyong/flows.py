@@ -25,6 +25,7 @@ from xinyong.common.roles import SYSTEM, Actor
 from xinyong.context import Context
 from xinyong.deadlines.service import mark_overdue
 from xinyong.exchange import forwarder
+from xinyong.exchange.clocks import flag_overdue
 from xinyong.ingest.service import Receipt
 from xinyong.lists.court_debtors import COURT_DEBTOR_ITEM, sync_court_debtors
 from xinyong.lists.jobs import end_terms
@@ -92,6 +93,8 @@ def run_jobs(ctx: Context) -> dict[str, Any]:
     done: dict[str, Any] = {"on": today.isoformat()}
     with ctx.sessions() as session, session.begin():
         done["clocks_overdue"] = mark_overdue(session, ctx, actor=SYSTEM)
+    with ctx.sessions() as session, session.begin():
+        done["exchange_overdue"] = flag_overdue(session, ctx, actor=SYSTEM)
     with ctx.sessions() as session, session.begin():
         done["entries_term_ended"] = end_terms(session, ctx, today, done)
     try:

@@ -3,7 +3,9 @@ folder) on dates far from today, then tried over HTTP as each demo account would
 every element of the story is there and every door it opens works that day. Loading used to
 fail before about 2026-08-10 (`law.not_in_force`: generated court records dated before the
 regulation); and a failed load used to leave half a demo behind (accounts but no data, and a
-second load refused)."""
+second load refused). Loaded before 2026-04-01 the company could not apply for its repair
+(`law.not_in_force`: the packs held the repair conditions only from the 2025 measures); from
+2023-08-02 (three months after the publicity periods came into force) it can on any day."""
 
 from __future__ import annotations
 
@@ -32,17 +34,11 @@ from xinyong.demo.seed import (
     DEMO_PASSWORD,
     load_demo,
 )
-from xinyong.law.rules import default_library
 from xinyong.lists.demo import DEMO_LISTED
 from xinyong.records.models import CreditRecord
 from xinyong.web.app import create_app
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def repair_rules_in_force(day: dt.date) -> bool:
-    rules = default_library().ruleset("230000")
-    return any(leaf.in_force(day) for leaf in rules.leaves("repair.conditions"))
 
 
 def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -60,7 +56,7 @@ def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module", params=["2026-03-01", "2031-06-15"])
+@pytest.fixture(scope="module", params=["2023-08-20", "2025-06-16", "2031-06-15"])
 def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dt.date, str]]:
@@ -164,14 +160,13 @@ def test_the_company_can_apply_for_a_repair_today(demo: tuple[str, dt.date, str]
             "commitment": "本单位承诺依法诚信经营。",
         }
         filed = company.post("/api/me/repairs", json=payload)
-        if not repair_rules_in_force(demo[1]):
-            # The law packs hold the national repair measures only from their commencement
-            # (2026-04-01): before it the door says so, in Chinese, with the date.
-            assert filed.status_code == 404, filed.text
-            assert filed.json()["error"]["code"] == "law.not_in_force"
-            assert "2026-04-01" in filed.json()["error"]["message"]
-            return
+        # Before 2026-04-01 the 2023 trial measures and HLJ 40 hold the conditions (the packs
+        # used to hold them only from 2026-04-01: `law.not_in_force` on 2025-06-16).
         assert filed.status_code == 201, filed.text
+        number = filed.json()["number"]
+        cases = company.get("/api/me/cases")
+        assert cases.status_code == 200, cases.text
+        assert [c["kind"] for c in cases.json() if c["number"] == number] == ["repair"]
 
 
 def test_a_pending_objection_of_the_citizen_waits_for_staff(

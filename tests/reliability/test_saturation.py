@@ -199,3 +199,57 @@ def test_every_router_commits_in_the_route_thread(tmp_path: Path) -> None:
     assert all(isinstance(router, Router) for router in routers), routers
     direct = [r for r in app.router.routes if isinstance(r, APIRoute)]  # added to the app itself
     assert not direct, direct
+
+
+def test_writes_take_turns_and_reads_are_never_queued_behind_them(
+    db_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """With one write slot and two worker threads: a write waiting for a lock holds the slot and
+    one thread; a second write waits for its turn on the event loop (no thread) and is refused
+    with 503 when its wait runs out, having written nothing; a read is answered meanwhile. Before
+    turns, the second write took the last thread and the read waited behind both (issue 14's
+    500-client soak: self-queries waited 10 s behind queued writes)."""
+    ctx = _demo(
+        db_url,
+        tmp_path,
+        clock,
+        write_wait_seconds=30,
+        write_slots=1,
+        write_turn_seconds=1.0,
+        retry_after_seconds=3,
+        worker_threads=2,
+    )
+    try:
+        with TestClient(create_app(ctx)) as client:
+            bearer, record = _citizen(client, ctx)
+            answers: list[httpx.Response] = []
+            with holding_the_write_turn(ctx):
+                body = {"record_id": record, "request": "占用写入名额的异议"}
+                slow = threading.Thread(
+                    target=lambda: answers.append(
+                        client.post("/api/me/objections", json=body, headers=bearer)
+                    )
+                )
+                slow.start()
+                time.sleep(0.3)  # the objection holds the write slot, waiting for the lock
+                began = time.monotonic()
+                second = client.post(
+                    "/api/me/objections",
+                    json={"record_id": record, "request": "等待写入名额的异议"},
+                    headers=bearer,
+                )
+                waited = time.monotonic() - began
+                began = time.monotonic()
+                read = client.get("/api/law")  # a read that writes nothing (no audit entry)
+                read_seconds = time.monotonic() - began
+                assert slow.is_alive(), answers[0].text if answers else ""
+            slow.join(timeout=30)
+        assert second.status_code == 503 and second.headers["retry-after"] == "3"
+        assert second.json()["error"]["code"] == "platform.busy"
+        assert 0.9 < waited < 5
+        assert _cases(ctx, "等待写入名额的异议") == 0
+        assert read.status_code == 200 and read_seconds < 5
+        assert answers[0].status_code == 201
+        assert _cases(ctx, "占用写入名额的异议") == 1
+    finally:
+        ctx.engine.dispose()

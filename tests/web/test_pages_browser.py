@@ -267,3 +267,24 @@ def test_api_docs_work_offline_under_the_csp(server: str, browser: Browser) -> N
     blocked = [p for p in problems if "Content Security Policy" in p and "logo-mini" not in p]
     assert not blocked, problems
     page.close()
+
+
+def test_admin_registers_a_peer_and_staff_see_the_exchange(server: str, browser: Browser) -> None:
+    context, page = login_as(browser, server, "admin")
+    page.goto(server + "/admin/peers")
+    assert page.inner_text("#self-code") == "230000"
+    key = page.inner_text("#self-key")
+    assert len(key) == 64
+    page.fill("#peer-code", "100000")
+    page.fill("#peer-name", "全国信用信息共享平台")
+    page.fill("#peer-url", "http://127.0.0.1:9")
+    page.fill("#peer-key", key)
+    page.click("#peer-submit")
+    assert "已登记上级平台" in page.inner_text("#done")
+    assert "全国信用信息共享平台" in page.inner_text("#peer-100000")
+    context.close()
+    context, page = login_as(browser, server, "staff")
+    page.click("#staff-exchange-link")
+    row = page.inner_text("#peer-100000")
+    assert "上级平台" in row and "法规未规定时限" in row and "无积压" in row
+    context.close()

@@ -5,7 +5,7 @@ any account's."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Form, Path, Query, Request
 
@@ -18,13 +18,18 @@ from xinyong.accounts.schemas import (
     AgencyIn,
     AgencyOut,
     ApiKeyIn,
+    ApiKeyOut,
     BindIn,
+    IssuedApiKeyOut,
     MeOut,
+    NewApiKeyOut,
     NewKeyIn,
     PasswordChangeIn,
     PasswordResetOut,
     ProviderUnitIn,
     ProviderUnitOut,
+    RevokedApiKeyOut,
+    RotatedApiKeyOut,
     RotateIn,
     TokenOut,
     UnitOut,
@@ -109,10 +114,12 @@ def new_api_key(
     ctx: ContextDep,
     session: SessionDep,
     actor: Annotated[Actor, Depends(allow(*KEY_ROLES))],
-) -> dict[str, str]:
+) -> NewApiKeyOut:
     user = session.get(User, actor.user_id)
     assert user is not None
-    return {"api_key": create_api_key(session, ctx, actor=actor, user=user, label=body.label)}
+    return NewApiKeyOut(
+        api_key=create_api_key(session, ctx, actor=actor, user=user, label=body.label)
+    )
 
 
 @router.get("/api/auth/api-keys", summary="查看API密钥")
@@ -120,9 +127,9 @@ def my_api_keys(
     ctx: ContextDep,
     session: SessionDep,
     actor: KeyHolderDep,
-) -> list[dict[str, Any]]:
+) -> list[ApiKeyOut]:
     """The caller's API keys (administrators and staff: every account's)."""
-    return [k.as_dict() for k in list_api_keys(session, ctx, actor=actor)]
+    return [ApiKeyOut.model_validate(k.as_dict()) for k in list_api_keys(session, ctx, actor=actor)]
 
 
 @router.post("/api/auth/api-keys/{key_id}/rotate", summary="轮换API密钥")
@@ -132,13 +139,13 @@ def rotate_key(
     session: SessionDep,
     actor: KeyHolderDep,
     body: RotateIn | None = None,
-) -> dict[str, Any]:
+) -> RotatedApiKeyOut:
     """A successor key, shown once; the old key is refused at once or after `grace_hours`."""
     body = body or RotateIn()
     key = rotate_api_key(
         session, ctx, actor=actor, key_id=key_id, grace_hours=body.grace_hours, days=body.days
     )
-    return {"api_key": key, "replaces": key_id}
+    return RotatedApiKeyOut(api_key=key, replaces=key_id)
 
 
 @router.post("/api/auth/api-keys/{key_id}/revoke", summary="吊销API密钥")
@@ -147,10 +154,10 @@ def revoke_key(
     ctx: ContextDep,
     session: SessionDep,
     actor: KeyHolderDep,
-) -> dict[str, Any]:
+) -> RevokedApiKeyOut:
     """Refused from now on."""
     revoke_api_key(session, ctx, actor=actor, key_id=key_id)
-    return {"revoked": key_id}
+    return RevokedApiKeyOut(revoked=key_id)
 
 
 @router.get(
@@ -161,8 +168,9 @@ def all_api_keys(
     session: SessionDep,
     actor: KeyManagerDep,
     username: str | None = None,
-) -> list[dict[str, Any]]:
-    return [k.as_dict() for k in list_api_keys(session, ctx, actor=actor, username=username)]
+) -> list[ApiKeyOut]:
+    keys = list_api_keys(session, ctx, actor=actor, username=username)
+    return [ApiKeyOut.model_validate(k.as_dict()) for k in keys]
 
 
 @router.post(
@@ -176,11 +184,11 @@ def issue_api_key(
     ctx: ContextDep,
     session: SessionDep,
     actor: KeyManagerDep,
-) -> dict[str, Any]:
+) -> IssuedApiKeyOut:
     """A key for any account that may hold one, shown once."""
     user = user_named(session, body.username)
     key = create_api_key(session, ctx, actor=actor, user=user, label=body.label, days=body.days)
-    return {"api_key": key, "username": user.username}
+    return IssuedApiKeyOut(api_key=key, username=user.username)
 
 
 # -- the administrators' console: accounts, units, agencies, the administrative log --------------

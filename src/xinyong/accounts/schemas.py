@@ -142,3 +142,39 @@ class MeOut(BaseModel):
     subject_key: str | None
     organisation: str | None
     provider: UnitOut | None = Field(default=None, description="信息提供单位账户所代表的单位")
+
+
+# -- API keys ------------------------------------------------------------------------------------
+
+
+class ApiKeyOut(BaseModel):
+    """An API key as its holder and the key managers see it (never the key itself)."""
+
+    id: int
+    username: str = Field(description="持有账户")
+    prefix: str = Field(description="密钥前缀（用于辨认，不能用于访问）")
+    label: str = Field(description="用途说明")
+    created_at: str = Field(description="签发时间（ISO 8601）")
+    expires_at: str | None = Field(description="到期时间（ISO 8601），不设到期为空")
+    revoked_at: str | None = Field(description="吊销或被替换的时间（ISO 8601）")
+    replaced_by_id: int | None = Field(description="轮换后替换它的新密钥编号")
+    status: str = Field(description="active/expired/revoked/rotated")
+    status_label: str = Field(description="状态（中文）")
+
+
+class NewApiKeyOut(BaseModel):
+    api_key: str = Field(description="新密钥，只显示这一次")
+
+
+class IssuedApiKeyOut(BaseModel):
+    api_key: str = Field(description="新密钥，只显示这一次")
+    username: str = Field(description="持有账户")
+
+
+class RotatedApiKeyOut(BaseModel):
+    api_key: str = Field(description="接替的新密钥，只显示这一次")
+    replaces: int = Field(description="被轮换的旧密钥编号")
+
+
+class RevokedApiKeyOut(BaseModel):
+    revoked: int = Field(description="已吊销的密钥编号")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from xinyong.audit.schemas import AuditVerifyOut
 from xinyong.web.deps import ContextDep, Router, StaffDep
 
 router = Router(tags=["审计"])
@@ -14,14 +13,14 @@ def audit_verify(
     ctx: ContextDep,
     actor: StaffDep,
     full: bool = False,
-) -> dict[str, Any]:
+) -> AuditVerifyOut:
     with ctx.sessions() as session:
         result = ctx.audit.verify(session, full=full)
-    return {
-        "ok": result.ok,
-        "checked": result.checked,
-        "last_id": result.last_id,
-        "bad_id": result.bad_id,
-        "problem": result.problem,
-        "message": result.message,
-    }
+    return AuditVerifyOut(
+        ok=result.ok,
+        checked=result.checked,
+        last_id=result.last_id,
+        bad_id=result.bad_id,
+        problem=result.problem,
+        message=result.message,
+    )

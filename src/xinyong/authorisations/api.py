@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from xinyong.authorisations.schemas import GrantIn, PreferencesIn
+from xinyong.authorisations.schemas import (
+    AuthorisationOut,
+    GrantIn,
+    PreferencesIn,
+    PreferencesOut,
+)
 from xinyong.authorisations.service import (
     describe,
     grant,
@@ -24,6 +29,7 @@ router = Router(tags=["信用信息查询"])
     "/api/me/authorisations",
     summary="授权他人查询本人信息",
     status_code=201,
+    response_model=AuthorisationOut,
     responses=error_responses(404),
 )
 def grant_authorisation(
@@ -36,7 +42,7 @@ def grant_authorisation(
     return describe(grant(session, ctx, actor=actor, body=body), ctx.today())
 
 
-@router.get("/api/me/authorisations", summary="查看我的授权")
+@router.get("/api/me/authorisations", summary="查看我的授权", response_model=list[AuthorisationOut])
 def my_authorisations(
     ctx: ContextDep,
     session: SessionDep,
@@ -46,7 +52,11 @@ def my_authorisations(
     return [describe(a, ctx.today()) for a in of_subject(session, actor.subject_key)]
 
 
-@router.post("/api/me/authorisations/{authorisation_id}/revoke", summary="撤销授权")
+@router.post(
+    "/api/me/authorisations/{authorisation_id}/revoke",
+    summary="撤销授权",
+    response_model=AuthorisationOut,
+)
 def revoke_authorisation(
     authorisation_id: IntRowId,
     ctx: ContextDep,
@@ -65,7 +75,7 @@ def my_preferences(
     ctx: ContextDep,
     session: SessionDep,
     actor: SubjectDep,
-) -> dict[str, Any]:
+) -> PreferencesOut:
     """Ask that my good information not be published (HLJ 37 ¶1), or publish it again."""
     pref = set_good_publicity(session, ctx, actor=actor, hide=body.hide_good_information)
-    return {"hide_good_information": pref.hide_good_information}
+    return PreferencesOut(hide_good_information=pref.hide_good_information)

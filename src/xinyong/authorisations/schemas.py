@@ -21,3 +21,20 @@ class GrantIn(BaseModel):
 
 class PreferencesIn(BaseModel):
     hide_good_information: bool
+
+
+class AuthorisationOut(BaseModel):
+    """One authorisation as the subject who gave it sees it."""
+
+    id: int
+    grantee: str = Field(description="被授权方的用户名")
+    items: list[str] = Field(description="授权查询的目录项代码")
+    purpose: str = Field(description="查询用途")
+    granted_at: str = Field(description="授权时间（ISO 8601）")
+    expires_on: str = Field(description="到期日（YYYY-MM-DD）")
+    revoked_at: str | None = Field(description="撤销时间（ISO 8601），未撤销为空")
+    valid: bool = Field(description="今天是否有效")
+
+
+class PreferencesOut(BaseModel):
+    hide_good_information: bool = Field(description="守信信息是否不予公示（HLJ 37）")

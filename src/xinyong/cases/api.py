@@ -11,11 +11,15 @@ from xinyong.cases import service
 from xinyong.cases.schemas import (
     AttachmentOut,
     BasisChangeIn,
+    CaseNoticeOut,
+    CaseOut,
     ComplaintIn,
     ListObjectionIn,
+    NoticeActedOut,
     ObjectionIn,
     PaperIn,
     PauseIn,
+    QueueItemOut,
     RepairIn,
     TransitionIn,
 )
@@ -43,6 +47,7 @@ CaseReaderDep = Annotated[
 
 @router.post(
     "/api/me/objections",
+    response_model=CaseOut,
     summary="对本人信息提出异议",
     status_code=201,
     responses=error_responses(404),
@@ -67,6 +72,7 @@ def objection(
 
 @router.post(
     "/api/me/list-objections",
+    response_model=CaseOut,
     summary="对列入严重失信主体名单提出异议",
     status_code=201,
     responses=error_responses(404),
@@ -85,7 +91,11 @@ def list_objection(
 
 
 @router.post(
-    "/api/me/repairs", summary="申请信用修复", status_code=201, responses=error_responses(404)
+    "/api/me/repairs",
+    summary="申请信用修复",
+    status_code=201,
+    response_model=CaseOut,
+    responses=error_responses(404),
 )
 def repair(
     body: RepairIn,
@@ -107,7 +117,7 @@ def repair(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/me/complaints", summary="提出投诉", status_code=201)
+@router.post("/api/me/complaints", summary="提出投诉", status_code=201, response_model=CaseOut)
 def complaint(
     body: ComplaintIn,
     ctx: ContextDep,
@@ -122,6 +132,7 @@ def complaint(
 
 @router.post(
     "/api/basis-changes",
+    response_model=CaseOut,
     summary="报告信息所依据的文书被撤销或变更",
     status_code=201,
     responses=error_responses(404),
@@ -144,7 +155,7 @@ def basis_change(
     return service.describe(session, ctx, case)
 
 
-@router.get("/api/me/cases", summary="查看我的异议、修复和投诉")
+@router.get("/api/me/cases", summary="查看我的异议、修复和投诉", response_model=list[CaseOut])
 def my_cases(
     ctx: ContextDep,
     session: SessionDep,
@@ -153,7 +164,7 @@ def my_cases(
     return [service.describe(session, ctx, c) for c in service.my_cases(session, actor)]
 
 
-@router.get("/api/cases", summary="待办案件队列（工作人员）")
+@router.get("/api/cases", summary="待办案件队列（工作人员）", response_model=list[QueueItemOut])
 def staff_queue(
     ctx: ContextDep,
     session: SessionDep,
@@ -163,7 +174,7 @@ def staff_queue(
     return service.queue(session, ctx)
 
 
-@router.get("/api/cases/{number}", summary="查看案件详情")
+@router.get("/api/cases/{number}", summary="查看案件详情", response_model=CaseOut)
 def case_detail(
     number: Key,
     ctx: ContextDep,
@@ -179,6 +190,7 @@ def case_detail(
 
 @router.post(
     "/api/cases/{number}/transition",
+    response_model=CaseOut,
     summary="办理案件（受理、决定等）",
     responses=error_responses(409),
 )
@@ -201,7 +213,13 @@ def case_transition(
     return service.describe(session, ctx, case)
 
 
-@router.post("/api/cases/paper", status_code=201, responses=error_responses(404))
+@router.post(
+    "/api/cases/paper",
+    summary="登记服务窗口收到的纸质申请",
+    status_code=201,
+    response_model=CaseOut,
+    responses=error_responses(404),
+)
 def paper_intake(
     body: PaperIn,
     ctx: ContextDep,
@@ -248,7 +266,21 @@ def case_attachment(
     return AttachmentOut(id=row.id, name=row.name, size=row.size, type=row.content_type)
 
 
-@router.get("/api/cases/{number}/attachments/{attachment_id}", responses=error_responses(404))
+@router.get(
+    "/api/cases/{number}/attachments/{attachment_id}",
+    summary="下载证明材料",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "证明材料文件（PDF、JPEG或PNG，按内容判断的类型）",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for _, kind, _ in service.MAGIC  # the types an upload is checked against
+            },
+        },
+        **error_responses(404),
+    },
+)
 def case_attachment_download(
     number: Key,
     attachment_id: IntRowId,
@@ -269,7 +301,7 @@ def case_attachment_download(
     )
 
 
-@router.post("/api/cases/{number}/pauses", summary="登记不计入时限的期间")
+@router.post("/api/cases/{number}/pauses", summary="登记不计入时限的期间", response_model=CaseOut)
 def case_pause(
     number: Key,
     body: PauseIn,
@@ -291,7 +323,7 @@ def case_pause(
     return service.describe(session, ctx, case)
 
 
-@router.get("/api/case-notices", summary="案件决定后的待办通知")
+@router.get("/api/case-notices", summary="案件决定后的待办通知", response_model=list[CaseNoticeOut])
 def case_notices(
     ctx: ContextDep,
     session: SessionDep,
@@ -301,7 +333,11 @@ def case_notices(
     return service.notices_for(session, ctx, actor)
 
 
-@router.post("/api/case-notices/{notice_id}/acted", summary="登记通知已办理")
+@router.post(
+    "/api/case-notices/{notice_id}/acted",
+    summary="登记通知已办理",
+    response_model=NoticeActedOut,
+)
 def notice_acted(
     notice_id: IntRowId,
     ctx: ContextDep,

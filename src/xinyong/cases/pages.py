@@ -177,7 +177,9 @@ def _intake(
             "error": error,
             "typed": typed or {},
             "today": ctx.today(),
-            "conditions": ctx.rules.get("repair.conditions", ctx.today()).value,
+            "conditions": service.repair_conditions(
+                ctx.rules.get("repair.conditions", ctx.today()).value
+            ),
         },
         status_code=422 if error else 200,
     )

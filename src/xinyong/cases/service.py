@@ -15,7 +15,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -284,6 +284,21 @@ def file_list_objection(
     )
 
 
+#: The repair conditions the applicant declares (the minimum period is checked by the platform).
+DECLARED_CONDITIONS = ("conduct_corrected", "public_commitment")
+
+
+def repair_conditions(value: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """`repair.conditions` as one entry per code: every pack in force adds its own wording of a
+    condition (national measures, HLJ 40, HRB 37), and a condition is one thing to declare."""
+    merged: dict[str, list[str]] = {}
+    for entry in value:
+        names = merged.setdefault(str(entry["code"]), [])
+        if str(entry["name"]) not in names:
+            names.append(str(entry["name"]))
+    return [{"code": code, "name": "；".join(names)} for code, names in merged.items()]
+
+
 def repair_eligibility(ctx: Context, record: CreditRecord) -> dt.date | None:
     """The first day a repair may be applied for: after the minimum publicity period."""
     return publicity_window(ctx.rules, record.severity, record.decided_on).repair_from
@@ -321,13 +336,14 @@ def file_repair(
             details={"from": first.isoformat()},
         )
     declared = set(conditions)
-    required = {"conduct_corrected", "public_commitment"}
-    missing = [e for e in rule.value if e["code"] in required - declared]
-    if missing or not commitment.strip():
+    held = repair_conditions(rule.value)
+    required = [e for e in held if e["code"] in DECLARED_CONDITIONS]
+    missing = [e for e in required if e["code"] not in declared]
+    commitment_required = any(e["code"] == "public_commitment" for e in held)
+    if missing or (commitment_required and not commitment.strip()):
         raise DomainError(
             code="cases.repair_conditions",
-            message="申请信用修复须满足："
-            + "、".join(str(e["name"]) for e in rule.value if e["code"] in required),
+            message="申请信用修复须满足：" + "；".join(e["name"] for e in required),
             citations=list(rule.citations),
         )
     if entry_number is not None:
@@ -539,6 +555,31 @@ OUTCOMES: dict[tuple[str, str], Outcome] = {
 }
 
 
+@dataclass(frozen=True)
+class OutcomeDecided:
+    """An outcome decided on this platform, for whoever must learn of it (the exchange tells
+    every platform that holds or sent the record: HLJ 39 ¶3, HLJ 40)."""
+
+    case_number: str
+    case_kind: str
+    to: str  # the case's final state (upheld | approved | acted)
+    outcome: Outcome
+    reasons: str
+    record_id: int | None  # the version decided about (its natural key names the record)
+    entry_numbers: tuple[str, ...]  # the list entries it removed
+    subject_key: str
+    decided_at: dt.datetime
+
+
+class OnOutcome(Protocol):
+    def __call__(self, session: Session, ctx: Context, decided: OutcomeDecided) -> None: ...
+
+
+#: Who must learn of every outcome, in the same transaction (exchange/outcomes.py registers the
+#: outbox's listener; cases never import the exchange)
+ON_OUTCOMES: list[OnOutcome] = []
+
+
 def _apply(
     session: Session, ctx: Context, actor: Actor, case: Case, to: str, reasons: str | None
 ) -> None:
@@ -546,50 +587,98 @@ def _apply(
     outcome = OUTCOMES.get((case.kind, to))
     if outcome is None:
         return
-    if outcome.record_state and case.record_id:
-        rule = ctx.rules.get(outcome.rule_key, ctx.today())
-        change_state(
-            session,
-            ctx,
-            actor=actor,
-            record_id=case.record_id,
-            state=outcome.record_state,
-            change=outcome.change,
-            reason=reasons or outcome.default_reason,
-            legal_basis=_label(rule.citations),
-        )
-    _end_entries(session, ctx, actor, case, outcome.change)
+    removed = carry_out(
+        session,
+        ctx,
+        actor=actor,
+        outcome=outcome,
+        record_id=case.record_id,
+        entry_number=case.entry_number,
+        reason=reasons or outcome.default_reason,
+        note=f"案件{case.number}：{STATE_LABELS.get(case.state, case.state)}",
+    )
     if outcome.tell == "downstream":
         _downstream(session, ctx, actor, case)
     else:
         _upper_platform(session, ctx, case, outcome.message)
+    decided = OutcomeDecided(
+        case_number=case.number,
+        case_kind=case.kind,
+        to=to,
+        outcome=outcome,
+        reasons=reasons or outcome.default_reason,
+        record_id=case.record_id,
+        entry_numbers=tuple(removed),
+        subject_key=case.subject_key,
+        decided_at=ctx.clock.now(),
+    )
+    for listener in ON_OUTCOMES:
+        listener(session, ctx, decided)
 
 
-def _end_entries(session: Session, ctx: Context, actor: Actor, case: Case, reason: str) -> None:
+def carry_out(
+    session: Session,
+    ctx: Context,
+    *,
+    actor: Actor,
+    outcome: Outcome,
+    record_id: int | None,
+    entry_number: str | None,
+    reason: str,
+    note: str,
+) -> list[str]:
+    """What an outcome does to the record and the lists, whether decided here or on another
+    platform (exchange/outcomes.py): the record's new version in the outcome's state (unless it
+    is in that state already), and every entry resting on the record (or named) removed, with
+    every measure based on it (HLJ 40 ¶2). Answers the numbers of the entries removed."""
+    if outcome.record_state and record_id:
+        record = store.get(session, record_id)
+        if record is None or record.state != outcome.record_state or not record.is_current:
+            rule = ctx.rules.get(outcome.rule_key, ctx.today())
+            change_state(
+                session,
+                ctx,
+                actor=actor,
+                record_id=record_id,
+                state=outcome.record_state,
+                change=outcome.change,
+                reason=reason,
+                legal_basis=_label(rule.citations),
+            )
+    return _end_entries(session, ctx, actor, record_id, entry_number, outcome.change, note)
+
+
+def _end_entries(
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    record_id: int | None,
+    entry_number: str | None,
+    reason: str,
+    note: str,
+) -> list[str]:
     """Remove from any list the entries resting on the record (or named in the case); every
     measure based on them ends at the same moment (HLJ 40 ¶2)."""
     numbers = set()
-    if case.entry_number:
-        numbers.add(case.entry_number)
-    if case.record_id:
-        record = store.get(session, case.record_id)
-        ids = [case.record_id]
+    if entry_number:
+        numbers.add(entry_number)
+    if record_id:
+        record = store.get(session, record_id)
+        ids = [record_id]
         if record is not None:  # every version of the record
             ids = store.version_ids(session, record)
         numbers |= set(
             session.scalars(select(ListEntry.number).where(ListEntry.source_record_id.in_(ids)))
         )
+    removed = []
     for number in sorted(numbers):
-        entry = recognition.get_entry(session, number)
-        if entry.state in ("active", "notice_pending"):
+        entry = session.scalar(select(ListEntry).where(ListEntry.number == number))
+        if entry is not None and entry.state in ("active", "notice_pending"):
             recognition.remove_entry(
-                session,
-                ctx,
-                actor=actor,
-                number=number,
-                reason=reason,
-                note=f"案件{case.number}：{STATE_LABELS.get(case.state, case.state)}",
+                session, ctx, actor=actor, number=number, reason=reason, note=note
             )
+            removed.append(number)
+    return removed
 
 
 def _notify(

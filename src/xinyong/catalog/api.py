@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Response
 
-from xinyong.catalog.schemas import CatalogItemSpec
+from xinyong.catalog.schemas import CatalogItemOut, CatalogItemSpec
 from xinyong.catalog.service import define_item, describe, get_item, list_items
 from xinyong.catalog.templates import MEDIA_TYPE, template_for
 from xinyong.common.inputs import IntRowId, Key
@@ -16,17 +16,33 @@ from xinyong.web.deps import ContextDep, Router, SessionDep, StaffDep
 router = Router(prefix="/api/catalog", tags=["公共信用信息目录"])
 
 
-@router.get("", summary="查看公共信用信息目录")
+@router.get(
+    "",
+    summary="查看公共信用信息目录",
+    response_model=list[CatalogItemOut],
+    response_model_exclude_unset=True,
+)
 def catalog(session: SessionDep) -> list[dict[str, Any]]:
     return [describe(i) for i in list_items(session)]
 
 
-@router.get("/{code}", summary="查看目录项")
+@router.get(
+    "/{code}",
+    summary="查看目录项",
+    response_model=CatalogItemOut,
+    response_model_exclude_unset=True,
+)
 def catalog_item(code: Key, session: SessionDep, version: IntRowId | None = None) -> dict[str, Any]:
     return describe(get_item(session, code, version))
 
 
-@router.post("", summary="新增目录项或其新版本", status_code=201)
+@router.post(
+    "",
+    summary="新增目录项或其新版本",
+    status_code=201,
+    response_model=CatalogItemOut,
+    response_model_exclude_unset=True,
+)
 def define(
     spec: CatalogItemSpec,
     ctx: ContextDep,

@@ -90,3 +90,11 @@ class CatalogItemSpec(BaseModel):
     def personal_names(self) -> frozenset[str]:
         """The fields holding a natural person's personal information (HLJ 23 ¶4)."""
         return frozenset(f.name for f in self.fields if f.personal)
+
+
+class CatalogItemOut(CatalogItemSpec):
+    """A catalog item as the catalog answers it: its definition (absent attributes left out),
+    the version, and a notice when its source has not been verified."""
+
+    version: int = Field(description="目录项版本")
+    unverified_notice: str | None = Field(default=None, description="出处未经核实时的提示")

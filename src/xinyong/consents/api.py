@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from xinyong.consents.schemas import ConsentIn
+from xinyong.consents.schemas import ConsentIn, ConsentOut
 from xinyong.consents.service import record_consent
 from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep
 from xinyong.web.errors import error_responses
@@ -20,6 +18,6 @@ def new_consent(
     ctx: ContextDep,
     session: SessionDep,
     actor: ProviderDep,
-) -> dict[str, Any]:
+) -> ConsentOut:
     consent = record_consent(session, ctx, actor=actor, body=body)
-    return {"id": consent.id, "subject_key": consent.subject_key, "item_code": consent.item_code}
+    return ConsentOut(id=consent.id, subject_key=consent.subject_key, item_code=consent.item_code)

@@ -32,3 +32,11 @@ class ConsentIn(BaseModel):
     document: Line = Field(min_length=2, max_length=300)
     valid_from: CalendarDate
     valid_until: CalendarDate | None = None
+
+
+class ConsentOut(BaseModel):
+    """A recorded consent (HLJ 20)."""
+
+    id: int
+    subject_key: str = Field(description="信用主体")
+    item_code: str = Field(description="目录项代码")

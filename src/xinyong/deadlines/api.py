@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from xinyong.common.inputs import CalendarDate, CalendarYear, Name
+from xinyong.deadlines.schemas import CalendarYearOut, WorkdaysOut
 from xinyong.deadlines.service import load_calendar
 from xinyong.law.workdays import Pause
 from xinyong.web.deps import Router, SessionDep
@@ -14,7 +15,7 @@ from xinyong.web.deps import Router, SessionDep
 router = Router(tags=["工作日历"])
 
 
-@router.get("/api/workdays/add", summary="按工作日推算日期")
+@router.get("/api/workdays/add", summary="按工作日推算日期", response_model=WorkdaysOut)
 def workdays_add(
     session: SessionDep,
     start: CalendarDate,
@@ -27,7 +28,12 @@ def workdays_add(
     return load_calendar(session).add_working_days(start, days, pauses).as_dict()
 
 
-@router.get("/api/calendar/{year}", summary="查看某年的工作日历")
+@router.get(
+    "/api/calendar/{year}",
+    summary="查看某年的工作日历",
+    response_model=CalendarYearOut,
+    response_model_exclude_unset=True,
+)
 def calendar_year(year: CalendarYear, session: SessionDep) -> dict[str, Any]:
     cal = load_calendar(session)
     y = cal.year(year)

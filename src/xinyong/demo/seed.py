@@ -204,10 +204,17 @@ def _accounts(session: Session, ctx: Context) -> None:
     )
 
 
-def _company_penalty(today: dt.date) -> dict[str, str]:
+def _company_penalty(ctx: Context) -> dict[str, str]:
+    """Decided REPAIRABLE_AGE_DAYS ago, or, loaded soon after the publicity periods came into
+    force (2023-05-01), on the first day they were in force: never on a day without them."""
     from xinyong.demo.rows import penalty_row
 
-    return penalty_row(REPAIRABLE_AGE_DAYS - 1, today) | {
+    today = ctx.today()
+    since = min(leaf.values[0][0] for leaf in ctx.rules.leaves("publicity.general.min"))
+    age = max(0, min(REPAIRABLE_AGE_DAYS - 1, (today - since).days - 1))  # decided today-1-age
+    if age in (42, 60):  # the keys of the quarantined row's and the citizen's penalties
+        age -= 1
+    return penalty_row(age, today) | {
         "行政相对人名称": "哈尔滨示范科技有限公司（演示）",
         "统一社会信用代码": DEMO_COMPANY,
     }
@@ -233,7 +240,7 @@ def _own_records(ctx: Context) -> None:
     from xinyong.ingest.service import ingest
 
     today = ctx.today()
-    company, citizen = _company_penalty(today), _citizen_penalty(today)
+    company, citizen = _company_penalty(ctx), _citizen_penalty(today)
     changed = company | {"处罚内容": "罚款人民币三千元，没收违法所得八百元。"}
     wrong = penalty_row(42, today)
     code = wrong["统一社会信用代码"]
@@ -262,7 +269,7 @@ def _story(ctx: Context) -> None:
     today = ctx.today()
     with ctx.sessions() as session, session.begin():
         company = store.current(
-            session, DEMO_PROVIDER, PENALTY_ITEM, _company_penalty(today)["处罚决定书文号"]
+            session, DEMO_PROVIDER, PENALTY_ITEM, _company_penalty(ctx)["处罚决定书文号"]
         )
         citizen = store.current(
             session, DEMO_PROVIDER, PENALTY_ITEM, _citizen_penalty(today)["处罚决定书文号"]

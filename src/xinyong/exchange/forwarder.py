@@ -7,13 +7,16 @@ are still pending) and applies nothing twice (the receiver answers them as uncha
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from xinyong.common.errors import DomainError
 from xinyong.context import Context
@@ -22,6 +25,7 @@ from xinyong.exchange.models import OutboxItem, Peer
 from xinyong.exchange.signing import SENDER_HEADER, SIGNATURE_HEADER
 
 PATH = "/api/exchange/messages"
+LOCK_CLASS = 0x5859_4558  # pg advisory locks' first key: the exchange's ("XYEX")
 
 
 @dataclass
@@ -63,6 +67,7 @@ class PeerReport:
     unchanged: int = 0
     refused: int = 0
     error: str | None = None
+    busy: bool = False
 
 
 @dataclass
@@ -72,6 +77,9 @@ class Report:
     def lines(self) -> list[str]:
         out = []
         for p in self.peers:
+            if p.busy:
+                out.append(f"{p.peer}：另一推送进程正在向该平台发送，本次跳过")
+                continue
             if not p.messages and not p.error:
                 continue  # its items wait out their backoff
             line = (
@@ -115,26 +123,70 @@ def run(
     `force`: items waiting after a failure are sent now."""
     report = Report()
     for code in _peers_with_work(ctx, peer):
-        stats = PeerReport(code)
-        report.peers.append(stats)
-        while max_messages is None or stats.messages < max_messages:
-            with ctx.sessions() as session, session.begin():
-                target = session.get(Peer, code)
-                assert target is not None
-                out = service.build(
-                    session, ctx, target, limit=ctx.settings.exchange_batch_items, force=force
-                )
-            if out is None:
-                break
-            stats.messages += 1
-            error = _deliver(ctx, out, stats, send)
-            if error is not None:
-                stats.error = error
-                with ctx.sessions() as session, session.begin():
-                    service.failed(session, ctx, out, error, backoff=_backoff(ctx, out.attempts))
-                break
-            force = False  # once through: what is still pending waits its turn
+        with sending(ctx, code) as mine:
+            if mine:
+                report.peers.append(_send_all(ctx, code, force, max_messages, send))
+            else:  # another forwarder is sending this peer its items now
+                report.peers.append(PeerReport(code, busy=True))
     return report
+
+
+def _send_all(
+    ctx: Context, code: str, force: bool, max_messages: int | None, send: Send
+) -> PeerReport:
+    stats = PeerReport(code)
+    while max_messages is None or stats.messages < max_messages:
+        with ctx.sessions() as session, session.begin():
+            target = session.get(Peer, code)
+            assert target is not None
+            out = service.build(
+                session, ctx, target, limit=ctx.settings.exchange_batch_items, force=force
+            )
+        if out is None:
+            break
+        stats.messages += 1
+        error = _deliver(ctx, out, stats, send)
+        if error is not None:
+            stats.error = error
+            with ctx.sessions() as session, session.begin():
+                service.failed(session, ctx, out, error, backoff=_backoff(ctx, out.attempts))
+            break
+        force = False  # once through: what is still pending waits its turn
+    return stats
+
+
+@contextmanager
+def sending(ctx: Context, code: str) -> Iterator[bool]:
+    """Whether this process may send `peer` its items now: one forwarder at a time per peer
+    (`exchange run --follow` and `jobs run` may run together). The peer refuses a sequence
+    number not above the last it received, so two senders' messages would overtake each other
+    and be refused as replays. The lock dies with its holder (a forwarder killed mid-batch
+    leaves nothing to clear): a PostgreSQL session advisory lock, or on SQLite, where every
+    process is on this host, a file lock in the data folder."""
+    if ctx.engine.dialect.name == "postgresql":
+        key = zlib.crc32(f"xinyong.exchange.peer:{code}".encode()) - 2**31
+        with ctx.engine.connect() as conn:
+            got = bool(conn.scalar(select(func.pg_try_advisory_lock(LOCK_CLASS, key))))
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.scalar(select(func.pg_advisory_unlock(LOCK_CLASS, key)))
+                    conn.commit()
+        return
+    path = ctx.settings.data_dir / f"exchange-{code}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _deliver(ctx: Context, out: service.Outgoing, stats: PeerReport, send: Send) -> str | None:

@@ -65,6 +65,8 @@ class OutboxItem(Base):
     reasons_json: Mapped[str | None] = mapped_column(Text)
     seq: Mapped[int | None] = mapped_column(BigInteger)  # the message it was last sent in
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when `xinyong jobs run` first flagged it overdue (HLJ 51; flagged once)
+    overdue_flagged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class InboxItem(Base):

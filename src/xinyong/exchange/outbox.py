@@ -17,7 +17,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from xinyong.common.clock import PLATFORM_TZ
+from xinyong.context import session_rules
 from xinyong.db import table_of
+from xinyong.exchange.clocks import forward_due
 from xinyong.exchange.models import OutboxItem, Peer
 from xinyong.records import store
 
@@ -42,11 +44,16 @@ def _upper(session: Session) -> str | None:
 
 
 def on_versions(session: Session, keys: list[store.VersionKey], now: dt.datetime) -> None:
-    """Queue every version written for the upper platform, if this node has one."""
+    """Queue every version written for the upper platform, if this node has one, each with its
+    HLJ 21 ¶2 due day (computed once per call: every version of a call is aggregated the same
+    day; none where no statutory clock binds this platform)."""
     peer = _upper(session)
     if peer is None:
         return
     aggregated_on = now.astimezone(PLATFORM_TZ).date()
+    clock = forward_due(session, session_rules(session), aggregated_on)
+    due_on = clock.due if clock is not None else None
+    provisional = clock.provisional if clock is not None else False
     session.connection().execute(
         _INSERT,
         [
@@ -58,8 +65,8 @@ def on_versions(session: Session, keys: list[store.VersionKey], now: dt.datetime
                 "payload_json": None,
                 "created_at": now,
                 "aggregated_on": aggregated_on,
-                "due_on": None,
-                "due_provisional": False,
+                "due_on": due_on,
+                "due_provisional": provisional,
                 "state": "pending",
                 "attempts": 0,
             }

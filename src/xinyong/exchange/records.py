@@ -1,13 +1,15 @@
 """The record kind: a version of a credit record, sent up to the upper platform and applied
 there as ingestion would apply it.
 
-The receiver validates the record's fields against its own catalog and law as of today (the
-same `RowValidator` a provider's push goes through); a record it cannot accept is refused with
-the validator's reasons, and waits in the sender's exchange quarantine. A received record keeps
-the origin's provider code, item code and record key, and notes its origin platform and its
-version there: a version that is not newer than the one held changes nothing (a re-delivered
-message, or versions arriving out of order). Natural persons' consents (HLJ 20) are checked
-where the information was collected, by the origin platform; they are not sent."""
+The receiver validates the record's fields against its own catalog as of today, under the law
+of the record's origin platform (`origin_rules`: the receiver's law and the local law that bound
+the collection; the same `RowValidator` a provider's push goes through); a record it cannot
+accept is refused with the validator's reasons, and waits in the sender's exchange quarantine.
+A received record keeps the origin's provider code, item code and record key, and notes its
+origin platform and its version there: a version that is not newer than the one held changes
+nothing (a re-delivered message, or versions arriving out of order). Natural persons' consents
+(HLJ 20) are checked where the information was collected, by the origin platform; they are not
+sent."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from xinyong.exchange.kinds import APPLIED, REFUSED, UNCHANGED, ItemResult, regi
 from xinyong.exchange.models import OutboxItem, Peer
 from xinyong.exchange.outbox import RECORD, record_ref, split_ref
 from xinyong.ingest.validate import Rejected, RowValidator
+from xinyong.law.rules import RuleSet
 from xinyong.records import store
 from xinyong.records.models import CreditRecord
 from xinyong.subjects.models import Subject
@@ -89,7 +92,7 @@ class RecordKind:
         self, session: Session, ctx: Context, sender: Peer, items: list[dict[str, Any]]
     ) -> list[ItemResult]:
         results: dict[int, ItemResult] = {}
-        groups: dict[tuple[str, str], list[int]] = {}
+        groups: dict[tuple[str, str, str], list[int]] = {}
         for index, item in enumerate(items):
             item_uid = str(item.get("uid", ""))
             body = item.get("body")
@@ -101,13 +104,27 @@ class RecordKind:
                     item_uid, "exchange.own_record", "该记录由本平台归集，不接收其他平台的副本"
                 )
                 continue
-            key = (str(body.get("provider_code", "")), str(body.get("item_code", "")))
+            key = (
+                str(item.get("origin", "")),
+                str(body.get("provider_code", "")),
+                str(body.get("item_code", "")),
+            )
             groups.setdefault(key, []).append(index)
         today, now = ctx.today(), ctx.clock.now()
         rows: list[dict[str, Any]] = []
         subjects: dict[str, dict[str, Any]] = {}
         close: list[int] = []
-        for (provider_code, item_code), indexes in groups.items():
+        for (origin_code, provider_code, item_code), indexes in groups.items():
+            try:
+                rules = origin_rules(ctx, origin_code)
+            except DomainError:
+                for i in indexes:
+                    results[i] = _refused(
+                        items[i]["uid"],
+                        "exchange.unknown_origin",
+                        f"未知的归集平台“{origin_code[:12]}”，无从确定其适用的法规",
+                    )
+                continue
             try:
                 catalog_item = get_item(session, item_code)
             except DomainError:
@@ -120,7 +137,7 @@ class RecordKind:
                     )
                 continue
             spec = spec_of(catalog_item)
-            validator = RowValidator(spec, ctx.rules, today)
+            validator = RowValidator(spec, rules, today)
             held = store.held_versions(
                 session,
                 provider_code,
@@ -229,6 +246,24 @@ class RecordKind:
         store.close_versions(session, close, now, today)
         store.append_versions(session, rows)
         return [results[i] for i in range(len(items))]
+
+
+_ORIGIN_RULES: dict[tuple[int, str], RuleSet] = {}
+
+
+def origin_rules(ctx: Context, origin: str) -> RuleSet:
+    """The rule set a received record is validated under: that of its origin platform, where
+    it was collected. A lower platform's chain of law packs contains its upper's (the city's:
+    national, Heilongjiang, Harbin), so this is the receiver's law and the local law that bound
+    the collection; the national platform's own packs alone have no provincial catalog rules
+    (HLJ 18), and a record from Harbin could not be validated there under them."""
+    if origin == ctx.settings.platform:
+        return ctx.rules
+    key = (id(ctx.library), origin)
+    found = _ORIGIN_RULES.get(key)
+    if found is None:
+        found = _ORIGIN_RULES[key] = ctx.library.ruleset(origin)
+    return found
 
 
 def _date(value: Any) -> dt.date | None:

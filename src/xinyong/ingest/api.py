@@ -16,7 +16,16 @@ from xinyong.flows import AFTER_PUSH
 from xinyong.ingest import quarantine
 from xinyong.ingest.models import IngestBatch
 from xinyong.ingest.readers import ReadLimits, read_json_records, reader_for
-from xinyong.ingest.schemas import BatchOut, QuarantineFixIn, Receipt, WithdrawIn, refusals_markdown
+from xinyong.ingest.schemas import (
+    BatchesOut,
+    BatchOut,
+    QuarantinedRowOut,
+    QuarantineFixIn,
+    QuarantinePageOut,
+    Receipt,
+    WithdrawIn,
+    refusals_markdown,
+)
 from xinyong.ingest.service import describe_batch, ingest, ingest_file, list_batches
 from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep, acting_provider
 from xinyong.web.errors import error_responses
@@ -107,7 +116,12 @@ def push_file(
     return receipt.as_dict()
 
 
-@router.get("/api/ingest/batches", summary="本单位的推送批次（回执列表）")
+@router.get(
+    "/api/ingest/batches",
+    summary="本单位的推送批次（回执列表）",
+    response_model=BatchesOut,
+    response_model_exclude_unset=True,
+)
 def batches(
     session: SessionDep,
     actor: ProviderDep,
@@ -150,7 +164,12 @@ def batch(
     return describe_batch(row)
 
 
-@router.get("/api/quarantine", summary="查看待更正的数据")
+@router.get(
+    "/api/quarantine",
+    summary="查看待更正的数据",
+    response_model=QuarantinePageOut,
+    response_model_exclude_unset=True,
+)
 def quarantined(
     session: SessionDep,
     actor: ProviderDep,
@@ -165,7 +184,12 @@ def quarantined(
     return {"total": total, "rows": [quarantine.describe(r) for r in rows]}
 
 
-@router.get("/api/quarantine/{quarantine_id}", summary="一条被拒收记录")
+@router.get(
+    "/api/quarantine/{quarantine_id}",
+    summary="一条被拒收记录",
+    response_model=QuarantinedRowOut,
+    response_model_exclude_unset=True,
+)
 def quarantined_row(
     quarantine_id: RowId,
     session: SessionDep,
@@ -176,6 +200,8 @@ def quarantined_row(
 
 @router.post(
     "/api/quarantine/{quarantine_id}/fix",
+    response_model=Receipt,
+    response_model_exclude_unset=True,
     responses=error_responses(409),
     summary="就地更正被拒收记录（只报更正的字段）",
 )
@@ -215,6 +241,8 @@ def resubmit(
 @router.post(
     "/api/quarantine/{quarantine_id}/withdraw",
     summary="撤回待更正的数据",
+    response_model=QuarantinedRowOut,
+    response_model_exclude_unset=True,
     responses=error_responses(409),
 )
 def withdraw(

@@ -3,9 +3,12 @@ receipt or an error answer may carry (described in the OpenAPI document and docs
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from xinyong.common.inputs import Text
+from xinyong.law.schemas import CitationOut
 
 
 class WithdrawIn(BaseModel):
@@ -180,3 +183,45 @@ class QuarantineFixIn(BaseModel):
         max_length=200,
         description="只报更正的字段（中文字段名: 新值；空值清除），其余沿用原行",
     )
+
+
+class BatchesOut(BaseModel):
+    """A page of the unit's batches, newest first."""
+
+    total: int = Field(description="符合条件的批次总数")
+    batches: list[BatchOut]
+
+
+class QuarantineReasonOut(BaseModel):
+    """One reason a quarantined row was refused, as stored with the row."""
+
+    code: str = Field(description="稳定的代码，见拒收原因表", examples=["ingest.required"])
+    message: str = Field(description="中文说明")
+    field: str | None = Field(default=None, description="涉及的字段；整行的原因为空")
+    citations: list[CitationOut] = Field(default_factory=list, description="所依据的条款")
+
+
+class QuarantinedRowOut(BaseModel):
+    """A refused row in the quarantine: the row as received, its reasons and its state."""
+
+    id: int = Field(description="待更正区中该行的编号")
+    batch_id: int = Field(description="最近一次推送该行的批次")
+    provider: str = Field(description="提供单位代码")
+    item: str = Field(description="目录项代码")
+    row: int = Field(description="源文件中的行号（JSON推送中为第几条）")
+    record_key: str | None = Field(description="记录键（能读出时）")
+    payload: dict[str, Any] = Field(description="收到的该行（中文字段名: 值）")
+    reasons: list[QuarantineReasonOut] = Field(description="拒收原因")
+    state: str = Field(description="open（待更正）、resubmitted（已更正）或withdrawn（已撤回）")
+    state_label: str = Field(description="状态（中文）")
+    attempts: int = Field(description="该源行被推送的次数")
+    resolution: str | None = Field(description="处理结果（中文）")
+    resolved_batch_id: int | None = Field(description="更正后入库的批次")
+    received_at: str = Field(description="收到时间（ISO 8601）")
+
+
+class QuarantinePageOut(BaseModel):
+    """A page of the unit's quarantine."""
+
+    total: int = Field(description="符合条件的行数")
+    rows: list[QuarantinedRowOut]

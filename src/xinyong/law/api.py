@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from xinyong.common.inputs import CalendarDate, Key
+from xinyong.law.schemas import RuleKeysOut, RuleOut
 from xinyong.web.deps import ContextDep, Router
 from xinyong.web.errors import error_responses
 
@@ -12,12 +13,12 @@ router = Router(tags=["法规数据"])
 
 
 @router.get("/api/law", summary="法定规则一览", responses=error_responses(404))
-def law_keys(ctx: ContextDep, platform: Key | None = None) -> dict[str, Any]:
+def law_keys(ctx: ContextDep, platform: Key | None = None) -> RuleKeysOut:
     rules = ctx.library.ruleset(platform or ctx.platform.code)
-    return {"platform": rules.platform.code, "keys": rules.rule_keys()}
+    return RuleKeysOut(platform=rules.platform.code, keys=rules.rule_keys())
 
 
-@router.get("/api/law/{key}", summary="查看一项法定规则及其条文依据")
+@router.get("/api/law/{key}", summary="查看一项法定规则及其条文依据", response_model=RuleOut)
 def law_show(
     key: Key,
     ctx: ContextDep,

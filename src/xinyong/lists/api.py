@@ -18,14 +18,23 @@ from xinyong.lists.check import as_csv_rows, load_check, run_check
 from xinyong.lists.models import RedListCriteria
 from xinyong.lists.schemas import (
     CheckIn,
+    CheckOut,
+    CourtSyncOut,
+    CriteriaCreatedOut,
     CriteriaIn,
+    CriteriaOut,
     EmergencyIn,
+    EmergencyOut,
     HandlingIn,
+    ListEntryOut,
     MeasureIn,
+    MeasureOut,
+    NoticeAnsweredOut,
     NoticeIn,
     PublishIn,
     RecognitionIn,
     RemovalIn,
+    StateUnitNoticeOut,
 )
 from xinyong.web.deps import ActorDep, AgencyDep, ContextDep, Router, SessionDep, StaffDep
 from xinyong.web.errors import error_responses
@@ -33,7 +42,7 @@ from xinyong.web.errors import error_responses
 router = Router(tags=["守信激励与失信惩戒"])
 
 
-@router.get("/api/measures", summary="查看奖惩措施清单")
+@router.get("/api/measures", summary="查看奖惩措施清单", response_model=list[MeasureOut])
 def measures(ctx: ContextDep, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
     """The published measure lists (HLJ 26, 31); staff also see unpublished drafts."""
     staff = actor.role in (Role.STAFF, Role.ADMIN)
@@ -42,7 +51,11 @@ def measures(ctx: ContextDep, session: SessionDep, actor: ActorDep) -> list[dict
 
 
 @router.post(
-    "/api/measures", summary="新增奖惩措施", status_code=201, responses=error_responses(409)
+    "/api/measures",
+    summary="新增奖惩措施",
+    status_code=201,
+    response_model=MeasureOut,
+    responses=error_responses(409),
 )
 def define_measure(
     body: MeasureIn,
@@ -55,7 +68,12 @@ def define_measure(
     )
 
 
-@router.post("/api/measures/{code}/publish", summary="公布奖惩措施", responses=error_responses(409))
+@router.post(
+    "/api/measures/{code}/publish",
+    summary="公布奖惩措施",
+    response_model=MeasureOut,
+    responses=error_responses(409),
+)
 def publish_measure(
     code: Key,
     ctx: ContextDep,
@@ -69,7 +87,7 @@ def publish_measure(
     )
 
 
-@router.post("/api/measures/{code}/withdraw", summary="撤回奖惩措施")
+@router.post("/api/measures/{code}/withdraw", summary="撤回奖惩措施", response_model=MeasureOut)
 def withdraw_measure(
     code: Key,
     ctx: ContextDep,
@@ -81,7 +99,11 @@ def withdraw_measure(
     )
 
 
-@router.get("/api/red-list-criteria", summary="查看守信激励名单认定标准")
+@router.get(
+    "/api/red-list-criteria",
+    summary="查看守信激励名单认定标准",
+    response_model=list[CriteriaOut],
+)
 def criteria(session: SessionDep) -> list[dict[str, Any]]:
     """Published red-list criteria (HLJ 25 ¶1)."""
     return [
@@ -102,6 +124,7 @@ def criteria(session: SessionDep) -> list[dict[str, Any]]:
     "/api/red-list-criteria",
     summary="新增守信激励名单认定标准",
     status_code=201,
+    response_model=CriteriaCreatedOut,
     responses=error_responses(409),
 )
 def define_criteria(
@@ -114,22 +137,29 @@ def define_criteria(
     return {"code": made.code, "published_on": made.published_on.isoformat()}
 
 
-@router.get("/api/lists/{list_kind}", summary="查看守信激励名单或严重失信主体名单")
+@router.get(
+    "/api/lists/{list_kind}",
+    summary="查看守信激励名单或严重失信主体名单",
+    response_model=list[ListEntryOut],
+)
 def public_list(
     list_kind: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
     """The red list or the serious-dishonesty list: entries within their term, each with its
-    written decision; natural persons masked, each one shown audited."""
+    written decision; named as the list pages name them (`recognition.public_rows`: an entry
+    stored with its code as its name is named from the register, natural persons by masked
+    name, the deciding unit by its name), each person shown audited."""
     today = ctx.today()
     listed = recognition.public_list(session, list_kind, today)
     recognition.audit_persons_shown(ctx, actor, listed)
-    return [recognition.describe_entry(e, today, full=False) for e in listed]
+    return recognition.public_rows(session, listed, today)
 
 
 @router.post(
     "/api/lists/{list_kind}",
     summary="认定列入名单",
     status_code=201,
+    response_model=ListEntryOut,
     responses=error_responses(409),
 )
 def recognise(
@@ -145,7 +175,7 @@ def recognise(
     return recognition.describe_entry(entry, ctx.today(), full=True)
 
 
-@router.get("/api/list-entries/{number}", summary="查看认定决定书")
+@router.get("/api/list-entries/{number}", summary="查看认定决定书", response_model=ListEntryOut)
 def entry(number: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     """A written decision: public while in force; always to the subject and to staff."""
     return recognition.shown_entry(session, number, actor, ctx.today(), ctx)
@@ -154,6 +184,7 @@ def entry(number: Key, ctx: ContextDep, session: SessionDep, actor: ActorDep) ->
 @router.post(
     "/api/list-entries/{number}/notice-delivered",
     summary="登记认定决定已送达",
+    response_model=ListEntryOut,
     responses=error_responses(409),
 )
 def notice_delivered(
@@ -171,7 +202,10 @@ def notice_delivered(
 
 
 @router.post(
-    "/api/list-entries/{number}/remove", summary="移出名单", responses=error_responses(409)
+    "/api/list-entries/{number}/remove",
+    summary="移出名单",
+    response_model=ListEntryOut,
+    responses=error_responses(409),
 )
 def remove(
     number: Key,
@@ -186,7 +220,9 @@ def remove(
     return recognition.describe_entry(done, ctx.today(), full=True)
 
 
-@router.post("/api/lists/court-debtors/sync", summary="同步失信被执行人名单")
+@router.post(
+    "/api/lists/court-debtors/sync", summary="同步失信被执行人名单", response_model=CourtSyncOut
+)
 def sync_court(
     ctx: ContextDep,
     session: SessionDep,
@@ -197,7 +233,11 @@ def sync_court(
     return court_debtors.sync_court_debtors(session, ctx, actor=actor)
 
 
-@router.get("/api/state-unit-notices", summary="查看对国家机关和事业单位的通报")
+@router.get(
+    "/api/state-unit-notices",
+    summary="查看对国家机关和事业单位的通报",
+    response_model=list[StateUnitNoticeOut],
+)
 def state_unit_notices(
     session: SessionDep,
     actor: StaffDep,
@@ -219,7 +259,11 @@ def state_unit_notices(
     ]
 
 
-@router.post("/api/state-unit-notices/{notice_id}/answer", summary="登记通报的处理情况")
+@router.post(
+    "/api/state-unit-notices/{notice_id}/answer",
+    summary="登记通报的处理情况",
+    response_model=NoticeAnsweredOut,
+)
 def answer_notice(
     notice_id: IntRowId,
     body: HandlingIn,
@@ -233,7 +277,12 @@ def answer_notice(
     return {"id": n.id, "answered_at": n.answered_at.isoformat() if n.answered_at else None}
 
 
-@router.post("/api/emergencies", summary="宣布突发事件应对期间", status_code=201)
+@router.post(
+    "/api/emergencies",
+    summary="宣布突发事件应对期间",
+    status_code=201,
+    response_model=EmergencyOut,
+)
 def declare(
     body: EmergencyIn,
     ctx: ContextDep,
@@ -250,7 +299,13 @@ def declare(
     }
 
 
-@router.post("/api/checks", summary="联合奖惩核查", status_code=201)
+@router.post(
+    "/api/checks",
+    summary="联合奖惩核查",
+    status_code=201,
+    response_model=CheckOut,
+    response_model_exclude_unset=True,  # a line's name or problem only where it has one
+)
 def check(
     body: CheckIn,
     ctx: ContextDep,
@@ -270,7 +325,12 @@ def check(
     return answer.as_dict()  # committed: the audit receipt is numbered at commit
 
 
-@router.get("/api/checks/{check_id}", summary="查看核查结果")
+@router.get(
+    "/api/checks/{check_id}",
+    summary="查看核查结果",
+    response_model=CheckOut,
+    response_model_exclude_unset=True,
+)
 def stored_check(
     check_id: RowId,
     session: SessionDep,
@@ -280,7 +340,17 @@ def stored_check(
     return load_check(session, actor, check_id, ctx).as_dict()
 
 
-@router.get("/api/checks/{check_id}/csv", summary="下载核查结果（CSV）")
+@router.get(
+    "/api/checks/{check_id}/csv",
+    summary="下载核查结果（CSV）",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "核查结果（UTF-8 带BOM的CSV，Excel可直接打开）",
+            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def stored_check_csv(
     check_id: RowId,
     session: SessionDep,

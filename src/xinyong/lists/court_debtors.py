@@ -27,7 +27,13 @@ COURT_DEBTOR_ITEM = "HLJ-SX-001"  # the catalog item the provincial high court p
 
 def sync_court_debtors(session: Session, ctx: Context, *, actor: Actor) -> dict[str, int]:
     """Make every current 失信被执行人 record pushed by the court a serious-dishonesty entry, and
-    remove entries whose court record was withdrawn or replaced. Idempotent."""
+    remove entries whose court record was withdrawn or replaced. Idempotent.
+
+    The court decided the listing (on `decided_on`, which the entry keeps, with the term counted
+    from it); the platform lists it today. So the law that makes it an entry (HLJ 28 ¶3), the
+    persons related to it (HLJ 33) and the prior notice (HRB 31 ¶2) are those in force on the day
+    of the sync: a court record decided before the province's regulation is a current listing
+    all the same. The links reaching related persons are those valid on the decision's day."""
     today = ctx.today()
     rule = ctx.rules.get("serious_dishonesty.court_debtors", today)
     listed = {
@@ -76,7 +82,7 @@ def sync_court_debtors(session: Session, ctx: Context, *, actor: Actor) -> dict[
         check = check_identifier(record.subject_key, today)
         if not check.valid:
             continue  # ingestion validated it; a legacy row without a valid key is left alone
-        notice = prior_notice(ctx, decided) if check.kind == "citizen_id" else None
+        notice = prior_notice(ctx, today) if check.kind == "citizen_id" else None
         entry = store_entry(
             session,
             ctx,
@@ -92,7 +98,7 @@ def sync_court_debtors(session: Session, ctx: Context, *, actor: Actor) -> dict[
             source_record_id=record.id,
         )
         if check.kind == "uscc":
-            related_persons(session, ctx, actor, entry, body, decided)
+            related_persons(session, ctx, actor, entry, body, decided, law_on=today)
         added += 1
     for rid, entry in listed.items():
         if rid not in live and entry.state in ("active", "notice_pending"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +27,72 @@ from xinyong.lists.schemas import (
 
 LIST_OF_MEASURE = {"incentive": "red", "constraint": "serious", "punishment": "serious"}
 TARGETS = ("subject", "related_person")
+
+
+#: the columns of a measure another platform learns (exchange/)
+SNAPSHOT_FIELDS = (
+    "code", "list_kind", "kind", "name", "legal_basis", "scenarios_json",
+    "conduct_categories_json", "targets_json", "implementing_agency", "term_amount", "term_unit",
+)  # fmt: skip
+
+
+class OnMeasures(Protocol):
+    def __call__(self, session: Session, ctx: Context, measure: Measure) -> None: ...
+
+
+#: Who must learn of every measure published or withdrawn (the measures applied and ended), in
+#: the same transaction (the exchange's outbox registers here; lists never import the exchange)
+ON_MEASURES: list[OnMeasures] = []
+
+
+def _report(session: Session, ctx: Context, measure: Measure) -> None:
+    for listener in ON_MEASURES:
+        listener(session, ctx, measure)
+
+
+def snapshot(measure: Measure) -> dict[str, Any]:
+    """A measure as another platform learns it, with its publication and withdrawal days."""
+    body: dict[str, Any] = {f: getattr(measure, f) for f in SNAPSHOT_FIELDS}
+    for f in ("published_on", "withdrawn_on"):
+        body[f] = value.isoformat() if (value := getattr(measure, f)) else None
+    return body
+
+
+def measure_version(measure: Measure) -> int:
+    """1 defined, 2 published, 3 withdrawn: a later state never gives way to an earlier one."""
+    return 3 if measure.withdrawn_on else 2 if measure.published_on else 1
+
+
+def receive_measure(
+    session: Session, ctx: Context, *, actor: Actor, body: dict[str, Any]
+) -> Measure | None:
+    """A measure published or withdrawn on another platform, as it reports it: added if
+    unknown here, its later state taken; None when there is nothing to change."""
+    measure = session.scalar(select(Measure).where(Measure.code == body["code"]))
+    published = dt.date.fromisoformat(body["published_on"]) if body["published_on"] else None
+    withdrawn = dt.date.fromisoformat(body["withdrawn_on"]) if body["withdrawn_on"] else None
+    version = 3 if withdrawn else 2 if published else 1
+    if measure is not None and version <= measure_version(measure):
+        return None
+    if measure is None:
+        measure = Measure(
+            **{f: body.get(f) for f in SNAPSHOT_FIELDS},
+            created_by=actor.username or actor.role.value,
+            created_at=ctx.clock.now(),
+        )
+        session.add(measure)
+    measure.published_on, measure.withdrawn_on = published, withdrawn
+    session.flush()
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.LISTS_MEASURE_RECEIVE,
+        object_type="measure",
+        object_id=measure.code,
+        detail={"published_on": body["published_on"], "withdrawn_on": body["withdrawn_on"]},
+    )
+    _report(session, ctx, measure)
+    return measure
 
 
 def define_measure(session: Session, ctx: Context, *, actor: Actor, body: MeasureIn) -> Measure:
@@ -130,6 +196,7 @@ def publish_measure(
         legal_basis=labels(rule),
         detail={"published_on": measure.published_on.isoformat()},
     )
+    _report(session, ctx, measure)
     return measure
 
 
@@ -143,6 +210,7 @@ def withdraw_measure(session: Session, ctx: Context, *, actor: Actor, code: str)
         object_type="measure",
         object_id=code,
     )
+    _report(session, ctx, measure)
     return measure
 
 

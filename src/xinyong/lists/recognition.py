@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -52,6 +52,108 @@ REMOVAL_LABELS = {
     "repaired": "信用修复",
     "basis_revoked": "认定依据被撤销、变更或者宣告无效",
 }
+
+
+#: An entry's states in the order they follow one another: the version a peer platform is told
+#: (a later state never gives way to an earlier one received late)
+STATE_ORDER = {"notice_pending": 1, "exempted": 1, "active": 2, "removed": 3}
+#: the columns of an entry another platform learns (exchange/), besides its links
+SNAPSHOT_FIELDS = (
+    "number", "list_kind", "subject_key", "subject_name", "subject_kind", "entity_type",
+    "authority", "conduct_category", "criteria_code", "basis_type", "basis_document", "reasons",
+    "removal_conditions", "remedies", "state", "recognised_by", "reviewed_by", "relation",
+    "removal_reason", "removal_note", "removal_citation", "citations", "measure_codes",
+)  # fmt: skip
+DATE_FIELDS = ("decided_on", "valid_from", "valid_until", "notice_delivered_on", "removed_on")
+
+
+class OnEntries(Protocol):
+    def __call__(self, session: Session, ctx: Context, entries: list[ListEntry]) -> None: ...
+
+
+#: Who must learn of every entry listed, taking effect or removed, in the same transaction (the
+#: exchange's outbox registers here; lists never import the exchange)
+ON_ENTRIES: list[OnEntries] = []
+
+
+def _report(session: Session, ctx: Context, entries: list[ListEntry]) -> None:
+    if entries:
+        for listener in ON_ENTRIES:
+            listener(session, ctx, entries)
+
+
+def snapshot(session: Session, entry: ListEntry) -> dict[str, Any]:
+    """An entry as another platform learns it: its content, the record it rests on by natural
+    key (a record's id is this database's), its parent by number."""
+    body: dict[str, Any] = {f: getattr(entry, f) for f in SNAPSHOT_FIELDS}
+    body |= {f: (v.isoformat() if (v := getattr(entry, f)) else None) for f in DATE_FIELDS}
+    record = store.get(session, entry.source_record_id) if entry.source_record_id else None
+    body["record"] = [record.provider_code, record.item_code, record.record_key] if record else None
+    parent = session.get(ListEntry, entry.parent_id) if entry.parent_id else None
+    body["parent"] = parent.number if parent else None
+    return body
+
+
+def receive_entry(
+    session: Session, ctx: Context, *, actor: Actor, body: dict[str, Any]
+) -> ListEntry | None:
+    """An entry decided on another platform, as that platform reports it: added if unknown here,
+    its later state taken (a removal through `remove_entry`, the same as a removal here); None
+    when there is nothing to change (the same or an earlier state)."""
+    entry = session.scalar(select(ListEntry).where(ListEntry.number == body["number"]))
+    if entry is not None and STATE_ORDER.get(body["state"], 0) <= STATE_ORDER.get(entry.state, 0):
+        return None
+    if entry is not None and body["state"] == "removed":
+        if body.get("removal_reason") in REMOVAL_RULES:
+            return remove_entry(
+                session,
+                ctx,
+                actor=actor,
+                number=entry.number,
+                reason=body["removal_reason"],
+                note=body.get("removal_note") or "",
+            )
+        entry.state, entry.removed_on = "removed", _date(body.get("removed_on"))
+        entry.removal_reason = body.get("removal_reason")
+        entry.removal_note = body.get("removal_note")
+        entry.removal_citation = body.get("removal_citation")
+    elif entry is not None:  # notice delivered: the listing took effect there
+        entry.state = body["state"]
+        entry.valid_from = _date(body.get("valid_from"))
+        entry.notice_delivered_on = _date(body.get("notice_delivered_on"))
+    else:
+        entry = ListEntry(
+            **{f: body.get(f) for f in SNAPSHOT_FIELDS},
+            **{f: _date(body.get(f)) for f in DATE_FIELDS},
+            created_at=ctx.clock.now(),
+        )
+        record = store.current(session, *body["record"]) if body.get("record") else None
+        if (
+            record is not None
+            and session.scalar(select(ListEntry.id).where(ListEntry.source_record_id == record.id))
+            is None
+        ):
+            entry.source_record_id = record.id
+        if body.get("parent"):
+            parent = session.scalar(select(ListEntry).where(ListEntry.number == body["parent"]))
+            entry.parent_id = parent.id if parent else None
+        session.add(entry)
+        session.flush()
+    ctx.log(
+        session,
+        actor=actor,
+        action=AuditTag.LISTS_ENTRY_RECEIVE,
+        object_type="list_entry",
+        object_id=entry.number,
+        subject_key=entry.subject_key,
+        detail={"state": entry.state},
+    )
+    _report(session, ctx, [entry])
+    return entry
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _number(list_kind: str, on: dt.date) -> str:
@@ -301,17 +403,27 @@ def store_entry(
         personal_read=entry.subject_kind == "natural_person",
         detail={"state": state, "valid_until": str(entry.valid_until), "parent": entry.parent_id},
     )
+    _report(session, ctx, [entry])
     return entry
 
 
 def related_persons(
-    session: Session, ctx: Context, actor: Actor, entry: ListEntry, body: RecognitionIn, on: dt.date
+    session: Session,
+    ctx: Context,
+    actor: Actor,
+    entry: ListEntry,
+    body: RecognitionIn,
+    on: dt.date,
+    *,
+    law_on: dt.date | None = None,
 ) -> list[ListEntry]:
     """HLJ 33: the listed market entity's legal representative, principal, actual controller and
     directly responsible persons receive the corresponding measures, in their own records: the
     links registered by the day of the decision, and the persons the decision names. A link
-    registered later reaches its person through `extend_to_link`."""
-    rule = ctx.rules.get(RELATED_RULE, on)
+    registered later reaches its person through `extend_to_link`. `law_on` is the day whose law
+    lists them (the decision's day, or the day the platform lists a court's earlier decision)."""
+    law_on = law_on or on
+    rule = ctx.rules.get(RELATED_RULE, law_on)
     relations = {str(e["code"]): str(e["name"]) for e in rule.value}
     people: dict[tuple[str, str], str] = {}
     for link in session.scalars(
@@ -332,7 +444,7 @@ def related_persons(
             )
         people[(person.person_key.strip().upper(), person.relation)] = person.person_name
     return [
-        _derive(session, ctx, actor, entry, person_key, person_name, relation, on)
+        _derive(session, ctx, actor, entry, person_key, person_name, relation, on, law_on=law_on)
         for (person_key, relation), person_name in sorted(people.items())
     ]
 
@@ -395,15 +507,17 @@ def _derive(
     person_name: str,
     relation: str,
     on: dt.date,
+    *,
+    law_on: dt.date | None = None,
 ) -> ListEntry:
     """The entry HLJ 33 makes in a related person's record: the parent's decision, its term and
     measures for related persons, effective from `on` at the earliest (after the prior notice
-    where HRB 31 ¶2 binds the platform)."""
-    rule = ctx.rules.get(RELATED_RULE, on)
+    where HRB 31 ¶2 binds the platform); under the law in force on `law_on` (default `on`)."""
+    rule = ctx.rules.get(RELATED_RULE, law_on or on)
     relations = {str(e["code"]): str(e["name"]) for e in rule.value}
     check = check_identifier(person_key, ctx.today())
     check.raise_if_invalid()
-    notice = prior_notice(ctx, on)
+    notice = prior_notice(ctx, law_on or on)
     derived = RecognitionIn(
         subject_key=check.value,
         entity_type="person",
@@ -458,6 +572,7 @@ def deliver_notice(
         personal_read=True,
         detail={"delivered_on": delivered_on.isoformat()},
     )
+    _report(session, ctx, [entry])
     return entry
 
 
@@ -477,9 +592,11 @@ def remove_entry(
     rule = ctx.rules.get(REMOVAL_RULES[reason], ctx.today())
     today = ctx.today()
     children = list(session.scalars(select(ListEntry).where(ListEntry.parent_id == entry.id)))
+    removed = []
     for target in (entry, *children):
         if target.state in ("removed", "exempted"):
             continue
+        removed.append(target)
         target.state = "removed"
         target.removed_on = today
         target.removal_reason = reason
@@ -495,6 +612,7 @@ def remove_entry(
             legal_basis=labels(rule),
             detail={"reason": reason, "note": note},
         )
+    _report(session, ctx, removed)
     return entry
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from xinyong.common.choices import choice
 from xinyong.common.inputs import CalendarDate, Key, Line, Name, RowId, Text
@@ -160,3 +160,189 @@ class NoticeIn(BaseModel):
 
 class HandlingIn(BaseModel):
     handling: Text
+
+
+# -- response bodies
+
+
+class CitationOut(BaseModel):
+    """An article applied, as the law packs cite it."""
+
+    instrument: str = Field(description="法规名称", examples=["黑龙江省社会信用条例"])
+    article: int | None = Field(description="条")
+    paragraph: int | None = Field(description="款")
+    item: int | None = Field(description="项")
+    document: str | None = Field(description="文号")
+    label: str = Field(
+        description="引用的中文写法", examples=["《黑龙江省社会信用条例》第二十八条"]
+    )
+
+
+class TermOut(BaseModel):
+    amount: int = Field(description="期限的数量")
+    unit: str | None = Field(description="期限的单位：month 月、year 年、calendar_day 日")
+
+
+class MeasureOut(BaseModel):
+    """A measure of a published list (HLJ 26, 31)."""
+
+    code: str = Field(description="措施代码")
+    list_kind: str = Field(
+        description="所属清单：incentive 守信激励、constraint 失信约束、punishment 失信惩戒"
+    )
+    kind: str = Field(description="措施种类代码（法律规则包所列）")
+    name: str = Field(description="措施名称")
+    legal_basis: str | None = Field(description="措施依据")
+    scenarios: list[str] = Field(description="适用的核查场景代码")
+    conduct_categories: list[str] = Field(
+        description="关联的严重失信行为类别代码（第三十条第一款）"
+    )
+    targets: list[str] = Field(description="实施对象：subject 被认定主体、related_person 关联人员")
+    implementing_agency: str = Field(description="实施部门")
+    term: TermOut | None = Field(description="措施期限；与名单有效期一致的为空")
+    published_on: str | None = Field(description="公布日期（YYYY-MM-DD）；未公布为空")
+    withdrawn_on: str | None = Field(description="撤回日期（YYYY-MM-DD）")
+
+
+class CriteriaOut(BaseModel):
+    """Published red-list criteria (HLJ 25 ¶1)."""
+
+    code: str = Field(description="标准代码")
+    authority: str = Field(description="制定部门")
+    industry: str = Field(description="行业或领域")
+    title: str = Field(description="标题")
+    text: str = Field(description="标准内容")
+    approval: str | None = Field(description="本级人民政府同意的文件")
+    published_on: str = Field(description="公布日期（YYYY-MM-DD）")
+
+
+class CriteriaCreatedOut(BaseModel):
+    code: str = Field(description="标准代码")
+    published_on: str = Field(description="公布日期（YYYY-MM-DD）")
+
+
+class ListEntryOut(BaseModel):
+    """A written decision (认定决定书) of the red list or the serious-dishonesty list; a natural
+    person's name and ID number masked for readers other than the person and staff."""
+
+    model_config = ConfigDict(populate_by_name=True)  # `list` is its JSON name
+
+    number: str = Field(description="认定决定书编号")
+    list_: str = Field(
+        alias="list", description="名单代码：red 守信激励名单、serious 严重失信主体名单"
+    )
+    list_label: str = Field(description="名单名称")
+    subject_key: str = Field(description="主体代码（自然人的身份证号码按规定遮蔽）")
+    subject_name: str = Field(description="主体名称（自然人按规定遮蔽，如张*）")
+    subject_kind: str = Field(description="主体类别代码")
+    authority: str = Field(description="认定单位")
+    conduct_category: str | None = Field(description="严重失信行为类别代码（第二十九条）")
+    criteria: str | None = Field(description="守信激励名单的认定标准代码（第二十五条）")
+    basis_type: str | None = Field(description="认定依据的类别代码（第二十七条）")
+    basis_document: str | None = Field(description="认定依据的文书")
+    reasons: str | None = Field(description="认定理由")
+    decided_on: str = Field(description="决定日期（YYYY-MM-DD）")
+    valid_from: str | None = Field(description="生效日期（送达后生效）；未生效为空")
+    valid_until: str = Field(description="有效期至（YYYY-MM-DD）")
+    removal_conditions: str | None = Field(description="移出条件")
+    remedies: str | None = Field(description="救济途径")
+    state: str = Field(description="状态代码")
+    status: str = Field(description="状态（中文）")
+    in_force: bool = Field(description="今日是否有效")
+    relation: str | None = Field(description="关联人员与主体的关系代码（第三十三条）")
+    relation_label: str | None = Field(description="关联关系（中文）")
+    parent_id: int | None = Field(description="关联人员所随的主体名单条目")
+    removed_on: str | None = Field(description="移出日期")
+    removal_reason: str | None = Field(description="移出原因代码")
+    removal_citation: str | None = Field(description="移出所依据的条款")
+    citations: list[CitationOut] = Field(description="认定所适用的条款")
+
+
+class CourtSyncOut(BaseModel):
+    added: int = Field(description="新列入严重失信主体名单的失信被执行人数")
+    removed: int = Field(description="移出名单的数量")
+
+
+class StateUnitNoticeOut(BaseModel):
+    """A notification to a state organ or public institution (HLJ 32 ¶2)."""
+
+    id: int = Field(description="通报编号")
+    entry: str = Field(description="认定决定书编号")
+    subject: str = Field(description="被认定主体名称")
+    recipient_kind: str = Field(description="接收方类别代码")
+    recipient: str = Field(description="接收方名称")
+    sent_at: str = Field(description="通报时间（ISO 8601）")
+    answered_at: str | None = Field(description="反馈处理情况的时间；未反馈为空")
+    handling: str | None = Field(description="处理情况")
+
+
+class NoticeAnsweredOut(BaseModel):
+    id: int = Field(description="通报编号")
+    answered_at: str | None = Field(description="反馈处理情况的时间（ISO 8601）")
+
+
+class EmergencyOut(BaseModel):
+    id: int = Field(description="应对期间编号")
+    region: str = Field(description="行政区划代码")
+    starts_on: str = Field(description="开始日期（YYYY-MM-DD）")
+    ends_on: str = Field(description="结束日期（YYYY-MM-DD）")
+
+
+class CheckMeasureOut(BaseModel):
+    """A measure that applies to a checked subject, with the listing it rests on."""
+
+    model_config = ConfigDict(populate_by_name=True)  # `list` is its JSON name
+
+    measure: str = Field(description="措施代码")
+    name: str = Field(description="措施名称")
+    kind: str = Field(description="所属清单代码：incentive、constraint、punishment")
+    legal_basis: str | None = Field(description="措施依据")
+    implementing_agency: str = Field(description="实施部门")
+    entry: str = Field(description="认定决定书编号")
+    list_: str = Field(alias="list", description="所在名单")
+    relation: str | None = Field(description="作为关联人员适用时的关联关系代码")
+    basis: str | None = Field(description="认定依据的文书")
+    until: str = Field(description="措施适用至（YYYY-MM-DD）")
+    removal_conditions: str | None = Field(
+        default=None, description="移出条件：措施如何解除（哈尔滨办法第三十一条第三款）"
+    )
+    remedies: str | None = Field(default=None, description="救济途径")
+    citations: list[str] = Field(description="所依据的条款")
+
+
+class CheckResultOut(BaseModel):
+    """The answer for one input line: exactly one status."""
+
+    subject_key: str = Field(description="输入的代码（去除空格、转为大写）")
+    found: bool = Field(description="平台有该主体的信息")
+    incentives: list[CheckMeasureOut] = Field(description="适用的激励措施")
+    restrictions: list[CheckMeasureOut] = Field(description="适用的约束和惩戒措施")
+    name: str | None = Field(default=None, description="主体名称（平台有其信息时）")
+    status: str = Field(
+        description="核查结论：invalid 代码无效、not_held 平台无该主体信息、"
+        "no_measures 平台有该主体信息但无适用措施、measures 适用奖惩措施"
+    )
+    problem: str | None = Field(
+        default=None,
+        description="代码无效时未通过的规则",
+        examples=["统一社会信用代码校验码应为J（输入为K）"],
+    )
+
+
+class CheckOut(BaseModel):
+    """A joint check (联合奖惩核查, HLJ 44), stored with its digest and audit receipt."""
+
+    check_id: int = Field(description="核查编号")
+    scenario: str = Field(description="核查场景代码")
+    scenario_name: str = Field(description="核查场景")
+    matter: str | None = Field(description="事项（所涉许可、采购等）")
+    agency: str = Field(description="核查机关")
+    asked_at: str = Field(description="核查时间（北京时间）", examples=["2026-12-07 16:55:01"])
+    counts: dict[str, int] = Field(description="各核查结论的主体数")
+    on: str = Field(description="核查所依据的日期（YYYY-MM-DD）")
+    asked_by: str = Field(description="核查账户")
+    subjects: int = Field(description="核查的主体数")
+    with_measures: int = Field(description="适用奖惩措施的主体数")
+    digest: str = Field(description="结果摘要（SHA-256）")
+    audit_receipt: int | None = Field(description="审计日志中的回执编号")
+    results: list[CheckResultOut] = Field(description="每行输入的结论")

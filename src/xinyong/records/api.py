@@ -8,14 +8,24 @@ from xinyong.common.inputs import CalendarYear, Key, RecordKey
 from xinyong.common.roles import Role
 from xinyong.providers.models import ProviderUnit
 from xinyong.records import service
-from xinyong.records.schemas import CorrectionIn
+from xinyong.records.schemas import (
+    CorrectionIn,
+    CorrectionOut,
+    ProviderOut,
+    RecordVersionOut,
+    TimelinessOut,
+)
 from xinyong.web.deps import ContextDep, ProviderDep, Router, SessionDep, acting_provider
 
 router = Router(tags=["信息更正与提供单位"])
 STAFF_OR_PROVIDER = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
 
 
-@router.post("/api/records/{item_code}/{record_key}/correction", summary="更正信用信息")
+@router.post(
+    "/api/records/{item_code}/{record_key}/correction",
+    summary="更正信用信息",
+    response_model=CorrectionOut,
+)
 def correct(
     item_code: Key,
     record_key: RecordKey,
@@ -44,7 +54,11 @@ def correct(
     }
 
 
-@router.get("/api/records/{item_code}/{record_key}/history", summary="查看信息的变动记录")
+@router.get(
+    "/api/records/{item_code}/{record_key}/history",
+    summary="查看信息的变动记录",
+    response_model=list[RecordVersionOut],
+)
 def history(
     item_code: Key,
     record_key: RecordKey,
@@ -63,7 +77,7 @@ def history(
     return versions
 
 
-@router.get("/api/providers", summary="信息提供单位一览")
+@router.get("/api/providers", summary="信息提供单位一览", response_model=list[ProviderOut])
 def providers(session: SessionDep) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
@@ -73,7 +87,11 @@ def providers(session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/api/providers/{code}/timeliness", summary="信息提供单位的报送及时性")
+@router.get(
+    "/api/providers/{code}/timeliness",
+    summary="信息提供单位的报送及时性",
+    response_model=TimelinessOut,
+)
 def timeliness(
     code: Key,
     session: SessionDep,

@@ -428,6 +428,10 @@ def supersede(
         "valid_to": None,
         "recorded_at": now,
         "synthetic": old.synthetic,
+        # a record received from another platform stays that platform's (its authority), also
+        # in a version written here (a repair or an upheld objection decided here)
+        "origin_platform": old.origin_platform,
+        "origin_version": old.origin_version,
         **changes,
     }
     new = CreditRecord(**values)

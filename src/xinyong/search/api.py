@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from xinyong.common.inputs import Name, PageNumber
+from xinyong.search.schemas import SearchOut
 from xinyong.search.service import search_page
 from xinyong.web.deps import ActorDep, ContextDep, Router, SessionDep
 from xinyong.web.errors import error_responses
@@ -13,7 +14,10 @@ router = Router(tags=["信用信息查询"])
 
 
 @router.get(
-    "/api/search", summary="按名称或统一社会信用代码查询信用主体", responses=error_responses(403)
+    "/api/search",
+    summary="按名称或统一社会信用代码查询信用主体",
+    response_model=SearchOut,
+    responses=error_responses(403),
 )
 def search_subjects(
     q: Name, ctx: ContextDep, session: SessionDep, actor: ActorDep, page: PageNumber = 1

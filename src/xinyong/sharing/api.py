@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
 from xinyong.common.inputs import Key, Name, RecordKey
+from xinyong.sharing.schemas import AccessOut, ProfileOut, RecordHistoryOut
 from xinyong.sharing.service import access_log, profile, profile_async, record_history
 from xinyong.visibility.engine import Viewer
 from xinyong.web.deps import ContextDep, Router, SessionDep, SubjectDep, get_actor, get_context
@@ -67,12 +68,20 @@ router.add_api_route(
         "parameters": _RECORDS_PARAMETERS,
         "security": [{"bearer": []}, {"apiKey": []}, {}],  # the public too
     },
-    responses=error_responses(401, 403, 404),
+    responses={
+        200: {"model": ProfileOut, "description": "查询者可见的信用信息及查询回执"},
+        **error_responses(401, 403, 404),
+    },
     route_class_override=DirectRoute,
 )
 
 
-@router.get("/api/me/records", summary="查询本人的信用信息", responses=error_responses(404))
+@router.get(
+    "/api/me/records",
+    summary="查询本人的信用信息",
+    response_model=ProfileOut,
+    responses=error_responses(404),
+)
 def my_records(
     ctx: ContextDep,
     actor: SubjectDep,
@@ -82,7 +91,9 @@ def my_records(
     return profile(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key).as_dict()
 
 
-@router.get("/api/me/accesses", summary="查看谁查询、使用了我的信息")
+@router.get(
+    "/api/me/accesses", summary="查看谁查询、使用了我的信息", response_model=list[AccessOut]
+)
 def my_accesses(
     session: SessionDep,
     actor: SubjectDep,
@@ -93,7 +104,9 @@ def my_accesses(
 
 
 @router.get(
-    "/api/me/records/{item_code}/{record_key}/history", summary="查看本人一项信息的来源和变动"
+    "/api/me/records/{item_code}/{record_key}/history",
+    summary="查看本人一项信息的来源和变动",
+    response_model=RecordHistoryOut,
 )
 def my_record_history(
     item_code: Key,

@@ -23,9 +23,10 @@ from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import ANONYMOUS, Actor, Role
 from xinyong.context import Context
 from xinyong.db import transaction
+from xinyong.exchange.models import OutboxItem, Peer
 from xinyong.fastpath import held_connection
 from xinyong.providers.models import ProviderUnit
-from xinyong.records.models import CHANGE_LABELS, STATE_LABELS
+from xinyong.records.models import CHANGE_LABELS, STATE_LABELS, CreditRecord
 from xinyong.records.service import versions_of
 from xinyong.sharing.reads import (
     ProfileRows,
@@ -342,6 +343,49 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, An
     ]
 
 
+def forwards_of_subject(
+    session: Session, subject_key: str, limit: int = 200
+) -> list[dict[str, Any]]:
+    """HLJ 35: to which platforms the subject's information was forwarded, and when: the
+    exchange's outbox rows of its records that the peer applied (joined by natural key)."""
+    ref = CreditRecord.provider_code + "|" + CreditRecord.item_code + "|" + CreditRecord.record_key
+    rows = session.execute(
+        select(OutboxItem, Peer.name, CreditRecord.record_key, CreditRecord.title)
+        .join(
+            CreditRecord,
+            (OutboxItem.ref == ref) & (OutboxItem.ref_version == CreditRecord.version),
+        )
+        .join(Peer, Peer.code == OutboxItem.peer_code)
+        .where(
+            CreditRecord.subject_key == subject_key,
+            OutboxItem.kind == "record",
+            OutboxItem.state == "applied",
+        )
+        .order_by(OutboxItem.settled_at.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "at": (item.settled_at or item.created_at).isoformat(),
+            "action": AuditTag.EXCHANGE_RECORD_FORWARD.value,
+            "who": item.peer_code,
+            "role": "platform",
+            "purpose": None,
+            "legal_basis": None,
+            "detail": {
+                "platform": item.peer_code,
+                "record_key": record_key,
+                "title": title,
+                "version": item.ref_version,
+            },
+            "action_label": f"推送至 {name}",
+            "who_label": name,
+            "role_label": "公共信用信息平台",
+        }
+        for item, name, record_key, title in rows
+    ]
+
+
 def access_log(
     session: Session, actor: Actor, subject_key: str, limit: int = 200
 ) -> list[dict[str, Any]]:
@@ -373,6 +417,7 @@ def access_log(
     ]
     # Joint checks are stored per subject (one audit entry covers a batch of thousands).
     log += checks_of_subject(session, subject_key, limit)
+    log += forwards_of_subject(session, subject_key, limit)
     from xinyong.accounts.models import User
 
     # who, by the account's name (国家机关（演示）), not its login name; the platform's own work
@@ -385,9 +430,9 @@ def access_log(
         )
     }
     for entry in log:  # in words and local time the subject reads (the tags stay for machines)
-        entry["action_label"] = action_label(entry["action"])
-        entry["role_label"] = role_label(entry["role"])
-        entry["who_label"] = names.get(entry["who"]) or entry["role_label"]
+        entry.setdefault("action_label", action_label(entry["action"]))
+        entry.setdefault("role_label", role_label(entry["role"]))
+        entry.setdefault("who_label", names.get(entry["who"]) or entry["role_label"])
         at = dt.datetime.fromisoformat(entry["at"]).astimezone(PLATFORM_TZ)
         entry["at_label"] = at.strftime("%Y-%m-%d %H:%M:%S")
     return sorted(log, key=lambda entry: entry["at"], reverse=True)[:limit]

@@ -8,7 +8,7 @@ from xinyong.common.identifiers import check_identifier
 from xinyong.common.inputs import Key
 from xinyong.common.roles import Role
 from xinyong.flows import register_link
-from xinyong.subjects.schemas import LinkIn
+from xinyong.subjects.schemas import IdentifierCheckOut, LinkCreatedOut, LinkIn, LinkOut
 from xinyong.subjects.service import shown_links
 from xinyong.web.deps import ActorDep, ContextDep, ProviderDep, Router, SessionDep
 
@@ -22,6 +22,7 @@ WRITERS = (Role.PROVIDER, Role.STAFF, Role.ADMIN)
     summary="登记法定代表人等关联人员",
     status_code=201,
     tags=["信用主体"],
+    response_model=LinkCreatedOut,
 )
 def new_link(
     key: Key,
@@ -38,7 +39,12 @@ def new_link(
     return {"id": link.id, "relation": link.relation, "listed": listed}
 
 
-@router.get("/api/subjects/{key}/links", summary="查看关联人员", tags=["信用主体"])
+@router.get(
+    "/api/subjects/{key}/links",
+    summary="查看关联人员",
+    tags=["信用主体"],
+    response_model=list[LinkOut],
+)
 def get_links(key: Key, ctx: ContextDep, actor: ActorDep) -> list[dict[str, Any]]:
     """The persons who answer for an organisation (HLJ 33): names desensitised except to the
     person, the organisation, staff and agencies; each read audited."""
@@ -46,7 +52,11 @@ def get_links(key: Key, ctx: ContextDep, actor: ActorDep) -> list[dict[str, Any]
 
 
 @router.get(
-    "/api/identifiers/{value}", summary="校验统一社会信用代码或公民身份号码", tags=["主体标识"]
+    "/api/identifiers/{value}",
+    summary="校验统一社会信用代码或公民身份号码",
+    tags=["主体标识"],
+    response_model=IdentifierCheckOut,
+    response_model_exclude_unset=True,
 )
 def identifier_check(value: Key, ctx: ContextDep) -> dict[str, Any]:
     """Check a 统一社会信用代码 or 公民身份号码 and say which rule failed."""

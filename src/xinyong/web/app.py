@@ -27,6 +27,7 @@ from xinyong.consents import api as consents_api
 from xinyong.context import Context, build_context
 from xinyong.deadlines import api as deadlines_api
 from xinyong.exchange import api as exchange_api
+from xinyong.exchange import pages as exchange_pages
 from xinyong.fastpath import close_loop_connections
 from xinyong.ingest import api as ingest_api
 from xinyong.ingest import pages as ingest_pages
@@ -45,7 +46,7 @@ from xinyong.sharing import pages as sharing_pages
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import pages as subjects_pages
 from xinyong.web import api, errors
-from xinyong.web.admission import AdmissionLimit
+from xinyong.web.admission import AdmissionLimit, WriteTurns
 from xinyong.web.deps import Router
 from xinyong.web.security import Csrf, SecurityMiddleware
 
@@ -106,6 +107,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         accounts_pages,
         authorisations_pages,
         cases_pages,
+        exchange_pages,
         ingest_pages,
         law_pages,
         lists_pages,
@@ -119,7 +121,14 @@ def create_app(ctx: Context | None = None) -> FastAPI:
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
     )
-    if ctx.settings.max_in_flight:
+    if ctx.settings.write_slots:
+        app.add_middleware(
+            WriteTurns,
+            slots=ctx.settings.write_slots,
+            wait=ctx.settings.write_turn_seconds,
+            retry_after=ctx.settings.retry_after_seconds,
+        )
+    if ctx.settings.max_in_flight:  # added last: runs first
         app.add_middleware(
             AdmissionLimit,
             limit=ctx.settings.max_in_flight,
