@@ -309,7 +309,7 @@ def forwarding(
                 stop.set()
                 thread.join()
                 push_seconds = time.perf_counter() - push_began
-            result = forwarder.run(city)
+            result = forwarder.run(city, max_messages=1)  # the deadline is checked each message
             rounds += 1
             if done and not any(p.messages for p in result.peers):
                 break

@@ -127,6 +127,7 @@ def export(ctx: Context, peer_code: str, folder: Path) -> Exported:
                     update(OutboxItem)
                     .where(OutboxItem.id.in_([r.id for r in rows]))
                     .values(seq=seq, attempts=OutboxItem.attempts + 1)
+                    .execution_options(synchronize_session=False)
                 )
                 after = rows[-1].id
             for item in items:

@@ -112,6 +112,9 @@ def build(
         update(OutboxItem)
         .where(OutboxItem.id.in_(ids))
         .values(seq=seq, attempts=OutboxItem.attempts + 1)
+        # the loaded rows are not refreshed: evaluating the update against 2,000 of them cost
+        # ~0.15 s a message, and `attempts` below counts this sending once
+        .execution_options(synchronize_session=False)
     )
     message = {
         "format": FORMAT,
