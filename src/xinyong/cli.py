@@ -1023,6 +1023,67 @@ def exchange_run(
             time.sleep(ctx.settings.exchange_poll_seconds)
 
 
+@exchange_app.command("export")
+def exchange_export(
+    peer: Annotated[str, typer.Option(help="导出给这个平台（6位平台代码）")],
+    out: Annotated[Path, typer.Option(help="导出到这个目录（新建或空目录）")],
+) -> None:
+    """以文件方式导出待推送给一个平台的全部信息（数据文件、清单及签名），供离线传递。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.exchange import files
+
+    try:
+        done = files.export(_ctx(), peer, out)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    kinds = "，".join(f"{k}{n}条" for k, n in done.counts.items()) or "没有待推送的条目"
+    typer.echo(f"已导出报文序号{done.seq}至{done.folder}：共{done.items}条（{kinds}）")
+
+
+@exchange_app.command("import")
+def exchange_import(
+    folder: Annotated[Path, typer.Argument(help="对方平台导出的目录")],
+    receipt_dir: Annotated[
+        Path | None, typer.Option(help="回执文件写入的目录（默认写入导出目录）")
+    ] = None,
+) -> None:
+    """校验并导入其他平台以文件方式交来的信息（签名、摘要、条数、序号），写出签名回执。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.exchange import files
+
+    ctx = _ctx()
+    try:
+        done = files.import_(ctx, folder, receipt_dir)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    c = done.counts
+    typer.echo(
+        f"已导入{done.sender}的报文序号{done.seq}：已应用{c['applied']}条，无变化{c['unchanged']}条，"
+        f"拒收{c['refused']}条；回执：{done.receipt}"
+    )
+
+
+@exchange_app.command("settle")
+def exchange_settle(
+    receipt: Annotated[Path, typer.Argument(help="对方平台写出的回执文件")],
+) -> None:
+    """按对方平台的签名回执文件确认已导出的信息。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.exchange import files
+
+    try:
+        peer, seq, c = files.settle(_ctx(), receipt)
+    except DomainError as refused:
+        _fail(refused.message)
+        return
+    typer.echo(
+        f"已按{peer}的回执确认报文序号{seq}：已应用{c['applied']}条，无变化{c['unchanged']}条，"
+        f"被拒收{c['refused']}条"
+    )
+
+
 @exchange_app.command("status")
 def exchange_status() -> None:
     """各交换平台的待推送、最早待推送、逾期、被拒收、最近成功与积压时长；逾期条目注明条款。"""
