@@ -143,3 +143,18 @@ def test_the_menu_is_one_line_at_1366(server: str, browser: Browser, account: st
     page.click("label.menu-button")
     assert page.locator("#who").is_visible() and overflow(page) <= 0
     context.close()
+
+
+def test_the_wide_screen_gets_the_whole_style_sheet(server: str, browser: Browser) -> None:
+    """Two `@media` blocks of site.css were left open, so every rule after them (the home page's
+    search box, the footer, the section tabs) applied only to narrow screens: at 1366 px the
+    search button was an unstyled grey button."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(server + "/")
+    colour = page.evaluate(
+        "getComputedStyle(document.querySelector('.searchbox button')).backgroundColor"
+    )
+    align = page.evaluate("getComputedStyle(document.querySelector('footer')).textAlign")
+    context.close()
+    assert (colour, align) == ("rgb(183, 28, 28)", "center")
