@@ -34,6 +34,7 @@ from xinyong.demo.seed import (
     DEMO_PASSWORD,
     load_demo,
 )
+from xinyong.law.workdays import add_period
 from xinyong.lists.demo import DEMO_LISTED
 from xinyong.records.models import CreditRecord
 from xinyong.web.app import create_app
@@ -206,6 +207,24 @@ def test_the_citizen_authorised_the_bank(demo: tuple[str, dt.date, str]) -> None
         r = bank.get(f"/api/subjects/{DEMO_CITIZEN}/records", params={"purpose": "授信审查"})
         assert r.status_code == 200, r.text
         assert "HLJ-CF-001" in r.text
+
+
+def test_the_company_has_a_licence_on_a_commitment_under_verification(
+    demo: tuple[str, dt.date, str],
+) -> None:
+    url, day, _ = demo
+    public = Client(url)
+    listed = public.get("/api/commitments", params={"q": "示范"})
+    assert listed.status_code == 200, listed.text
+    assert {"审批替代型", "主动型"} <= {c["type_label"] for c in listed.json()["items"]}, (
+        listed.text
+    )
+    assert public.get("/commitments/matters").text.count("告知承诺") >= 1
+    with login(url, "staff") as staff:
+        queue = staff.get("/api/commitment-verifications")
+        assert queue.status_code == 200, queue.text
+        due = [r["due_on"] for r in queue.json()["items"] if r.get("due_on")]
+        assert due == [add_period(day, 2, "month").isoformat()], queue.text
 
 
 # ------------------------------------------------------------------------------ atomic

@@ -9,7 +9,10 @@ counted from `ctx.clock`, periods from the law packs):
   for today (`company`);
 - an objection filed by the demo citizen, waiting for staff to mark it (`citizen`, `staff`);
 - a row of the demo provider's quarantined for a wrong code, to fix or withdraw (`provider`);
-- the demo citizen's authorisation of the bank to read its penalties (`citizen`, `bank`).
+- the demo citizen's authorisation of the bank to read its penalties (`citizen`, `bank`);
+- a licensing matter that accepts a commitment, the demo company's commitment under it with the
+  licence decided today and its two-month verification due (`agency`, `staff`), and a voluntary
+  commitment of the company's own, both on the public list (HLJ 45, 46, 50; HRB 15, 17).
 
 Loading is atomic: everything is written in one database transaction, committed at the end or
 not at all (`one_transaction`)."""
@@ -32,6 +35,8 @@ from xinyong.authorisations.schemas import GrantIn
 from xinyong.authorisations.service import grant
 from xinyong.cases.service import file_objection, repair_eligibility
 from xinyong.catalog.service import seed_catalog
+from xinyong.commitments import filing, matters, verification
+from xinyong.commitments.schemas import CommitmentIn, MatterIn, VoluntaryIn
 from xinyong.common.identifiers import region_codes
 from xinyong.common.roles import SYSTEM, Actor, Role
 from xinyong.context import Context
@@ -299,3 +304,58 @@ def _story(ctx: Context) -> None:
                 expires_on=add_period(today, 3, "month"),
             ),
         )
+        _commitments(session, ctx)
+
+
+def _commitments(session: Session, ctx: Context) -> None:
+    """A matter that accepts a commitment, the company's licence on a commitment (decided today:
+    verification due in two months), and a voluntary commitment of its own."""
+    staff = _account(session, "staff")
+    matters.create(
+        session,
+        ctx,
+        actor=staff,
+        body=MatterIn(
+            code="DEMO-SGXK-01",
+            name="建筑工程施工许可（告知承诺，演示）",
+            kind="licensing",
+            agency="哈尔滨市住房和城乡建设局（演示）",
+            legal_basis="《建筑工程施工许可管理办法》（演示事项，依据以实施机关公布为准）",
+            replaces="施工图审查合格文件等材料以书面承诺替代，许可决定后两个月内核查",
+            cure_days=10,
+        ),
+    )
+    agency = _account(session, "agency")
+    licence = filing.file(
+        session,
+        ctx,
+        actor=agency,
+        body=CommitmentIn(
+            subject_key=DEMO_COMPANY,
+            subject_name=_name(session, DEMO_COMPANY),
+            commitment_type="approval_substitute",
+            matter_code="DEMO-SGXK-01",
+            reason="申请建筑工程施工许可（演示）",
+            content="本单位承诺所报材料真实有效，施工图设计文件已按规定审查合格。（演示）",
+            liability="如有虚假承诺或未履行承诺，愿承担撤销许可等法律责任。（演示）",
+        ),
+        via="page",
+    )
+    verification.decide(session, ctx, actor=agency, number=licence.number)
+    filing.file_own(
+        session,
+        ctx,
+        actor=_account(session, "company"),
+        body=VoluntaryIn(
+            reason="向社会公开承诺守法诚信经营（演示）",
+            content="本单位承诺依法经营、诚实守信，自觉接受社会监督。（演示）",
+            liability="违背承诺的，愿意接受相应的失信约束。（演示）",
+        ),
+    )
+
+
+def _name(session: Session, key: str) -> str:
+    name = session.scalar(select(Subject.name).where(Subject.subject_key == key))
+    if name is None:
+        raise RuntimeError(f"演示数据：未找到主体{key}")
+    return name
