@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
@@ -60,7 +60,9 @@ def _checked_subject(key: str, on: dt.date) -> tuple[str, str]:
     return checked.value, checked.kind
 
 
-def _subject_kind(session: Session, key: str, identifier_kind: str) -> str:
+def subject_kind_of(session: Session, key: str, identifier_kind: str) -> str:
+    """The subject's kind as the register knows it, else as its identifier says (a citizen ID
+    number: a natural person, whose name is masked and who cannot be searched for)."""
     kind = session.scalar(select(Subject.kind).where(Subject.subject_key == key))
     if kind:
         return str(kind)
@@ -108,11 +110,15 @@ def _matter(session: Session, commitment_type: str, code: str | None) -> Commitm
     return matter
 
 
-def _number(session: Session, ctx: Context, made_on: dt.date) -> str:
+def number_for(session: Session, ctx: Context, made_on: dt.date) -> str:
     """承诺编码 (unverified: the national data set's form as secondary sources give it): the
-    platform's region code, the date, a six-digit serial of that day."""
+    platform's region code, the date, a six-digit serial of that day. Numbering is one at a time
+    per day (SQLite: the write gate; PostgreSQL: a transaction lock on the day's prefix), so two
+    commitments filed at once never get the same number."""
     region = ctx.settings.platform if str(ctx.settings.platform).isdigit() else DEFAULT_REGION
     prefix = f"{str(region)[:6]:0<6}{made_on:%Y%m%d}"
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:p))"), {"p": prefix})
     count = session.scalar(
         select(func.count()).select_from(Commitment).where(Commitment.number.like(f"{prefix}%"))
     )
@@ -146,7 +152,7 @@ def file(
         actor=actor,
         key=key,
         name=body.subject_name,
-        kind=_subject_kind(session, key, identifier_kind),
+        kind=subject_kind_of(session, key, identifier_kind),
         commitment_type=body.commitment_type,
         matter=matter,
         reason=body.reason,
@@ -184,7 +190,7 @@ def file_own(session: Session, ctx: Context, *, actor: Actor, body: VoluntaryIn)
         actor=actor,
         key=key,
         name=str(name or actor.display_name or key),
-        kind=_subject_kind(session, key, identifier_kind),
+        kind=subject_kind_of(session, key, identifier_kind),
         commitment_type=body.commitment_type,
         matter=None,
         reason=body.reason,
@@ -220,7 +226,7 @@ def _store(
     via: str,
 ) -> Commitment:
     row = Commitment(
-        number=_number(session, ctx, made_on),
+        number=number_for(session, ctx, made_on),
         subject_key=key,
         subject_name=name,
         subject_kind=kind,

@@ -23,7 +23,6 @@ The 信用修复型 commitment a repair requires is filed with the repair throug
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +34,7 @@ from xinyong.audit.tags import AuditTag
 from xinyong.cases import service as cases
 from xinyong.cases.models import Case
 from xinyong.catalog.service import get_item, spec_of
+from xinyong.commitments.filing import number_for, subject_kind_of
 from xinyong.commitments.models import Commitment, CommitmentEvent, CommitmentMatter
 from xinyong.common.errors import Citation, DomainError, NotFound
 from xinyong.common.identifiers import check_identifier
@@ -104,11 +104,6 @@ CURE_DAYS_NOTE = "补交材料期限为平台设定（按事项配置的工作�
 
 def _refuse(code: str, message: str, *citations: Citation, status: int = 422) -> DomainError:
     return DomainError(code=code, message=message, citations=list(citations), status=status)
-
-
-def new_number(on: dt.date) -> str:
-    """承诺编码: CN + the day + six hex digits."""
-    return f"CN{on:%Y%m%d}{secrets.token_hex(3).upper()}"
 
 
 def get_commitment(session: Session, number: str) -> Commitment:
@@ -868,12 +863,12 @@ def _repair_commitment(
         or case.subject_key
     )
     row = Commitment(
-        number=new_number(today),
+        number=number_for(session, ctx, today),
         subject_key=case.subject_key,
         subject_name=name,
-        subject_kind="person"
-        if check_identifier(case.subject_key, today).kind == "citizen_id"
-        else "organisation",
+        subject_kind=subject_kind_of(
+            session, case.subject_key, check_identifier(case.subject_key, today).kind
+        ),
         commitment_type="repair",
         matter_code=None,
         matter_version=None,
