@@ -7,8 +7,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from xinyong.commitments.filing import number_for
 from xinyong.commitments.models import Commitment, CommitmentMatter
-from xinyong.commitments.verification import new_number
 from xinyong.context import Context
 from xinyong.demo.rows import synthetic_uscc
 
@@ -44,13 +44,13 @@ def file_for_test(
                 )
             )
         made = made_on or ctx.today()
-        number = new_number(made)
+        number = number_for(session, ctx, made)
         session.add(
             Commitment(
                 number=number,
                 subject_key=subject_key,
                 subject_name="哈尔滨示例食品有限公司",
-                subject_kind="organisation",
+                subject_kind="legal_person",
                 commitment_type=commitment_type,
                 matter_code=code,
                 matter_version=1,
