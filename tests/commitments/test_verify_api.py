@@ -8,7 +8,7 @@ import datetime as dt
 
 from fastapi.testclient import TestClient
 
-from tests.commitments.verify_helpers import file_for_test
+from tests.commitments.verify_helpers import USCC, file_for_test
 from tests.web.conftest import client, login  # noqa: F401  (the fixture)
 from xinyong.common.clock import PLATFORM_TZ, FixedClock
 from xinyong.context import Context
@@ -76,6 +76,31 @@ def test_a_false_commitment_from_decision_to_revocation(
     assert r.status_code == 409
     queue = client.get("/api/commitment-verifications", headers=staff).json()
     assert number not in [i["number"] for i in queue["items"]]
+    # the company cannot promise any more, and the joint check tells the agency so (HLJ 45 ¶1)
+    agency = login(client, "agency")
+    check = client.post(
+        "/api/checks",
+        json={"scenario": "procurement", "subjects": [USCC], "matter": "核查承诺资格"},
+        headers=agency,
+    )
+    assert check.status_code == 201, check.text
+    line = check.json()["results"][0]["commitment"]
+    assert line["eligible"] is False, line
+    assert "虚假承诺" in str(line["grounds"]) or "未履行" in str(line["grounds"]), line
+    refused = client.post(
+        "/api/commitments",
+        json={
+            "subject_key": USCC,
+            "subject_name": "哈尔滨示例食品有限公司",
+            "commitment_type": "主动型",
+            "reason": "再次承诺",
+            "content": "承诺守法",
+            "liability": "承担责任",
+        },
+        headers=agency,
+    )
+    assert refused.status_code in (403, 422), refused.text
+    assert "第四十五条" in refused.json()["error"]["message"]
 
 
 def test_cure_materials_in_time_decide_on_the_spot(
