@@ -158,3 +158,23 @@ def test_the_wide_screen_gets_the_whole_style_sheet(server: str, browser: Browse
     align = page.evaluate("getComputedStyle(document.querySelector('footer')).textAlign")
     context.close()
     assert (colour, align) == ("rgb(183, 28, 28)", "center")
+
+
+def test_the_commitment_doors_are_found_by_following_links(server: str, browser: Browser) -> None:
+    """Issue 18's pages are reached by clicking, not only by typing their address: the public
+    from the home page, an agency from its menu, staff from the case queue."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(server + "/")
+    page.click("#entry-commitments")
+    assert page.url.endswith("/commitments") and "信用承诺公示" in page.inner_text("h1")
+    context.close()
+    context, page = login_as(browser, server, "agency")
+    page.click("#agency-commitments-link")
+    assert page.url.endswith("/agency/commitments")
+    context.close()
+    context, page = login_as(browser, server, "staff")
+    page.goto(server + "/staff/cases")
+    page.click("#commitments-queue-link")
+    assert page.url.endswith("/staff/commitments") and "示范" in page.inner_text("main")
+    context.close()
