@@ -20,6 +20,7 @@ from xinyong.lists.models import (
     RedListCriteria,
     StateUnitNotice,
 )
+from xinyong.points.models import PointsBenefit, PointsMembership
 from xinyong.providers.models import Agency, ProviderUnit
 from xinyong.records.models import CreditRecord
 from xinyong.reports.models import CreditReport
@@ -56,6 +57,8 @@ __all__ = [
     "Measure",
     "OutboxItem",
     "Peer",
+    "PointsBenefit",
+    "PointsMembership",
     "ProviderUnit",
     "QuarantinedRow",
     "RedListCriteria",

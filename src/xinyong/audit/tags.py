@@ -54,6 +54,13 @@ class AuditTag(StrEnum):
     COMMITMENTS_MATTER_RETIRE = "commitments:matter:retire"
     COMMITMENTS_COMMITMENT_FILE = "commitments:commitment:file"
     COMMITMENTS_COMMITMENT_READ = "commitments:commitment:read"
+    # integrity points (issue 19, HLJ 26 ¶2): opt-in, read for a published incentive only
+    POINTS_MEMBERSHIP_JOIN = "points:membership:join"
+    POINTS_MEMBERSHIP_LEAVE = "points:membership:leave"
+    POINTS_POINTS_READ = "points:points:read"
+    POINTS_POINTS_REFUSE = "points:points:refuse"
+    POINTS_BENEFIT_PUBLISH = "points:benefit:publish"
+    POINTS_BENEFIT_WITHDRAW = "points:benefit:withdraw"
     SUBJECTS_LINK_ADD = "subjects:link:add"
     SUBJECTS_LINKS_READ = "subjects:links:read"
     # deadlines and the calendar

@@ -34,6 +34,7 @@ from xinyong.lists.recognition import (
     entry_status,
     visible_to,
 )
+from xinyong.points.service import my_points
 from xinyong.providers.service import unit_names
 from xinyong.sharing.lists import PAGE as PUBLICITY_PAGE
 from xinyong.sharing.lists import PUBLICITY_LISTS, publicity_list
@@ -60,6 +61,7 @@ def my_page(
     actor: ActorDep,
     error: Text | None = None,
     commitment_error: Text | None = None,
+    points_error: Text | None = None,
 ) -> Response:
     """The subject's self-service page: its information, who accessed it, its authorisations,
     its good-information switch, its report."""
@@ -79,6 +81,8 @@ def my_page(
         hide_good = hides_good_information(session, actor.subject_key)
         units = unit_names(session, {r.provider_code for r in mine.records})
         commitments = records_of_subject(ctx, session, actor.subject_key, actor)
+        person = looks_like_citizen_id(actor.subject_key)
+        points = my_points(session, ctx, actor=actor) if person else None
     return templates.TemplateResponse(
         request,
         "sharing/me.html",
@@ -100,6 +104,8 @@ def my_page(
             "commitments": commitments,
             "commitment_types": subject_types(),
             "commitment_error": commitment_error,
+            "points": points,
+            "points_error": points_error,
         },
     )
 

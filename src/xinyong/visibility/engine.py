@@ -341,3 +341,17 @@ def view_record(
         else:
             view.levels[name] = Level.HIDDEN
     return view
+
+
+#: Who may read a natural person's integrity points for a published incentive (HLJ 26 ¶2).
+POINTS_READERS = frozenset({Role.AGENCY, Role.ORGANISATION, Role.STAFF, Role.ADMIN})
+
+
+def may_read_points(actor: Actor, person_key: str, *, joined: bool) -> bool:
+    """Whether `actor` may read a natural person's integrity points: the person its own, always;
+    an agency, an agreement organisation or staff only while the person is in the scheme (it is
+    opt-in), and only for a published incentive scenario (the points service checks that, and
+    refuses every scenario on the banned list first, whoever asks)."""
+    if actor.role is Role.SUBJECT:
+        return actor.subject_key is not None and actor.subject_key == person_key
+    return joined and actor.role in POINTS_READERS

@@ -38,6 +38,8 @@ from xinyong.law import api as law_api
 from xinyong.law import pages as law_pages
 from xinyong.lists import api as lists_api
 from xinyong.lists import pages as lists_pages
+from xinyong.points import api as points_api
+from xinyong.points import pages as points_pages
 from xinyong.records import api as records_api
 from xinyong.reports import api as reports_api
 from xinyong.reports import pages as reports_pages
@@ -104,6 +106,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         ingest_api,
         law_api,
         lists_api,
+        points_api,
         records_api,
         reports_api,
         search_api,
@@ -116,6 +119,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         ingest_pages,
         law_pages,
         lists_pages,
+        points_pages,
         reports_pages,
         search_pages,
         sharing_pages,
