@@ -31,6 +31,7 @@ PUBLIC_PAGES = (
     "/rules",
     "/reports/verify",
     "/commitments",
+    "/points",
     "/commitments/matters",
     "/login",
     "/no-such-page",
