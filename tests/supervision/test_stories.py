@@ -14,9 +14,9 @@ real database on each backend. Each file in tests/supervision/stories/ is a list
         - draw: {plan: P}
           expect: {drawn: [A]}
 
-The law stories' actions (at, push, list, ...) plus: inspector, conflict (`inspector`, `record`),
-plan (`ratios`, `per_object`, `draw_on`, `field`), objects (`records` or `from_register`),
-publish (`classes` by alias), draw (`drawn`: aliases, sorted; `inspectors`: alias →
+The law stories' actions (at, push, list, ...) plus: red (a red-list entry), inspector,
+conflict (`inspector`, `record`), plan (`ratios`, `per_object`, `draw_on`, `field`), objects
+(`records` or `from_register`), publish (`classes` by alias), draw (`drawn`: aliases, sorted; `inspectors`: alias →
 codes), rerun (the draw recomputed from the published seed and inputs, and `verify`)."""
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from tests.cases.helpers import STAFF
 from tests.conftest import make_settings
 from tests.law.test_stories import ACTIONS as LAW_ACTIONS
 from tests.law.test_stories import Story, _subset
+from tests.lists.conftest import decision
 from xinyong.catalog.service import seed_catalog
 from xinyong.common.clock import FixedClock
 from xinyong.common.errors import DomainError
@@ -39,6 +42,9 @@ from xinyong.common.roles import SYSTEM, Actor, Role
 from xinyong.context import Context, build_context
 from xinyong.demo.generate import synthetic_uscc
 from xinyong.law.rules import load_yaml
+from xinyong.lists import criteria, recognition
+from xinyong.lists.models import RedListCriteria
+from xinyong.lists.schemas import CriteriaIn
 from xinyong.providers.service import register_agency
 from xinyong.supervision import draw, service
 from xinyong.supervision.schemas import ConflictIn, InspectorIn, ObjectsIn, PlanIn
@@ -84,6 +90,34 @@ class SupervisionStory(Story):
 
     def _alias(self, key: str) -> str:
         return next((a for a, r in self.records.items() if r.subject_key == key), key)
+
+    def red(self, record: str) -> dict[str, Any]:
+        """The subject of a pushed record on the red list, under published criteria (HLJ 25)."""
+        key = self.records[record].subject_key
+        with self.ctx.sessions() as session, session.begin():
+            if not session.scalar(select(RedListCriteria.id)):
+                criteria.define_criteria(
+                    session,
+                    self.ctx,
+                    actor=STAFF,
+                    body=CriteriaIn(
+                        code="TAX-A",
+                        authority="税务局",
+                        industry="税务",
+                        title="A级纳税人",
+                        text="连续三年A级",
+                        approval="哈政办〔2026〕3号",
+                        published_on=dt.date(2026, 3, 1),
+                    ),
+                )
+            entry = recognition.recognise(
+                session,
+                self.ctx,
+                actor=STAFF,
+                list_kind="red",
+                body=decision(key, criteria_code="TAX-A"),
+            )
+            return {"state": entry.state}
 
     def inspector(self, code: str, name: str, field: str = "食品安全") -> dict[str, Any]:
         body = InspectorIn(code=code, name=name, enforcement_field=field)
@@ -193,6 +227,7 @@ class SupervisionStory(Story):
 
 
 ACTIONS = LAW_ACTIONS | {
+    "red",
     "inspector",
     "conflict",
     "plan",
