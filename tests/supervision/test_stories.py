@@ -17,7 +17,8 @@ real database on each backend. Each file in tests/supervision/stories/ is a list
 The law stories' actions (at, push, list, ...) plus: red (a red-list entry), inspector,
 conflict (`inspector`, `record`), plan (`ratios`, `per_object`, `draw_on`, `field`), objects
 (`records` or `from_register`), publish (`classes` by alias), draw (`drawn`: aliases, sorted;
-`inspectors`: alias → codes), rerun (the draw recomputed from the published seed and inputs, and `verify`)."""
+`inspectors`: alias → codes), rerun (the draw recomputed from the published seed and inputs,
+and `verify`)."""
 
 from __future__ import annotations
 
