@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from tests.conftest import NOW, make_settings, serving
 from tests.web.conftest import browser  # noqa: F401 (fixture)
+from tests.web.test_page_language import developer_strings
 from xinyong.audit.models import AuditEvent
 from xinyong.audit.tags import AuditTag
 from xinyong.common.clock import FixedClock
@@ -180,4 +181,5 @@ def test_plan_draw_publish_and_the_public_recomputes(
     assert listed["name"] in page.inner_text("#drawn")
     page.click("#recompute")
     assert "核验通过" in page.inner_text("#check")
+    assert developer_strings(page.inner_text("body")) == set()
     context.close()

@@ -4,11 +4,12 @@ draw, it always gives the same objects and inspectors, so anyone can re-run it.
 The algorithm, as the public page states it:
 1. Each class (违法失信、风险较高, then 信用风险一般, then 信用较好、风险较低) draws
    ceil(members × ratio) objects, ratio in per mille: the members with the smallest
-   SHA-256(seed + "\\n" + "object" + "\\n" + token) (lowercase hex, compared as text).
+   SHA-256(seed + "\\n" + "对象" + "\\n" + token) (lowercase hex, compared as text).
 2. The drawn objects, in that order, each get `inspectors_per_object` inspectors: among the
    inspectors with no conflict with the object, those with the fewest assignments so far, ties
-   broken by the smallest SHA-256(seed + "\\n" + "inspector" + "\\n" + token + "\\n" + code).
-Texts are UTF-8; the inputs and result are canonical JSON (sorted keys, no spaces)."""
+   broken by the smallest SHA-256(seed + "\\n" + "检查人员" + "\\n" + token + "\\n" + code).
+Texts are UTF-8; the inputs and result are canonical JSON (sorted keys, no spaces). The same
+steps in Chinese, shown on the public page: `schemas.ALGORITHM`."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def run(seed: str, inputs: dict[str, Any]) -> dict[str, Any]:
     for cls in ORDER:
         members = sorted(
             (o["token"] for o in inputs["objects"] if o["class"] == cls),
-            key=lambda token: rank(seed, "object", token),
+            key=lambda token: rank(seed, "对象", token),
         )
         drawn += [(token, cls) for token in members[: quota(len(members), ratios[cls])]]
     barred: dict[str, set[str]] = {}
@@ -65,7 +66,7 @@ def run(seed: str, inputs: dict[str, Any]) -> dict[str, Any]:
         free = [code for code in load if code not in barred.get(token, set())]
         if len(free) < per_object:
             raise Shortfall(token, len(free))
-        free.sort(key=lambda code: (load[code], rank(seed, "inspector", token, code)))
+        free.sort(key=lambda code: (load[code], rank(seed, "检查人员", token, code)))
         chosen = free[:per_object]
         for code in chosen:
             load[code] += 1

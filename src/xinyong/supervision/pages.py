@@ -20,8 +20,8 @@ from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
 from xinyong.supervision import service
 from xinyong.supervision.classes import grades
-from xinyong.supervision.draw import __doc__ as ALGORITHM
 from xinyong.supervision.schemas import (
+    ALGORITHM,
     FIELDS,
     HLJ49_TEXT,
     PER_OBJECT_NOTE,
@@ -115,7 +115,7 @@ def public_plan_page(
             "checked": checked,
             "counts": counts,
             "inspectors": inputs.get("inspectors", []),
-            "algorithm": (ALGORITHM or "").strip(),
+            "algorithm": ALGORITHM,
             "hlj49": HLJ49_TEXT,
         },
     )

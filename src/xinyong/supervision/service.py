@@ -36,6 +36,7 @@ from xinyong.supervision.models import (
     InspectorConflict,
 )
 from xinyong.supervision.schemas import (
+    ALGORITHM,
     FIELDS,
     KEY_FIELD_NOTE,
     KEY_FIELDS,
@@ -633,7 +634,7 @@ def results(session: Session, ctx: Context, plan: InspectionPlan) -> list[dict[s
 def inputs_of(plan: InspectionPlan) -> dict[str, Any]:
     return {
         "number": plan.number,
-        "algorithm": (draw.__doc__ or "").strip(),
+        "algorithm": ALGORITHM,
         "seed_commitment": plan.seed_commitment,
         "seed": plan.seed,
         "inputs": json.loads(plan.inputs_json) if plan.inputs_json else None,
