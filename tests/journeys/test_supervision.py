@@ -135,7 +135,8 @@ def test_plan_draw_publish_and_the_public_recomputes(
         listed = drawn[DEMO_LISTED]  # serious list → high risk, ratio 1.0: always drawn
         assert listed["supervision_class"] == "high_risk"
         assert not any("ZF-01" in i for i in listed["inspectors"])  # conflict respected
-        assert http.get(f"/api/public/supervision/plans/{number}").json()["objects"] == []
+        before = http.get(f"/api/public/supervision/plans/{number}").json()
+        assert before["objects"] == [] and before["plan"]["seed"] is None  # until announced
         r = http.post(f"/api/supervision/plans/{number}/announce", headers=agency)
         assert r.status_code == 200, r.text
 

@@ -175,7 +175,7 @@ def announce(number: Key, ctx: ContextDep, session: SessionDep, actor: AgencyDep
     "/api/public/supervision/plans", summary="已公布的抽查计划", response_model=list[PlanOut]
 )
 def public_plans(ctx: ContextDep, session: SessionDep) -> Any:
-    return [service.describe_plan(ctx, p) for p in service.public_plans(session)]
+    return [service.describe_plan(ctx, p, public=True) for p in service.public_plans(session)]
 
 
 @router.get(
@@ -187,7 +187,7 @@ def public_plans(ctx: ContextDep, session: SessionDep) -> Any:
 def public_plan(number: Key, ctx: ContextDep, session: SessionDep) -> Any:
     plan = service.public_plan(session, number)
     shown = service.results(session, ctx, plan) if plan.state == "announced" else []
-    return {"plan": service.describe_plan(ctx, plan), "objects": shown}
+    return {"plan": service.describe_plan(ctx, plan, public=True), "objects": shown}
 
 
 @router.get(

@@ -79,7 +79,7 @@ def _agency_of(actor: Actor, values: dict[str, Any]) -> str | None:
 @router.get("/supervision", response_class=HTMLResponse)
 def public_plans_page(request: Request, ctx: ContextDep, actor: ActorDep) -> Response:
     with ctx.sessions() as session:
-        plans = [service.describe_plan(ctx, p) for p in service.public_plans(session)]
+        plans = [service.describe_plan(ctx, p, public=True) for p in service.public_plans(session)]
     return templates.TemplateResponse(
         request,
         "supervision/plans.html",
@@ -95,7 +95,7 @@ def public_plan_page(
     objects drawn and the inspectors, the seed, and a recomputation on request."""
     with ctx.sessions() as session:
         plan = service.public_plan(session, number)
-        shown = service.describe_plan(ctx, plan)
+        shown = service.describe_plan(ctx, plan, public=True)
         announced = plan.state == "announced"
         drawn = service.results(session, ctx, plan) if announced else []
         checked = service.verify(plan) if announced and recompute else None

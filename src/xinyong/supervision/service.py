@@ -545,7 +545,8 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def describe_plan(ctx: Context, plan: InspectionPlan) -> dict[str, Any]:
+def describe_plan(ctx: Context, plan: InspectionPlan, *, public: bool = False) -> dict[str, Any]:
+    """A plan as its agency sees it; `public`: the seed only once the results are public."""
     on = plan.published_at.date() if plan.published_at else ctx.today()
     names = grades(ctx, on)
     ratios = {"high_risk": plan.ratio_high, "ordinary": plan.ratio_ordinary, LOW: plan.ratio_low}
@@ -577,7 +578,7 @@ def describe_plan(ctx: Context, plan: InspectionPlan) -> dict[str, Any]:
         "seed_note": SEED_NOTE,
         "seed_source": plan.seed_source,
         "seed_commitment": plan.seed_commitment,
-        "seed": plan.seed,
+        "seed": None if public and plan.state != "announced" else plan.seed,
         "inputs_digest": plan.inputs_digest,
         "result_digest": plan.result_digest,
         "published_at": _iso(plan.published_at),
@@ -636,7 +637,7 @@ def inputs_of(plan: InspectionPlan) -> dict[str, Any]:
         "number": plan.number,
         "algorithm": ALGORITHM,
         "seed_commitment": plan.seed_commitment,
-        "seed": plan.seed,
+        "seed": plan.seed if plan.state == "announced" else None,
         "inputs": json.loads(plan.inputs_json) if plan.inputs_json else None,
         "inputs_digest": plan.inputs_digest,
         "result": json.loads(plan.result_json) if plan.result_json else None,
