@@ -38,6 +38,7 @@ agencies_app = typer.Typer(help="国家机关（依法履职查询、联合奖�
 keys_app = typer.Typer(help="API密钥：签发、列出、轮换、撤销", no_args_is_help=True)
 peers_app = typer.Typer(help="交换平台（上级、下级平台）登记", no_args_is_help=True)
 exchange_app = typer.Typer(help="平台间信息交换", no_args_is_help=True)
+supervision_app = typer.Typer(help="分级分类监管：双随机抽查", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (law_app, "law"),
@@ -55,6 +56,7 @@ for sub, name in (
     (agencies_app, "agencies"),
     (peers_app, "peers"),
     (exchange_app, "exchange"),
+    (supervision_app, "supervision"),
 ):
     app.add_typer(sub, name=name)
 
@@ -1135,6 +1137,54 @@ def jobs_run() -> None:
     typer.echo(json.dumps(done, ensure_ascii=False))
     if head is not None:
         typer.echo(f"审计树头：{head.size}条，根{head.root}", err=True)
+
+
+@supervision_app.command("verify-draw")
+def supervision_verify_draw(
+    number: Annotated[str | None, typer.Argument(help="抽查计划编号（即抽取编号）")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(help="离线核验：公开页下载的抽取输入（JSON），不连接数据库"),
+    ] = None,
+) -> None:
+    """重新计算一次双随机抽取：核对种子与公布的承诺值、名录与摘要、结果与重算结果是否一致。"""
+    from xinyong.common.errors import DomainError
+    from xinyong.supervision import draw, service
+
+    if file is not None:
+        shown = json.loads(file.read_text(encoding="utf-8"))
+        if not shown.get("seed") or shown.get("result") is None:
+            _fail("该文件中尚无公开的种子或抽取结果")
+            return
+        inputs_text = draw.canonical(shown["inputs"])
+        checks = {
+            "种子与承诺值相符": draw.digest(shown["seed"]) == shown["seed_commitment"],
+            "名录与摘要相符": draw.digest(inputs_text) == shown["inputs_digest"],
+            "重算结果与公布结果一致": draw.run(shown["seed"], shown["inputs"]) == shown["result"],
+        }
+        label = shown.get("number", str(file))
+    elif number:
+        ctx = _ctx()
+        with ctx.sessions() as session:
+            try:
+                checked = service.verify(service.public_plan(session, number))
+            except DomainError as exc:
+                _fail(exc.message)
+                return
+        checks = {
+            "种子与承诺值相符": checked["seed_matches_commitment"],
+            "名录与摘要相符": checked["inputs_match_digest"],
+            "重算结果与公布结果一致": checked["result_matches"],
+        }
+        label = number
+    else:
+        _fail("须给出抽查计划编号或 --file")
+        return
+    for name, ok in checks.items():
+        typer.echo(f"{name}：{'是' if ok else '否'}")
+    if not all(checks.values()):
+        _fail(f"抽取{label}核验未通过")
+    typer.echo(f"抽取{label}核验通过")
 
 
 if __name__ == "__main__":

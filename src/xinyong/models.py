@@ -26,6 +26,12 @@ from xinyong.records.models import CreditRecord
 from xinyong.reports.models import CreditReport
 from xinyong.search.models import GramPosition, SearchState, SubjectNameGram
 from xinyong.subjects.models import Subject, SubjectLink
+from xinyong.supervision.models import (
+    InspectionObject,
+    InspectionPlan,
+    Inspector,
+    InspectorConflict,
+)
 
 __all__ = [
     "Agency",
@@ -53,6 +59,10 @@ __all__ = [
     "GramPosition",
     "InboxItem",
     "IngestBatch",
+    "InspectionObject",
+    "InspectionPlan",
+    "Inspector",
+    "InspectorConflict",
     "ListEntry",
     "Measure",
     "OutboxItem",

@@ -33,13 +33,14 @@ PUBLIC_PAGES = (
     "/commitments",
     "/points",
     "/commitments/matters",
+    "/supervision",
     "/login",
     "/no-such-page",
 )
 ACCOUNT_PAGES = {
     "company": ("/me", "/me/reports", "/me/cases"),
     "staff": ("/staff/cases", "/staff/lists", "/staff/commitment-matters", "/staff/commitments"),
-    "agency": ("/agency", "/agency/check", "/agency/commitments"),
+    "agency": ("/agency", "/agency/check", "/agency/commitments", "/agency/supervision"),
 }
 SHOTS = Path(tempfile.mkdtemp(prefix="xinyong-screens-"))
 

@@ -138,6 +138,14 @@ class AuditTag(StrEnum):
     COMMITMENTS_BREACH_RECORD = "commitments:breach:record"
     COMMITMENTS_REPAIR_FILE = "commitments:repair:file"
     COMMITMENTS_QUEUE_READ = "commitments:queue:read"
+    # graded supervision and the 双随机 draw (issue 19, supervision: HLJ 48, 49)
+    SUPERVISION_PLAN_CREATE = "supervision:plan:create"
+    SUPERVISION_POOL_ADD = "supervision:pool:add"
+    SUPERVISION_PLAN_PUBLISH = "supervision:plan:publish"
+    SUPERVISION_INSPECTOR_REGISTER = "supervision:inspector:register"
+    SUPERVISION_CONFLICT_REGISTER = "supervision:conflict:register"
+    SUPERVISION_DRAW_RUN = "supervision:draw:run"
+    SUPERVISION_DRAW_ANNOUNCE = "supervision:draw:announce"
     # the platform's own work
     DEMO_DATA_GENERATE = "demo:data:generate"
 

@@ -49,6 +49,8 @@ from xinyong.sharing import api as sharing_api
 from xinyong.sharing import pages as sharing_pages
 from xinyong.subjects import api as subjects_api
 from xinyong.subjects import pages as subjects_pages
+from xinyong.supervision import api as supervision_api
+from xinyong.supervision import pages as supervision_pages
 from xinyong.web import api, errors
 from xinyong.web.admission import AdmissionLimit, WriteTurns
 from xinyong.web.deps import Router
@@ -111,6 +113,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         reports_api,
         search_api,
         subjects_api,
+        supervision_api,
         accounts_pages,
         authorisations_pages,
         cases_pages,
@@ -124,6 +127,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         search_pages,
         sharing_pages,
         subjects_pages,
+        supervision_pages,
     ):
         app.include_router(domain.router)
     _api_docs(app, ctx.platform.name)
