@@ -131,6 +131,10 @@ class AuditTag(StrEnum):
     COMMITMENTS_BREACH_RECORD = "commitments:breach:record"
     COMMITMENTS_REPAIR_FILE = "commitments:repair:file"
     COMMITMENTS_QUEUE_READ = "commitments:queue:read"
+    # the comprehensive credit evaluation (issue 19, HLJ 47)
+    EVALUATION_RUN_COMPLETE = "evaluation:run:complete"
+    EVALUATION_SUBJECT_REEVALUATE = "evaluation:subject:reevaluate"
+    EVALUATION_GRADE_READ = "evaluation:grade:read"
     # the platform's own work
     DEMO_DATA_GENERATE = "demo:data:generate"
 
