@@ -14,7 +14,6 @@ more); `runs` counts the subject's results (never overwritten)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,9 +65,7 @@ class EvaluationStory(Story):
         aliases.update({number: alias for alias, number in self.entries.items()})
         with self.ctx.sessions() as session:
             shown = service.explain(session, key)
-            runs = session.scalar(
-                select(func.count()).where(EvaluationResult.subject_key == key)
-            )
+            runs = session.scalar(select(func.count()).where(EvaluationResult.subject_key == key))
         return {
             "grade": shown["grade"],
             "score": shown["score"],
@@ -116,5 +113,3 @@ def test_story(story: dict[str, Any], story_ctx: Context, clock: FixedClock) -> 
         answer = call(**args) if isinstance(args, dict) else call(args)
         if expect:
             _subset(expect, answer, where)
-
-

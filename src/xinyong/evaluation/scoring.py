@@ -69,9 +69,7 @@ def scorer(model: Model) -> Callable[[pa.RecordBatch], pa.RecordBatch]:
     return score
 
 
-def score_batches(
-    model: Model, batches: Iterator[pa.RecordBatch]
-) -> Iterator[pa.RecordBatch]:
+def score_batches(model: Model, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """The shape Spark's mapInArrow calls: an iterator of batches in, an iterator out."""
     score = scorer(model)
     for batch in batches:

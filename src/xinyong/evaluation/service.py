@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -39,7 +40,7 @@ REEVALUATE_ON = frozenset({"correction", "withdrawal", "repaired", "objection_up
 BASIS = "《黑龙江省社会信用条例》第四十七条第一款"
 
 
-def _batch(model: Model, rows: list[Any]) -> pa.RecordBatch:
+def _batch(model: Model, rows: Sequence[Any]) -> pa.RecordBatch:
     columns = model.feature_columns()
     arrays = [pa.array([r[0] for r in rows], pa.string())]
     arrays += [pa.array([r[n + 1] or 0 for r in rows], pa.int64()) for n in range(len(columns))]
@@ -145,7 +146,9 @@ def run_all(
 
 
 def has_monthly(session: Session, month: str) -> bool:
-    return session.scalar(select(EvaluationRun.id).where(EvaluationRun.monthly == month)) is not None
+    return (
+        session.scalar(select(EvaluationRun.id).where(EvaluationRun.monthly == month)) is not None
+    )
 
 
 def _reevaluate(
@@ -337,7 +340,9 @@ def explain(session: Session, subject_key: str) -> dict[str, Any]:
         "model_name": model.name,
         "indicators": indicators,
         "ceilings": ceilings,
-        "bands": [{"grade": g.grade, "min_score": g.min_score, "name": g.name} for g in model.grades],
+        "bands": [
+            {"grade": g.grade, "min_score": g.min_score, "name": g.name} for g in model.grades
+        ],
         "bands_source": model.grades_source.as_dict(),
         "setting_note": PLATFORM_NOTE,
         "basis": BASIS,
