@@ -55,6 +55,11 @@ def test_the_three_doors(client: TestClient) -> None:  # noqa: F811
     assert {e["purpose"] for e in grade_reads} >= {"授信审查", "分级分类监管"}
     assert all(e["action_label"] == "查阅公共信用综合评价结果" for e in grade_reads)
 
+    # /me shows the grade and what moved it
+    page = client.get("/me", headers=company)
+    assert page.status_code == 200
+    assert 'id="evaluation-grade"' in page.text and "平台设定，非法定" in page.text
+
     # a natural person is not evaluated: no grade, said plainly
     citizen = login(client, "citizen")
     none = client.get("/api/me/evaluation", headers=citizen)

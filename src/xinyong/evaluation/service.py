@@ -384,3 +384,14 @@ def read_grade(
     )
     answer["audit_id"] = ctx.reads.write(entry)
     return answer
+
+
+def own_grade(ctx: Context, actor: Actor) -> dict[str, Any] | None:
+    """The subject's own grade and explanation for /me (audited like every read of it); None
+    where it has none (a natural person, or no run yet)."""
+    if actor.role is not Role.SUBJECT or not actor.subject_key:
+        return None
+    try:
+        return read_grade(ctx, actor=actor, subject_key=actor.subject_key, purpose=None)
+    except NotFound:
+        return None
