@@ -46,11 +46,6 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("grade", sa.String(length=2), nullable=False),
         sa.Column("points_json", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["evaluation_runs.id"],
-            name=op.f("fk_evaluation_results_run_id_evaluation_runs"),
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_results")),
     )
     with op.batch_alter_table("evaluation_results", schema=None) as batch_op:

@@ -70,20 +70,26 @@ def _items(one: bool) -> str:
 
 
 def feature_sql(model: Model, *, one: bool = False) -> str:
-    """The per-subject counts: every legal person and organisation (none of its items: zeros),
-    or one subject (`one`, :subject)."""
-    sums = ",\n       ".join(
+    """The per-subject counts: every legal person and organisation (none of its items: zeros,
+    NULL here), or one subject (`one`, :subject). The items are aggregated first and the
+    population joined to the aggregate (one row per subject): joining the items row by row
+    costs SQLite an automatic index over all of them."""
+    columns = [ind.column(b) for ind in model.indicators for b in ind.bands]
+    sums = ",\n         ".join(
         f"SUM(CASE WHEN i.indicator = '{ind.code}' AND i.on_day >= :lo_{ind.column(b)}"
         f" AND i.on_day < :hi_{ind.column(b)} THEN 1 ELSE 0 END) AS {ind.column(b)}"
         for ind in model.indicators
         for b in ind.bands
     )
+    picked = ", ".join(f"a.{c}" for c in columns)
     where = "s.kind <> 'natural_person'" + (" AND s.subject_key = :subject" if one else "")
     return (
-        f"WITH items AS ({_items(one)})\n"
-        f"SELECT s.subject_key AS subject_key,\n       {sums}\n"
-        "  FROM subjects s LEFT JOIN items i ON i.subject_key = s.subject_key\n"
-        f" WHERE {where}\n GROUP BY s.subject_key"
+        f"SELECT s.subject_key AS subject_key, {picked}\n"
+        "  FROM subjects s LEFT JOIN (\n"
+        f"  SELECT i.subject_key AS aggregated_key,\n         {sums}\n"
+        f"    FROM ({_items(one)}) i\n   GROUP BY i.subject_key) a\n"
+        "    ON a.aggregated_key = s.subject_key\n"
+        f" WHERE {where}"
     )
 
 

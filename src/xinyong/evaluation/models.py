@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, BigId, UTCDateTime
@@ -38,7 +38,9 @@ class EvaluationResult(Base):
     __table_args__ = (Index("ix_evaluation_results_subject", "subject_key", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"), index=True)
+    #: the run (evaluation_runs.id); no foreign key: a run appends up to millions of results by
+    #: COPY, and a per-row constraint trigger would cost more than the rest of the write
+    run_id: Mapped[int] = mapped_column(BigId, index=True)
     subject_key: Mapped[str] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(Float)
     grade: Mapped[str] = mapped_column(String(2))

@@ -13,8 +13,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import pyarrow as pa
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
@@ -32,7 +33,6 @@ from xinyong.records import store
 from xinyong.records.models import CreditRecord
 from xinyong.subjects.models import Subject
 
-_results = table_of(EvaluationResult)
 _runs = table_of(EvaluationRun)
 BATCH = 50_000
 #: the record changes that re-evaluate their subject at once
@@ -42,27 +42,53 @@ BASIS = "《黑龙江省社会信用条例》第四十七条第一款"
 
 def _batch(model: Model, rows: Sequence[Any]) -> pa.RecordBatch:
     columns = model.feature_columns()
-    arrays = [pa.array([r[0] for r in rows], pa.string())]
-    arrays += [pa.array([r[n + 1] or 0 for r in rows], pa.int64()) for n in range(len(columns))]
+    by_column = list(zip(*rows, strict=True))
+    arrays = [pa.array(by_column[0], pa.string())]
+    arrays += [pa.array(values, pa.int64()) for values in by_column[1:]]
     return pa.RecordBatch.from_arrays(arrays, names=["subject_key", *columns])
 
 
-def _result_rows(model: Model, run_id: int, scored: pa.RecordBatch) -> list[dict[str, Any]]:
-    data = scored.to_pydict()
+RESULT_COLUMNS = ("run_id", "subject_key", "score", "grade", "points_json")
+
+
+def _result_rows(model: Model, run_id: int, scored: pa.RecordBatch) -> list[tuple[Any, ...]]:
+    """(run_id, subject_key, score, grade, points_json) for each row of a scored batch; the
+    points of the indicators that moved the grade, by code."""
     codes = [i.code for i in model.indicators]
+    points = [scored.column(f"pts_{c}").to_pylist() for c in codes]
     rows = []
-    for n, key in enumerate(data["subject_key"]):
-        points = {c: data[f"pts_{c}"][n] for c in codes if data[f"pts_{c}"][n]}
-        rows.append(
-            {
-                "run_id": run_id,
-                "subject_key": key,
-                "score": data["score"][n],
-                "grade": data["grade"][n],
-                "points_json": json.dumps(points, sort_keys=True),
-            }
+    for n, (key, score, grade) in enumerate(
+        zip(
+            scored.column("subject_key").to_pylist(),
+            scored.column("score").to_pylist(),
+            scored.column("grade").to_pylist(),
+            strict=True,
         )
+    ):
+        moved = {c: p[n] for c, p in zip(codes, points, strict=True) if p[n]}
+        shown = orjson.dumps(moved, option=orjson.OPT_SORT_KEYS).decode() if moved else "{}"
+        rows.append((run_id, key, score, grade, shown))
     return rows
+
+
+_COPY = f"COPY evaluation_results ({', '.join(RESULT_COLUMNS)}) FROM STDIN"
+_INSERT_ROWS = (
+    f"INSERT INTO evaluation_results ({', '.join(RESULT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _append_results(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Results appended in bulk: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    connection = session.connection()
+    driver: Any = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        connection.exec_driver_sql(_INSERT_ROWS, rows)
 
 
 def _start(
@@ -113,7 +139,7 @@ def _evaluate(
     count = 0
     while rows := result.fetchmany(BATCH):
         scored = score(_batch(model, rows))
-        session.connection().execute(insert(_results), _result_rows(model, run_id, scored))
+        _append_results(session, _result_rows(model, run_id, scored))
         count += scored.num_rows
     return count
 
