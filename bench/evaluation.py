@@ -166,7 +166,8 @@ def main() -> None:
         full = time.perf_counter() - began
         print(
             f"  full run ({done['subjects']:,} graded, results written): {full:.2f} s "
-            f"= {full / baseline:.2f}× the baseline, {full / read_rows:.2f}× the row-reading one; {args.n / full:,.0f} organisations/s"
+            f"= {full / baseline:.2f}× the baseline, {full / read_rows:.2f}× the row-reading one; "
+            f"{args.n / full:,.0f} organisations/s"
         )
         print(f"  peak RSS after the run: {_peak_mb():.0f} MB")
         times = []
