@@ -1117,6 +1117,22 @@ def exchange_status() -> None:
         )
 
 
+evaluation_app = typer.Typer(help="公共信用综合评价（黑龙江条例第四十七条）", no_args_is_help=True)
+app.add_typer(evaluation_app, name="evaluation")
+
+
+@evaluation_app.command("run")
+def evaluation_run(
+    on: str = typer.Option("", help="评价日（YYYY-MM-DD），默认今天"),
+) -> None:
+    """评价全部法人和非法人组织，结果按次保存、不覆盖以往结果。"""
+    from xinyong.evaluation.service import run_all
+
+    ctx = _ctx()
+    day = dt.date.fromisoformat(on) if on else None
+    typer.echo(json.dumps(run_all(ctx, actor=SYSTEM, on=day), ensure_ascii=False))
+
+
 jobs_app = typer.Typer(help="定时任务", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 

@@ -79,6 +79,7 @@ def build_context(
     # queued for the peers in the same transaction (the domains take hooks, never the exchange)
     import xinyong.commitments.eligibility  # the joint check's answer on commitments (HLJ 45)
     import xinyong.commitments.verification  # a repair's 信用修复型 commitment (cases hook)
+    import xinyong.evaluation.service  # a correction or repair re-evaluates its subject at once
     import xinyong.exchange.outbox
     import xinyong.exchange.outcomes  # noqa: F401
 

@@ -25,6 +25,7 @@ from xinyong.commitments.jobs import lapse_missing_materials
 from xinyong.common.roles import SYSTEM, Actor
 from xinyong.context import Context
 from xinyong.deadlines.service import mark_overdue
+from xinyong.evaluation.jobs import monthly_run
 from xinyong.exchange import forwarder
 from xinyong.exchange.clocks import flag_overdue
 from xinyong.ingest.service import Receipt
@@ -108,6 +109,8 @@ def run_jobs(ctx: Context) -> dict[str, Any]:
             done["commitments_lapsed"] = lapse_missing_materials(session, ctx)
     except IntegrityError:  # a concurrent run recorded the same breaches first
         done["commitments_lapsed"] = 0
+    # the month's comprehensive evaluation (HLJ 47), once a month
+    done["evaluation"] = monthly_run(ctx)
     # what the peers must learn (HLJ 21 ¶2, HLJ 39 ¶3): sent now, each peer until it fails
     done["exchange"] = forwarder.run(ctx).lines()
     return done

@@ -9,6 +9,7 @@ from xinyong.commitments.models import Commitment, CommitmentEvent, CommitmentMa
 from xinyong.consents.models import Consent
 from xinyong.db import Base
 from xinyong.deadlines.models import CalendarNotice, StatutoryDeadline
+from xinyong.evaluation.models import EvaluationResult, EvaluationRun
 from xinyong.exchange.models import InboxItem, OutboxItem, Peer
 from xinyong.ingest.models import IngestBatch, QuarantinedRow
 from xinyong.lists.models import (
@@ -56,6 +57,8 @@ __all__ = [
     "CreditRecord",
     "CreditReport",
     "Emergency",
+    "EvaluationResult",
+    "EvaluationRun",
     "GramPosition",
     "InboxItem",
     "IngestBatch",

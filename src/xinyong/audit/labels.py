@@ -84,12 +84,22 @@ ACTION_LABELS.update(
     }
 )
 
+# the comprehensive credit evaluation (issue 19, HLJ 47)
+ACTION_LABELS.update(
+    {
+        AuditTag.EVALUATION_RUN_COMPLETE: "完成公共信用综合评价",
+        AuditTag.EVALUATION_SUBJECT_REEVALUATE: "重新评价信用主体",
+        AuditTag.EVALUATION_GRADE_READ: "查阅公共信用综合评价结果",
+    }
+)
+
 DOMAIN_LABELS: dict[str, str] = {
     "accounts": "账户操作",
     "authorisations": "授权",
     "cases": "异议、修复与投诉办理",
     "consents": "信息采集同意",
     "deadlines": "法定时限",
+    "evaluation": "公共信用综合评价",
     "ingest": "信息归集",
     "jobs": "定时工作",
     "lists": "守信激励与失信惩戒",

@@ -146,6 +146,10 @@ class AuditTag(StrEnum):
     SUPERVISION_CONFLICT_REGISTER = "supervision:conflict:register"
     SUPERVISION_DRAW_RUN = "supervision:draw:run"
     SUPERVISION_DRAW_ANNOUNCE = "supervision:draw:announce"
+    # the comprehensive credit evaluation (issue 19, HLJ 47)
+    EVALUATION_RUN_COMPLETE = "evaluation:run:complete"
+    EVALUATION_SUBJECT_REEVALUATE = "evaluation:subject:reevaluate"
+    EVALUATION_GRADE_READ = "evaluation:grade:read"
     # the platform's own work
     DEMO_DATA_GENERATE = "demo:data:generate"
 

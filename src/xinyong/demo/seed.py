@@ -41,6 +41,7 @@ from xinyong.common.identifiers import region_codes
 from xinyong.common.roles import SYSTEM, Actor, Role
 from xinyong.context import Context
 from xinyong.demo.generate import generate, synthetic_citizen_id, synthetic_uscc
+from xinyong.evaluation.service import run_all
 from xinyong.law.workdays import add_period
 from xinyong.lists.demo import DEMO_LISTED, DEMO_LISTED_NAME, load_lists_demo
 from xinyong.records import store
@@ -147,6 +148,7 @@ def load_demo(
         load_lists_demo(tx, company=DEMO_COMPANY)
         _own_records(tx)
         _story(tx)
+        run_all(tx, actor=SYSTEM)  # every organisation graded (HLJ 47): /me shows its grade
         with tx.sessions() as session, session.begin():
             refresh_index(session)  # the story's subjects, searchable by name
     with ctx.sessions() as session, session.begin():

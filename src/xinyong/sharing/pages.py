@@ -26,6 +26,7 @@ from xinyong.common.identifiers import check_identifier, looks_like_citizen_id
 from xinyong.common.inputs import FormDate, FormName, Key, Name, PageNumber, RecordKey, Text
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
+from xinyong.evaluation.service import own_grade
 from xinyong.lists.models import ListEntry
 from xinyong.lists.recognition import (
     LIST_LABELS,
@@ -68,6 +69,7 @@ def my_page(
     if actor.role is not Role.SUBJECT or not actor.subject_key:
         return RedirectResponse("/login", status_code=303)
     mine = profile(ctx, viewer=Viewer(actor=actor), subject_key=actor.subject_key)
+    evaluation = own_grade(ctx, actor)
     with ctx.sessions() as session:
         accesses = access_log(session, actor, actor.subject_key, limit=50)
         rows = of_subject(session, actor.subject_key)
@@ -106,6 +108,7 @@ def my_page(
             "commitment_error": commitment_error,
             "points": points,
             "points_error": points_error,
+            "evaluation": evaluation,
         },
     )
 

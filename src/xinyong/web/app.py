@@ -28,6 +28,7 @@ from xinyong.commitments import pages as commitments_pages
 from xinyong.consents import api as consents_api
 from xinyong.context import Context, build_context
 from xinyong.deadlines import api as deadlines_api
+from xinyong.evaluation import api as evaluation_api
 from xinyong.exchange import api as exchange_api
 from xinyong.exchange import pages as exchange_pages
 from xinyong.fastpath import close_loop_connections
@@ -103,6 +104,7 @@ def create_app(ctx: Context | None = None) -> FastAPI:
         commitments_api,
         consents_api,
         deadlines_api,
+        evaluation_api,
         exchange_api,
         commitments_api,
         ingest_api,

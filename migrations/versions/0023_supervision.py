@@ -1,8 +1,8 @@
 """graded supervision (issue 19): inspection plans, their pools of objects, inspectors and their
 conflicts (HLJ 48, 49)
 
-Revision ID: 0022_supervision
-Revises: 0021_commitments
+Revision ID: 0023_supervision
+Revises: 0022_points
 Create Date: 2026-12-07 20:23:35.463064
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import xinyong.db
 
-revision: str = "0022_supervision"
-down_revision: str | None = "0021_commitments"
+revision: str = "0023_supervision"
+down_revision: str | None = "0022_points"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
