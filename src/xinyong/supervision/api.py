@@ -89,7 +89,10 @@ def register_inspector(
 
 
 @router.get(
-    "/api/supervision/inspectors", summary="执法检查人员名录", response_model=list[InspectorOut]
+    "/api/supervision/inspectors",
+    summary="执法检查人员名录",
+    response_model=list[InspectorOut],
+    responses=error_responses(403, 404),
 )
 def list_inspectors(session: SessionDep, actor: AgencyDep, agency_code: Key | None = None) -> Any:
     agency = service.acting_agency(session, actor, agency_code)
