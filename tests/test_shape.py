@@ -33,6 +33,7 @@ WEB_FILES = {
     "app.py",  # create_app, the router list
     "deps.py",
     "errors.py",
+    "forms.py",  # what a refused form says, in Chinese (every domain's pages)
     "layout.py",  # the Jinja templates and their globals
     "security.py",
     "admission.py",

@@ -4,7 +4,6 @@ published commitments with search and paging (HLJ 50)."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
@@ -30,25 +29,18 @@ from xinyong.common.errors import DomainError
 from xinyong.common.inputs import Key, Name, PageNumber, Text
 from xinyong.common.roles import Role
 from xinyong.web.deps import ActorDep, AgencyDep, ContextDep, Router, StaffDep, SubjectDep
+from xinyong.web.forms import form_problem, form_values
 from xinyong.web.layout import templates
 
 router = Router(include_in_schema=False)
-PER_PAGE = 20
-AGENCY_TYPES = [t for t in TYPES if t not in ("voluntary",)]
 
 
 def _problem(exc: Exception) -> str:
-    if isinstance(exc, DomainError):
-        cited = "、".join(c.label() for c in exc.citations)
-        return exc.message + (f"（{cited}）" if cited and cited not in exc.message else "")
-    if isinstance(exc, ValidationError):
-        fields = "、".join(str(e["loc"][-1]) for e in exc.errors() if e.get("loc"))
-        return f"填写不完整或有误：{fields}"
-    return "填写有误"
+    return form_problem(exc, MatterIn, CommitmentIn, VoluntaryIn)
 
 
-def _form(form: Any) -> dict[str, Any]:
-    return {k: (str(v).strip() or None) for k, v in form.items() if k != "csrf_token"}
+PER_PAGE = 20
+AGENCY_TYPES = [t for t in TYPES if t not in ("voluntary",)]
 
 
 @router.get("/commitments/matters", response_class=HTMLResponse)
@@ -86,7 +78,7 @@ def staff_matters_page(
 @router.post("/staff/commitment-matters")
 async def staff_save_matter(request: Request, ctx: ContextDep, actor: StaffDep) -> Response:
     """Create a matter, or change it (a new version) when its code exists."""
-    values = _form(await request.form())
+    values = form_values(await request.form())
     try:
         body = MatterIn(**values)
 
@@ -155,7 +147,7 @@ def agency_commitments_page(
 
 @router.post("/agency/commitments")
 async def agency_file(request: Request, ctx: ContextDep, actor: AgencyDep) -> Response:
-    values = _form(await request.form())
+    values = form_values(await request.form())
     try:
         body = CommitmentIn(**values)
 
@@ -174,7 +166,7 @@ async def agency_file(request: Request, ctx: ContextDep, actor: AgencyDep) -> Re
 @router.post("/me/commitments")
 async def my_commitment(request: Request, ctx: ContextDep, actor: SubjectDep) -> Response:
     """A subject's voluntary commitment, from its own page (HRB 15 ¶2)."""
-    values = _form(await request.form())
+    values = form_values(await request.form())
     try:
         body = VoluntaryIn(**{k: v for k, v in values.items() if v is not None})
 

@@ -35,23 +35,14 @@ from xinyong.supervision.schemas import (
     PublishIn,
 )
 from xinyong.web.deps import ActorDep, AgencyDep, ContextDep, Router
+from xinyong.web.forms import form_problem, form_values
 from xinyong.web.layout import templates
 
 router = Router(include_in_schema=False)
 
 
 def _problem(exc: Exception) -> str:
-    if isinstance(exc, DomainError):
-        cited = "、".join(c.label() for c in exc.citations)
-        return exc.message + (f"（{cited}）" if cited and cited not in exc.message else "")
-    if isinstance(exc, ValidationError):
-        fields = "、".join(str(e["loc"][-1]) for e in exc.errors() if e.get("loc"))
-        return f"填写不完整或有误：{fields}"
-    return "填写有误"
-
-
-def _form(form: Any) -> dict[str, Any]:
-    return {k: (str(v).strip() or None) for k, v in form.items() if k != "csrf_token"}
+    return form_problem(exc, PlanIn, InspectorIn, ConflictIn, ObjectsIn, PublishIn, DrawIn)
 
 
 async def _write(ctx: Context, back: str, work: Callable[[Session], str | None]) -> Response:
@@ -163,7 +154,7 @@ def agency_page(
 
 @router.post("/agency/supervision/plans")
 async def agency_create_plan(request: Request, ctx: ContextDep, actor: AgencyDep) -> Response:
-    values = _form(await request.form())
+    values = form_values(await request.form())
 
     def work(session: Session) -> str:
         body = PlanIn(**{k: v for k, v in values.items() if v is not None})
@@ -175,7 +166,7 @@ async def agency_create_plan(request: Request, ctx: ContextDep, actor: AgencyDep
 
 @router.post("/agency/supervision/inspectors")
 async def agency_inspector(request: Request, ctx: ContextDep, actor: AgencyDep) -> Response:
-    values = _form(await request.form())
+    values = form_values(await request.form())
     back = "/agency/supervision" + (
         f"?agency_code={quote(values['agency_code'])}" if values.get("agency_code") else ""
     )
@@ -189,7 +180,7 @@ async def agency_inspector(request: Request, ctx: ContextDep, actor: AgencyDep) 
 
 @router.post("/agency/supervision/conflicts")
 async def agency_conflict(request: Request, ctx: ContextDep, actor: AgencyDep) -> Response:
-    values = _form(await request.form())
+    values = form_values(await request.form())
     back = "/agency/supervision" + (
         f"?agency_code={quote(values['agency_code'])}" if values.get("agency_code") else ""
     )
@@ -231,7 +222,7 @@ def agency_plan_page(
 async def agency_objects(
     number: Key, request: Request, ctx: ContextDep, actor: AgencyDep
 ) -> Response:
-    values = _form(await request.form())
+    values = form_values(await request.form())
     keys = [k for k in (values.get("subject_keys") or "").split() if k]
 
     def work(session: Session) -> None:
@@ -245,7 +236,7 @@ async def agency_objects(
 async def agency_publish(
     number: Key, request: Request, ctx: ContextDep, actor: AgencyDep
 ) -> Response:
-    values = _form(await request.form())
+    values = form_values(await request.form())
 
     def work(session: Session) -> None:
         body = PublishIn(seed_commitment=values.get("seed_commitment"))
@@ -258,7 +249,7 @@ async def agency_publish(
 
 @router.post("/agency/supervision/{number}/draw")
 async def agency_draw(number: Key, request: Request, ctx: ContextDep, actor: AgencyDep) -> Response:
-    values = _form(await request.form())
+    values = form_values(await request.form())
 
     def work(session: Session) -> None:
         body = DrawIn(seed=values.get("seed"))
