@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
@@ -40,7 +39,6 @@ from xinyong.common.errors import Citation, DomainError, NotFound
 from xinyong.common.identifiers import check_identifier
 from xinyong.common.roles import Actor
 from xinyong.context import Context
-from xinyong.db import table_of
 from xinyong.deadlines.models import StatutoryDeadline
 from xinyong.deadlines.service import clocks_of, load_calendar, settle, start_deadline
 from xinyong.ingest.validate import Rejected, RowValidator
@@ -48,6 +46,7 @@ from xinyong.providers.models import ProviderUnit
 from xinyong.records import store
 from xinyong.records.models import CreditRecord
 from xinyong.subjects.models import Subject
+from xinyong.subjects.service import ensure_subjects
 
 VERIFY_RULE = "commitment.verify"
 #: the catalog's item for commitments and their fulfilment (HLJ 18 (3); catalog seed)
@@ -755,9 +754,8 @@ def _ensure_subject(
     id_type: str | None,
     now: dt.datetime,
 ) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.connection().execute(
-        dialect.insert(table_of(Subject)).on_conflict_do_nothing(index_elements=["subject_key"]),
+    ensure_subjects(
+        session,
         [
             {
                 "subject_key": commitment.subject_key,

@@ -17,13 +17,11 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.service import get_item, spec_of
 from xinyong.common.errors import DomainError
 from xinyong.context import Context
-from xinyong.db import table_of
 from xinyong.exchange.kinds import APPLIED, REFUSED, UNCHANGED, ItemResult, register
 from xinyong.exchange.models import OutboxItem, Peer
 from xinyong.exchange.outbox import RECORD, record_ref, split_ref
@@ -31,7 +29,7 @@ from xinyong.ingest.validate import Rejected, RowValidator
 from xinyong.law.rules import RuleSet
 from xinyong.records import store
 from xinyong.records.models import CreditRecord
-from xinyong.subjects.models import Subject
+from xinyong.subjects.service import ensure_subjects
 
 #: the states a received version may carry (what the origin's record can be in)
 STATES = frozenset({"active", "withdrawn", "repaired", "corrected"})
@@ -242,7 +240,7 @@ class RecordKind:
                 earlier = rows[last[natural]]
                 earlier.update(is_current=False, superseded_at=now, valid_to=today)
             last[natural] = n
-        _ensure_subjects(session, list(subjects.values()))
+        ensure_subjects(session, list(subjects.values()))
         store.close_versions(session, close, now, today)
         store.append_versions(session, rows)
         return [results[i] for i in range(len(items))]
@@ -271,17 +269,6 @@ def _date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
-
-
-def _ensure_subjects(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Subjects named by received records, those already known left as they are."""
-    if not rows:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.connection().execute(
-        dialect.insert(table_of(Subject)).on_conflict_do_nothing(index_elements=["subject_key"]),
-        rows,
-    )
 
 
 register(RecordKind())

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xinyong.audit.tags import AuditTag
@@ -14,7 +15,8 @@ from xinyong.common.errors import DomainError, Forbidden
 from xinyong.common.identifiers import check_citizen_id, check_uscc
 from xinyong.common.roles import Actor, Role
 from xinyong.context import Context
-from xinyong.subjects.models import SubjectLink
+from xinyong.db import table_of
+from xinyong.subjects.models import Subject, SubjectLink
 from xinyong.subjects.relations import relation_labels
 from xinyong.subjects.schemas import LinkIn
 from xinyong.visibility.engine import sees_identity
@@ -192,3 +194,16 @@ def _describe(r: SubjectLink) -> dict[str, Any]:
         "valid_to": r.valid_to.isoformat() if r.valid_to else None,
         "source": r.source,
     }
+
+
+def ensure_subjects(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Register the subjects `rows` name (dicts of every column but the id); those already
+    known are left as they are. For records made by the platform itself or received from a
+    peer (ingestion writes its own in bulk, COPY on PostgreSQL)."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.connection().execute(
+        dialect.insert(table_of(Subject)).on_conflict_do_nothing(index_elements=["subject_key"]),
+        rows,
+    )
